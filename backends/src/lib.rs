@@ -1,0 +1,1 @@
+//! Backends for `io-model` (placeholder until the backends land).

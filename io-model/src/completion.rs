@@ -1,0 +1,1045 @@
+//! [`Completion`], the handle of one I/O operation, and [`CompletionGroup`],
+//! which joins several of them into one.
+//!
+//! A completion is created by the code that wants the I/O, handed to a
+//! backend together with the request, and finished by the backend
+//! (possibly from another thread) with [`Completion::complete`],
+//! [`Completion::error`] or [`Completion::abort`]. Finishing is idempotent:
+//! the first call wins, runs the callback once, and every later call is a
+//! no-op.
+
+use std::fmt;
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
+
+use crate::{Buffer, CompletionError};
+
+/// Callback of a read: the buffer that was read into and the number of
+/// bytes read, or the error.
+type ReadCallback = Box<dyn FnOnce(Result<(Arc<Buffer>, i32), CompletionError>) + Send>;
+/// Callback of every other kind: the backend's result (bytes written, or 0),
+/// or the error.
+type ResultCallback = Box<dyn FnOnce(Result<i32, CompletionError>) + Send>;
+
+enum Callback {
+    Read(ReadCallback),
+    Result(ResultCallback),
+}
+
+/// What kind of operation a [`Completion`] stands for.
+///
+/// ```
+/// use io_model::{Completion, CompletionKind};
+///
+/// assert_eq!(Completion::new_sync(|_| {}).kind(), CompletionKind::Sync);
+/// assert_eq!(Completion::new_yield().kind(), CompletionKind::Yield);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CompletionKind {
+    /// A read into a buffer ([`Completion::new_read`]).
+    Read,
+    /// A write ([`Completion::new_write`]).
+    Write,
+    /// A sync to stable storage ([`Completion::new_sync`]).
+    Sync,
+    /// A truncation ([`Completion::new_trunc`]).
+    Truncate,
+    /// A built [`CompletionGroup`].
+    Group,
+    /// An explicit yield ([`Completion::new_yield`]).
+    Yield,
+}
+
+const PENDING: u8 = 0;
+const FINISHING: u8 = 1;
+const DONE: u8 = 2;
+
+enum Kind {
+    Read(Arc<Buffer>),
+    Write,
+    Sync,
+    Truncate,
+    Group(GroupState),
+}
+
+struct GroupState {
+    /// Children not finished yet, plus one while the group is being built.
+    outstanding: AtomicUsize,
+    /// The first error any child finished with.
+    first_error: OnceLock<CompletionError>,
+    /// The children, for aborting them; weak so that a finished child can be
+    /// freed and no reference cycle forms with the child's parent link.
+    children: Mutex<Vec<Weak<Inner>>>,
+}
+
+struct Inner {
+    kind: Kind,
+    /// `PENDING` until a finisher claims it, `FINISHING` while the callback
+    /// runs, `DONE` once the callback has run and `result` is set.
+    state: AtomicU8,
+    result: OnceLock<Result<i32, CompletionError>>,
+    callback: Mutex<Option<Callback>>,
+    /// The group this completion was linked into while still pending; taken
+    /// by whoever finishes it.
+    parent: Mutex<Option<Arc<Inner>>>,
+    /// Set once the completion is added to a group.
+    in_group: AtomicBool,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The handle of one I/O operation.
+///
+/// Cheap to clone: every clone shares the same state, so the code that waits
+/// and the backend that finishes can each hold one. `Send + Sync`, so a
+/// backend may finish it from another thread.
+///
+/// ```
+/// use io_model::Completion;
+/// use std::sync::{Arc, atomic::{AtomicI32, Ordering}};
+///
+/// let seen = Arc::new(AtomicI32::new(-1));
+/// let s = seen.clone();
+/// let c = Completion::new_write(move |res| s.store(res.unwrap(), Ordering::SeqCst));
+/// let backend_copy = c.clone();
+/// assert!(!c.finished());
+/// backend_copy.complete(512);
+/// backend_copy.complete(7); // idempotent: the first result wins
+/// assert!(c.succeeded());
+/// assert_eq!(seen.load(Ordering::SeqCst), 512);
+/// ```
+#[derive(Clone)]
+pub struct Completion {
+    /// `None` is an explicit yield: finished, and nothing allocated.
+    inner: Option<Arc<Inner>>,
+}
+
+impl Completion {
+    fn with(kind: Kind, callback: Option<Callback>) -> Self {
+        Self {
+            inner: Some(Arc::new(Inner {
+                kind,
+                state: AtomicU8::new(PENDING),
+                result: OnceLock::new(),
+                callback: Mutex::new(callback),
+                parent: Mutex::new(None),
+                in_group: AtomicBool::new(false),
+            })),
+        }
+    }
+
+    /// A read into `buf`. The callback receives the buffer and the number of
+    /// bytes read, or the error.
+    ///
+    /// ```
+    /// use io_model::{Buffer, Completion};
+    /// use std::sync::Arc;
+    ///
+    /// let c = Completion::new_read(Arc::new(Buffer::new(4)), |res| {
+    ///     let (buf, n) = res.unwrap();
+    ///     assert_eq!(&buf.lock()[..n as usize], &[0, 0, 0, 0]);
+    /// });
+    /// c.complete(4);
+    /// assert!(c.succeeded());
+    /// ```
+    pub fn new_read<F>(buf: Arc<Buffer>, callback: F) -> Self
+    where
+        F: FnOnce(Result<(Arc<Buffer>, i32), CompletionError>) + Send + 'static,
+    {
+        Self::with(Kind::Read(buf), Some(Callback::Read(Box::new(callback))))
+    }
+
+    /// A write. The callback receives the number of bytes written, or the
+    /// error.
+    ///
+    /// ```
+    /// let c = io_model::Completion::new_write(|res| assert_eq!(res, Ok(10)));
+    /// c.complete(10);
+    /// ```
+    pub fn new_write<F>(callback: F) -> Self
+    where
+        F: FnOnce(Result<i32, CompletionError>) + Send + 'static,
+    {
+        Self::with(Kind::Write, Some(Callback::Result(Box::new(callback))))
+    }
+
+    /// A sync (fsync or fdatasync) of a file.
+    ///
+    /// ```
+    /// let c = io_model::Completion::new_sync(|_| {});
+    /// c.complete(0);
+    /// assert!(c.finished());
+    /// ```
+    pub fn new_sync<F>(callback: F) -> Self
+    where
+        F: FnOnce(Result<i32, CompletionError>) + Send + 'static,
+    {
+        Self::with(Kind::Sync, Some(Callback::Result(Box::new(callback))))
+    }
+
+    /// A truncation of a file.
+    ///
+    /// ```
+    /// let c = io_model::Completion::new_trunc(|_| {});
+    /// c.error(io_model::CompletionError::IOError(std::io::ErrorKind::Other));
+    /// assert!(c.failed());
+    /// ```
+    pub fn new_trunc<F>(callback: F) -> Self
+    where
+        F: FnOnce(Result<i32, CompletionError>) + Send + 'static,
+    {
+        Self::with(Kind::Truncate, Some(Callback::Result(Box::new(callback))))
+    }
+
+    /// An explicit yield: a completion that is already finished, allocates
+    /// nothing, and tells the caller "call me again" rather than "your I/O
+    /// is done" ([`is_explicit_yield`](Self::is_explicit_yield)).
+    ///
+    /// ```
+    /// let y = io_model::Completion::new_yield();
+    /// assert!(y.finished() && y.succeeded() && y.is_explicit_yield());
+    /// ```
+    pub const fn new_yield() -> Self {
+        Self { inner: None }
+    }
+
+    /// The kind of operation this completion stands for.
+    ///
+    /// ```
+    /// let c = io_model::Completion::new_write(|_| {});
+    /// assert_eq!(c.kind(), io_model::CompletionKind::Write);
+    /// ```
+    pub fn kind(&self) -> CompletionKind {
+        match self.inner.as_deref().map(|i| &i.kind) {
+            None => CompletionKind::Yield,
+            Some(Kind::Read(_)) => CompletionKind::Read,
+            Some(Kind::Write) => CompletionKind::Write,
+            Some(Kind::Sync) => CompletionKind::Sync,
+            Some(Kind::Truncate) => CompletionKind::Truncate,
+            Some(Kind::Group(_)) => CompletionKind::Group,
+        }
+    }
+
+    /// The buffer of a read completion, which a backend reads into.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// let buf = Arc::new(io_model::Buffer::new(8));
+    /// let c = io_model::Completion::new_read(buf.clone(), |_| {});
+    /// assert!(Arc::ptr_eq(c.read_buffer().unwrap(), &buf));
+    /// assert!(io_model::Completion::new_sync(|_| {}).read_buffer().is_none());
+    /// ```
+    pub fn read_buffer(&self) -> Option<&Arc<Buffer>> {
+        match self.inner.as_deref().map(|i| &i.kind) {
+            Some(Kind::Read(buf)) => Some(buf),
+            _ => None,
+        }
+    }
+
+    /// Whether the operation has finished, successfully or not, and its
+    /// callback has run. An explicit yield is always finished.
+    ///
+    /// ```
+    /// let c = io_model::Completion::new_sync(|_| {});
+    /// assert!(!c.finished());
+    /// c.abort();
+    /// assert!(c.finished());
+    /// ```
+    pub fn finished(&self) -> bool {
+        match &self.inner {
+            None => true,
+            Some(inner) => inner.state.load(Ordering::Acquire) == DONE,
+        }
+    }
+
+    /// Whether the operation finished without an error.
+    ///
+    /// ```
+    /// let c = io_model::Completion::new_sync(|_| {});
+    /// assert!(!c.succeeded());
+    /// c.complete(0);
+    /// assert!(c.succeeded());
+    /// ```
+    pub fn succeeded(&self) -> bool {
+        matches!(self.result(), Some(Ok(_)))
+    }
+
+    /// Whether the operation finished with an error.
+    ///
+    /// ```
+    /// let c = io_model::Completion::new_sync(|_| {});
+    /// c.abort();
+    /// assert!(c.failed() && !c.succeeded());
+    /// ```
+    pub fn failed(&self) -> bool {
+        matches!(self.result(), Some(Err(_)))
+    }
+
+    /// The error the operation finished with, if it finished with one.
+    ///
+    /// ```
+    /// use io_model::{Completion, CompletionError};
+    /// let c = Completion::new_sync(|_| {});
+    /// assert_eq!(c.get_error(), None);
+    /// c.abort();
+    /// assert_eq!(c.get_error(), Some(CompletionError::Aborted));
+    /// ```
+    pub fn get_error(&self) -> Option<CompletionError> {
+        self.result().and_then(Result::err)
+    }
+
+    /// The result the backend reported (bytes transferred for reads and
+    /// writes), or `None` while the operation is in flight. An explicit
+    /// yield reports `Ok(0)`.
+    ///
+    /// ```
+    /// let c = io_model::Completion::new_write(|_| {});
+    /// assert_eq!(c.result(), None);
+    /// c.complete(100);
+    /// assert_eq!(c.result(), Some(Ok(100)));
+    /// ```
+    pub fn result(&self) -> Option<Result<i32, CompletionError>> {
+        match &self.inner {
+            None => Some(Ok(0)),
+            Some(inner) if inner.state.load(Ordering::Acquire) == DONE => {
+                inner.result.get().copied()
+            }
+            Some(_) => None,
+        }
+    }
+
+    /// Whether this is an explicit yield ([`new_yield`](Self::new_yield)),
+    /// as opposed to an I/O that happens to be finished. A caller that gets
+    /// one back must call the operation again; there is nothing to wait for.
+    ///
+    /// ```
+    /// use io_model::Completion;
+    /// let io = Completion::new_sync(|_| {});
+    /// io.complete(0);
+    /// assert!(io.finished() && !io.is_explicit_yield());
+    /// assert!(Completion::new_yield().is_explicit_yield());
+    /// ```
+    pub fn is_explicit_yield(&self) -> bool {
+        self.inner.is_none()
+    }
+
+    /// Whether two handles share the same operation.
+    ///
+    /// ```
+    /// let c = io_model::Completion::new_sync(|_| {});
+    /// assert!(c.ptr_eq(&c.clone()));
+    /// assert!(!c.ptr_eq(&io_model::Completion::new_sync(|_| {})));
+    /// ```
+    pub fn ptr_eq(&self, other: &Completion) -> bool {
+        match (&self.inner, &other.inner) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
+
+    /// Finishes the operation successfully with the backend's result (bytes
+    /// transferred, or 0). Only the first finishing call has an effect.
+    ///
+    /// ```
+    /// let c = io_model::Completion::new_sync(|_| {});
+    /// c.complete(0);
+    /// c.abort(); // too late: already finished
+    /// assert!(c.succeeded());
+    /// ```
+    pub fn complete(&self, res: i32) {
+        if let Some(inner) = &self.inner {
+            finish(inner, Ok(res));
+        }
+    }
+
+    /// Finishes the operation with an error. Only the first finishing call
+    /// has an effect.
+    ///
+    /// ```
+    /// use io_model::{Completion, CompletionError};
+    /// let c = Completion::new_sync(|res| assert_eq!(res, Err(CompletionError::ShortWrite)));
+    /// c.error(CompletionError::ShortWrite);
+    /// assert_eq!(c.get_error(), Some(CompletionError::ShortWrite));
+    /// ```
+    pub fn error(&self, err: CompletionError) {
+        if let Some(inner) = &self.inner {
+            finish(inner, Err(err));
+        }
+    }
+
+    /// Cancels the operation: finishes it with [`CompletionError::Aborted`]
+    /// unless it already finished. Aborting a built group aborts its
+    /// unfinished children too; the group then reports the first error of its
+    /// children, or `Aborted`.
+    ///
+    /// ```
+    /// use io_model::{Completion, CompletionGroup};
+    /// let child = Completion::new_sync(|_| {});
+    /// let mut g = CompletionGroup::new(|_| {});
+    /// g.add(&child);
+    /// let group = g.build();
+    /// group.abort();
+    /// assert!(child.failed() && group.failed());
+    /// ```
+    pub fn abort(&self) {
+        let Some(inner) = &self.inner else { return };
+        if let Kind::Group(g) = &inner.kind {
+            let children: Vec<Weak<Inner>> = std::mem::take(&mut *lock(&g.children));
+            for child in children.iter().filter_map(Weak::upgrade) {
+                finish(&child, Err(CompletionError::Aborted));
+            }
+            let err = g
+                .first_error
+                .get()
+                .copied()
+                .unwrap_or(CompletionError::Aborted);
+            finish(inner, Err(err));
+        } else {
+            finish(inner, Err(CompletionError::Aborted));
+        }
+    }
+}
+
+/// Claims and finishes `inner`: runs its callback once, publishes the
+/// result, then tells the group it belongs to, if any.
+fn finish(inner: &Arc<Inner>, res: Result<i32, CompletionError>) {
+    if inner
+        .state
+        .compare_exchange(PENDING, FINISHING, Ordering::AcqRel, Ordering::Acquire)
+        .is_err()
+    {
+        return;
+    }
+    let callback = lock(&inner.callback).take();
+    match callback {
+        Some(Callback::Read(cb)) => {
+            let Kind::Read(buf) = &inner.kind else {
+                unreachable!("BUG: a read callback on a completion that is not a read")
+            };
+            cb(res.map(|n| (buf.clone(), n)));
+        }
+        Some(Callback::Result(cb)) => cb(res),
+        None => {}
+    }
+    // The claim above makes this the only writer.
+    let _ = inner.result.set(res);
+    inner.state.store(DONE, Ordering::Release);
+    // Taken after DONE is published: a group being built concurrently either
+    // sees DONE and counts this child itself, or has linked itself already.
+    let parent = lock(&inner.parent).take();
+    if let Some(parent) = parent {
+        child_finished(&parent, res.err());
+    }
+}
+
+/// One child of the group `group` finished (or the build guard was released).
+fn child_finished(group: &Arc<Inner>, err: Option<CompletionError>) {
+    let Kind::Group(g) = &group.kind else {
+        unreachable!("BUG: a completion's parent is not a group")
+    };
+    if let Some(err) = err {
+        let _ = g.first_error.set(err);
+    }
+    if g.outstanding.fetch_sub(1, Ordering::AcqRel) == 1 {
+        let res = g.first_error.get().map_or(Ok(0), |e| Err(*e));
+        finish(group, res);
+    }
+}
+
+impl Default for Completion {
+    /// An explicit yield.
+    fn default() -> Self {
+        Self::new_yield()
+    }
+}
+
+impl fmt::Debug for Completion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("Completion");
+        d.field("kind", &self.kind());
+        match self.result() {
+            None => d.field("state", &"pending"),
+            Some(res) => d.field("result", &res),
+        };
+        d.finish()
+    }
+}
+
+/// Joins several completions into one that finishes when all of them have.
+///
+/// Build it once per batch of I/O: [`add`](Self::add) each child, then
+/// [`build`](Self::build) the completion to wait on. The built completion
+/// finishes when every child has, carries the first error any child
+/// reported, and runs the group's callback once. A built group is a
+/// completion like any other, so groups nest.
+///
+/// A completion belongs to at most one group. Adding it to a second one
+/// panics: that is the symptom of an operation that built its group again
+/// when it was re-entered, and the fix is to keep the built completion in
+/// the operation's state (or to use `wait_all!` in a `#[resumable]`
+/// function, which builds its group once).
+///
+/// ```
+/// use io_model::{Completion, CompletionGroup};
+///
+/// let a = Completion::new_write(|_| {});
+/// let b = Completion::new_write(|_| {});
+/// let mut group = CompletionGroup::new(|res| assert!(res.is_ok()));
+/// group.add(&a);
+/// group.add(&b);
+/// let all = group.build();
+/// a.complete(4096);
+/// assert!(!all.finished());
+/// b.complete(4096);
+/// assert!(all.succeeded());
+/// ```
+pub struct CompletionGroup {
+    children: Vec<Completion>,
+    callback: Option<ResultCallback>,
+}
+
+impl CompletionGroup {
+    /// An empty group whose callback runs once, when the built completion
+    /// finishes, with `Ok(0)` or the first error.
+    ///
+    /// ```
+    /// let g = io_model::CompletionGroup::new(|_| {});
+    /// assert!(g.is_empty());
+    /// ```
+    pub fn new<F>(callback: F) -> Self
+    where
+        F: FnOnce(Result<i32, CompletionError>) + Send + 'static,
+    {
+        Self {
+            children: Vec::new(),
+            callback: Some(Box::new(callback)),
+        }
+    }
+
+    /// Adds a child. An explicit yield counts as finished and is not kept.
+    ///
+    /// ```
+    /// let mut g = io_model::CompletionGroup::new(|_| {});
+    /// g.add(&io_model::Completion::new_sync(|_| {}));
+    /// g.add(&io_model::Completion::new_yield());
+    /// assert_eq!(g.len(), 1);
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// If `completion` was already added to a group (this one or another).
+    pub fn add(&mut self, completion: &Completion) {
+        let Some(inner) = &completion.inner else {
+            return;
+        };
+        if inner.in_group.swap(true, Ordering::AcqRel) {
+            panic!(
+                "CompletionGroup::add: this {:?} completion already belongs to a group; \
+                 a completion can be added to one group only. If the operation was \
+                 re-entered, keep the built group in its state instead of building it \
+                 again (or use `wait_all!` in a #[resumable] function)",
+                completion.kind()
+            );
+        }
+        self.children.push(completion.clone());
+    }
+
+    /// The number of children added so far.
+    ///
+    /// ```
+    /// assert_eq!(io_model::CompletionGroup::new(|_| {}).len(), 0);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.children.len()
+    }
+
+    /// Whether no child was added.
+    ///
+    /// ```
+    /// assert!(io_model::CompletionGroup::new(|_| {}).is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.children.is_empty()
+    }
+
+    /// Aborts every child added so far (see [`Completion::abort`]). A group
+    /// built afterwards finishes with the first error, `Aborted`.
+    ///
+    /// ```
+    /// use io_model::{Completion, CompletionError, CompletionGroup};
+    /// let c = Completion::new_sync(|_| {});
+    /// let mut g = CompletionGroup::new(|_| {});
+    /// g.add(&c);
+    /// g.cancel();
+    /// let built = g.build();
+    /// assert_eq!(built.get_error(), Some(CompletionError::Aborted));
+    /// ```
+    pub fn cancel(&self) {
+        for child in &self.children {
+            child.abort();
+        }
+    }
+
+    /// Builds the completion that stands for the whole group. An empty group
+    /// runs its callback at once and builds to an explicit yield.
+    ///
+    /// ```
+    /// let done = io_model::CompletionGroup::new(|_| {}).build();
+    /// assert!(done.is_explicit_yield());
+    /// ```
+    pub fn build(mut self) -> Completion {
+        let callback = self.callback.take();
+        let children = std::mem::take(&mut self.children);
+        if children.is_empty() {
+            if let Some(cb) = callback {
+                cb(Ok(0));
+            }
+            return Completion::new_yield();
+        }
+        let weak = children
+            .iter()
+            .filter_map(|c| c.inner.as_ref().map(Arc::downgrade))
+            .collect();
+        let group = Completion::with(
+            Kind::Group(GroupState {
+                // One extra count while linking, so that children finishing
+                // during the build cannot finish the group early.
+                outstanding: AtomicUsize::new(children.len() + 1),
+                first_error: OnceLock::new(),
+                children: Mutex::new(weak),
+            }),
+            callback.map(Callback::Result),
+        );
+        let group_inner = group
+            .inner
+            .as_ref()
+            .expect("BUG: a built group has no state");
+        for child in &children {
+            let child = child
+                .inner
+                .as_ref()
+                .expect("BUG: a yield completion was kept in a group");
+            let mut parent = lock(&child.parent);
+            if child.state.load(Ordering::Acquire) == DONE {
+                drop(parent);
+                child_finished(group_inner, child.result.get().and_then(|r| r.err()));
+            } else {
+                *parent = Some(group_inner.clone());
+            }
+        }
+        child_finished(group_inner, None);
+        group
+    }
+}
+
+impl Drop for CompletionGroup {
+    /// A group dropped without being built releases its children, so they can
+    /// be added to another group.
+    fn drop(&mut self) {
+        for child in &self.children {
+            if let Some(inner) = &child.inner {
+                inner.in_group.store(false, Ordering::Release);
+            }
+        }
+    }
+}
+
+impl fmt::Debug for CompletionGroup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CompletionGroup")
+            .field("children", &self.children)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    fn counter() -> (Arc<AtomicUsize>, impl Fn() -> usize) {
+        let n = Arc::new(AtomicUsize::new(0));
+        let m = n.clone();
+        (n, move || m.load(Ordering::SeqCst))
+    }
+
+    fn counting_sync(n: &Arc<AtomicUsize>) -> Completion {
+        let n = n.clone();
+        Completion::new_sync(move |_| {
+            n.fetch_add(1, Ordering::SeqCst);
+        })
+    }
+
+    #[test]
+    fn completion_is_send_sync_and_small() {
+        fn check<T: Send + Sync + Clone + 'static>() {}
+        check::<Completion>();
+        assert_eq!(
+            std::mem::size_of::<Completion>(),
+            std::mem::size_of::<usize>()
+        );
+    }
+
+    #[test]
+    fn finishing_is_idempotent_and_calls_back_once() {
+        let (n, calls) = counter();
+        let c = counting_sync(&n);
+        c.complete(0);
+        c.complete(1);
+        c.error(CompletionError::ShortWrite);
+        c.abort();
+        assert_eq!(calls(), 1);
+        assert_eq!(c.result(), Some(Ok(0)));
+    }
+
+    #[test]
+    fn first_finisher_wins_with_its_error() {
+        let c = Completion::new_write(|_| {});
+        c.error(CompletionError::IOError(std::io::ErrorKind::Other));
+        c.complete(10);
+        assert!(c.failed());
+        assert_eq!(
+            c.get_error(),
+            Some(CompletionError::IOError(std::io::ErrorKind::Other))
+        );
+    }
+
+    #[test]
+    fn yield_is_finished_but_not_an_io() {
+        let y = Completion::new_yield();
+        assert!(y.finished());
+        assert!(y.succeeded());
+        assert!(!y.failed());
+        assert!(y.is_explicit_yield());
+        y.abort();
+        assert!(y.succeeded(), "finishing a yield is a no-op");
+        let io = Completion::new_sync(|_| {});
+        io.complete(0);
+        assert!(io.finished());
+        assert!(!io.is_explicit_yield());
+    }
+
+    #[test]
+    fn read_callback_sees_buffer_and_length() {
+        let buf = Arc::new(Buffer::new(8));
+        buf.lock()[0] = 42;
+        let got = Arc::new(Mutex::new(None));
+        let g = got.clone();
+        let c = Completion::new_read(buf, move |res| {
+            let (b, n) = res.unwrap();
+            *g.lock().unwrap() = Some((b.lock()[0], n));
+        });
+        c.complete(8);
+        assert_eq!(*got.lock().unwrap(), Some((42, 8)));
+    }
+
+    #[test]
+    fn callback_effects_are_visible_once_finished() {
+        // finished() turns true only after the callback has run.
+        let flag = Arc::new(AtomicBool::new(false));
+        let f = flag.clone();
+        let c = Completion::new_sync(move |_| f.store(true, Ordering::SeqCst));
+        let c2 = c.clone();
+        let t = std::thread::spawn(move || c2.complete(0));
+        loop {
+            if c.finished() {
+                assert!(flag.load(Ordering::SeqCst));
+                break;
+            }
+            std::hint::spin_loop();
+        }
+        t.join().unwrap();
+    }
+
+    #[test]
+    fn group_finishes_after_all_children_with_one_callback() {
+        let (n, calls) = counter();
+        let a = Completion::new_write(|_| {});
+        let b = Completion::new_write(|_| {});
+        let mut g = CompletionGroup::new({
+            let n = n.clone();
+            move |res| {
+                assert_eq!(res, Ok(0));
+                n.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+        g.add(&a);
+        g.add(&b);
+        let built = g.build();
+        assert!(!built.finished());
+        b.complete(1);
+        assert!(!built.finished());
+        a.complete(1);
+        assert!(built.succeeded());
+        a.complete(1);
+        assert_eq!(calls(), 1);
+    }
+
+    #[test]
+    fn group_keeps_the_first_error_and_waits_for_everyone() {
+        let a = Completion::new_write(|_| {});
+        let b = Completion::new_write(|_| {});
+        let c = Completion::new_write(|_| {});
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let s = seen.clone();
+        let mut g = CompletionGroup::new(move |res| s.lock().unwrap().push(res));
+        for x in [&a, &b, &c] {
+            g.add(x);
+        }
+        let built = g.build();
+        b.error(CompletionError::ShortWrite);
+        assert!(!built.finished(), "a group waits for every child");
+        a.error(CompletionError::Aborted);
+        c.complete(1);
+        assert_eq!(built.get_error(), Some(CompletionError::ShortWrite));
+        assert_eq!(
+            *seen.lock().unwrap(),
+            vec![Err(CompletionError::ShortWrite)]
+        );
+    }
+
+    #[test]
+    fn child_already_failed_when_group_is_built() {
+        let a = Completion::new_write(|_| {});
+        let b = Completion::new_write(|_| {});
+        a.error(CompletionError::IOError(
+            std::io::ErrorKind::PermissionDenied,
+        ));
+        let mut g = CompletionGroup::new(|_| {});
+        g.add(&a);
+        g.add(&b);
+        let built = g.build();
+        assert!(!built.finished());
+        b.complete(1);
+        assert_eq!(
+            built.get_error(),
+            Some(CompletionError::IOError(
+                std::io::ErrorKind::PermissionDenied
+            ))
+        );
+    }
+
+    #[test]
+    fn all_children_finished_before_build_finishes_at_build() {
+        let (n, calls) = counter();
+        let a = Completion::new_write(|_| {});
+        a.complete(1);
+        let mut g = CompletionGroup::new({
+            let n = n.clone();
+            move |_| {
+                n.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+        g.add(&a);
+        let built = g.build();
+        assert!(built.succeeded());
+        assert!(!built.is_explicit_yield());
+        assert_eq!(calls(), 1);
+    }
+
+    #[test]
+    fn empty_group_is_a_yield_and_calls_back() {
+        let (n, calls) = counter();
+        let g = CompletionGroup::new({
+            let n = n.clone();
+            move |res| {
+                assert_eq!(res, Ok(0));
+                n.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+        let built = g.build();
+        assert!(built.is_explicit_yield());
+        assert_eq!(calls(), 1);
+    }
+
+    #[test]
+    fn group_of_groups() {
+        let leaves: Vec<Completion> = (0..6).map(|_| Completion::new_write(|_| {})).collect();
+        let (n, calls) = counter();
+        let mut outer = CompletionGroup::new({
+            let n = n.clone();
+            move |_| {
+                n.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+        let mut inners = Vec::new();
+        for pair in leaves.chunks(2) {
+            let mut g = CompletionGroup::new(|_| {});
+            g.add(&pair[0]);
+            g.add(&pair[1]);
+            let built = g.build();
+            outer.add(&built);
+            inners.push(built);
+        }
+        let top = outer.build();
+        for (i, leaf) in leaves.iter().enumerate() {
+            assert!(!top.finished());
+            if i == 3 {
+                leaf.error(CompletionError::ShortWrite);
+            } else {
+                leaf.complete(1);
+            }
+        }
+        assert!(inners[0].succeeded());
+        assert_eq!(inners[1].get_error(), Some(CompletionError::ShortWrite));
+        assert_eq!(top.get_error(), Some(CompletionError::ShortWrite));
+        assert_eq!(calls(), 1);
+    }
+
+    #[test]
+    #[should_panic(expected = "already belongs to a group")]
+    fn linking_a_completion_twice_panics() {
+        // What a re-entered operation that rebuilds its group would do.
+        let c = Completion::new_write(|_| {});
+        let mut first = CompletionGroup::new(|_| {});
+        first.add(&c);
+        let _built = first.build();
+        let mut second = CompletionGroup::new(|_| {});
+        second.add(&c);
+    }
+
+    #[test]
+    #[should_panic(expected = "already belongs to a group")]
+    fn adding_the_same_completion_twice_to_one_group_panics() {
+        let c = Completion::new_write(|_| {});
+        let mut g = CompletionGroup::new(|_| {});
+        g.add(&c);
+        g.add(&c);
+    }
+
+    #[test]
+    fn a_dropped_unbuilt_group_releases_its_children() {
+        let c = Completion::new_write(|_| {});
+        {
+            let mut g = CompletionGroup::new(|_| {});
+            g.add(&c);
+        }
+        let mut g = CompletionGroup::new(|_| {});
+        g.add(&c);
+        let built = g.build();
+        c.complete(1);
+        assert!(built.succeeded());
+    }
+
+    #[test]
+    fn cancel_aborts_children_and_late_finishes_are_ignored() {
+        let (n, calls) = counter();
+        let a = counting_sync(&n);
+        let b = counting_sync(&n);
+        let mut g = CompletionGroup::new(|_| {});
+        g.add(&a);
+        g.add(&b);
+        g.cancel();
+        let built = g.build();
+        // The backend reports the real result later; it is ignored.
+        a.complete(0);
+        b.error(CompletionError::ShortWrite);
+        assert_eq!(calls(), 2);
+        assert_eq!(a.get_error(), Some(CompletionError::Aborted));
+        assert_eq!(built.get_error(), Some(CompletionError::Aborted));
+    }
+
+    #[test]
+    fn aborting_a_built_group_aborts_children_then_child_finishes_late() {
+        let (n, calls) = counter();
+        let a = Completion::new_write(|_| {});
+        let b = Completion::new_write(|_| {});
+        a.complete(1);
+        let mut g = CompletionGroup::new({
+            let n = n.clone();
+            move |res| {
+                assert_eq!(res, Err(CompletionError::Aborted));
+                n.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+        g.add(&a);
+        g.add(&b);
+        let built = g.build();
+        built.abort();
+        assert!(a.succeeded(), "a finished child stays as it was");
+        assert_eq!(b.get_error(), Some(CompletionError::Aborted));
+        b.complete(1);
+        assert_eq!(calls(), 1);
+        assert!(built.failed());
+    }
+
+    #[test]
+    fn aborting_a_group_whose_children_were_dropped_still_finishes_it() {
+        let mut g = CompletionGroup::new(|_| {});
+        g.add(&Completion::new_write(|_| {}));
+        let built = g.build();
+        built.abort();
+        assert_eq!(built.get_error(), Some(CompletionError::Aborted));
+    }
+
+    #[test]
+    fn completions_finished_from_other_threads() {
+        const N: usize = 64;
+        let (n, calls) = counter();
+        let children: Vec<Completion> = (0..N).map(|_| counting_sync(&n)).collect();
+        let mut g = CompletionGroup::new(|_| {});
+        for c in &children {
+            g.add(c);
+        }
+        let group_calls = Arc::new(AtomicUsize::new(0));
+        let built = {
+            let gc = group_calls.clone();
+            let mut outer = CompletionGroup::new(move |_| {
+                gc.fetch_add(1, Ordering::SeqCst);
+            });
+            outer.add(&g.build());
+            outer.build()
+        };
+        let threads: Vec<_> = (0..4)
+            .map(|t| {
+                let mine: Vec<Completion> = children.iter().skip(t).step_by(4).cloned().collect();
+                let all = children.clone();
+                std::thread::spawn(move || {
+                    for c in &mine {
+                        c.complete(0);
+                    }
+                    // Race to finish everyone's completions a second time.
+                    for c in &all {
+                        c.complete(0);
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert!(built.succeeded());
+        assert_eq!(calls(), N);
+        assert_eq!(group_calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn group_built_while_children_finish_on_other_threads() {
+        // Exercises the race between linking a child and finishing it.
+        for _ in 0..200 {
+            let children: Vec<Completion> = (0..8).map(|_| Completion::new_write(|_| {})).collect();
+            let (n, calls) = counter();
+            let mut g = CompletionGroup::new({
+                let n = n.clone();
+                move |_| {
+                    n.fetch_add(1, Ordering::SeqCst);
+                }
+            });
+            for c in &children {
+                g.add(c);
+            }
+            let others = children.clone();
+            let t = std::thread::spawn(move || {
+                for c in &others {
+                    c.complete(1);
+                }
+            });
+            let built = g.build();
+            t.join().unwrap();
+            assert!(built.succeeded());
+            assert_eq!(calls(), 1);
+        }
+    }
+}
