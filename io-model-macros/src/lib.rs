@@ -7,5 +7,5 @@ use proc_macro::TokenStream;
 /// See `io_model::resumable`.
 #[proc_macro_attribute]
 pub fn resumable(attr: TokenStream, item: TokenStream) -> TokenStream {
-    io_model_transform::expand(attr.into(), item.into()).into()
+    io_model_transform::expand_or_fallback(attr.into(), item.into()).into()
 }

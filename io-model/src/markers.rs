@@ -93,6 +93,14 @@ macro_rules! yield_now {
 pub(crate) mod __private {
     use crate::{Completion, CompletionGroup};
 
+    /// Always true. A `yield_now!` suspends behind `if suspend() { .. }` so
+    /// that the code after it does not read as unreachable in the arm that
+    /// first reaches it (it runs in the next call's arm).
+    #[inline(always)]
+    pub const fn suspend() -> bool {
+        true
+    }
+
     /// Groups the completions of a `wait_all!` operand into one.
     pub fn group_all<I>(completions: I) -> Completion
     where

@@ -1,15 +1,283 @@
-//! The transform behind `#[io_model::resumable]` (placeholder until the
-//! attribute lands).
+//! The transform behind `#[io_model::resumable]`, as plain functions that
+//! tests and the fuzz target call directly.
+//!
+//! The phases, each in its own module, in the order they run:
+//!
+//! 1. [`args`] and [`item`]: the attribute's arguments and the annotated
+//!    item (a free function or an `impl` block), the signature checks;
+//! 2. [`points`]: the suspension markers, checked for position, numbered
+//!    and replaced by placeholders;
+//! 3. [`normalize`]: `while`/`for` loops holding a suspension point become
+//!    plain `loop`s;
+//! 4. [`continuation`]: for each point, the code that runs after it;
+//! 5. [`liveness`]: which locals each continuation needs, read through
+//!    [`bindings`] for their types;
+//! 6. [`layout`]: the variants of the state enum;
+//! 7. [`codegen`]: the enum and the rewritten function.
+//!
+//! `docs/transform.md` in the repository shows one expansion end to end.
+
+pub mod args;
+pub mod bindings;
+pub mod codegen;
+pub mod continuation;
+pub mod errors;
+pub mod item;
+pub mod layout;
+pub mod liveness;
+pub mod normalize;
+pub mod points;
 
 use proc_macro2::TokenStream;
+use quote::{quote, ToTokens};
+use syn::{Attribute, ImplItem, Item};
 
-/// Expands the attribute; errors become `compile_error!` tokens.
-pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
-    let _ = attr;
-    let err = syn::Error::new(
-        proc_macro2::Span::call_site(),
-        "#[io_model::resumable] is not implemented yet",
-    )
-    .into_compile_error();
-    quote::quote!(#err #item)
+use args::Args;
+use errors::Errors;
+use item::{analyze, FnInput};
+
+/// Expands the attribute: `Ok` with the generated code, or every error of
+/// the input combined. Never panics.
+pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
+    let mut errors = Errors::default();
+    let out = expand_into(attr, item, &mut errors);
+    errors.finish()?;
+    Ok(out)
+}
+
+/// Expands the attribute; on errors, emits them next to a stand-in of the
+/// item (see [`codegen::fallback`]) so that one mistake gives one error.
+pub fn expand_or_fallback(attr: TokenStream, item: TokenStream) -> TokenStream {
+    match expand(attr.clone(), item.clone()) {
+        Ok(out) => out,
+        Err(err) => {
+            let errors = err.into_compile_error();
+            let stand_in = fallback(attr, item);
+            quote!(#errors #stand_in)
+        }
+    }
+}
+
+fn is_resumable_attr(attr: &Attribute) -> bool {
+    let segs = &attr.path().segments;
+    match segs.len() {
+        1 => segs[0].ident == "resumable",
+        2 => segs[0].ident == "io_model" && segs[1].ident == "resumable",
+        _ => false,
+    }
+}
+
+/// The tokens inside `#[resumable(..)]` (empty for `#[resumable]`).
+fn attr_tokens(attr: &Attribute, errors: &mut Errors) -> TokenStream {
+    match &attr.meta {
+        syn::Meta::Path(_) => TokenStream::new(),
+        syn::Meta::List(l) => l.tokens.clone(),
+        syn::Meta::NameValue(nv) => {
+            errors.push_spanned(
+                nv,
+                "write the arguments in parentheses: `#[resumable(state = self.field)]`",
+            );
+            TokenStream::new()
+        }
+    }
+}
+
+fn type_params(generics: &syn::Generics) -> impl Iterator<Item = String> + '_ {
+    generics.type_params().map(|t| t.ident.to_string())
+}
+
+fn expand_into(attr: TokenStream, item: TokenStream, errors: &mut Errors) -> TokenStream {
+    let item: Item = match syn::parse2(item) {
+        Ok(item) => item,
+        Err(e) => {
+            errors.add(e);
+            return TokenStream::new();
+        }
+    };
+    match item {
+        Item::Fn(f) => {
+            if let Some(receiver) = f.sig.receiver() {
+                errors.push_spanned(
+                    receiver,
+                    format!(
+                        "#[io_model::resumable] on a method must go on its `impl` block: write \
+                         `#[io_model::resumable]` above the `impl` and `#[resumable(state = self.field)]` \
+                         on `{}`",
+                        f.sig.ident
+                    ),
+                );
+                return TokenStream::new();
+            }
+            let args = Args::parse(attr, errors);
+            let input = FnInput {
+                attrs: f.attrs,
+                vis: f.vis,
+                generics: type_params(&f.sig.generics).collect(),
+                sig: f.sig,
+                block: *f.block,
+                args,
+                self_ty: None,
+            };
+            match expand_fn(input, errors) {
+                Some((func, state)) => quote!(#func #state),
+                None => TokenStream::new(),
+            }
+        }
+        Item::Impl(mut imp) => {
+            if !attr.is_empty() {
+                errors.push_spanned(
+                    &attr,
+                    "on an `impl` block #[io_model::resumable] takes no arguments; put \
+                     `#[resumable(state = self.field)]` on each resumable method instead",
+                );
+            }
+            let impl_generics: Vec<String> = type_params(&imp.generics).collect();
+            // `Self` in stored types is replaced by the self type when that
+            // names no generic parameter.
+            let self_ty = (impl_generics.is_empty() && imp.generics.lifetimes().next().is_none())
+                .then(|| (*imp.self_ty).clone());
+            let mut enums = TokenStream::new();
+            let mut found = false;
+            for it in &mut imp.items {
+                let ImplItem::Fn(m) = it else { continue };
+                let Some(pos) = m.attrs.iter().position(is_resumable_attr) else {
+                    continue;
+                };
+                found = true;
+                let attr = m.attrs.remove(pos);
+                let tokens = attr_tokens(&attr, errors);
+                let args = Args::parse(tokens, errors);
+                let mut generics = impl_generics.clone();
+                generics.extend(type_params(&m.sig.generics));
+                let input = FnInput {
+                    attrs: m.attrs.clone(),
+                    vis: m.vis.clone(),
+                    sig: m.sig.clone(),
+                    block: m.block.clone(),
+                    args,
+                    self_ty: self_ty.clone(),
+                    generics,
+                };
+                let Some((func, state)) = expand_fn(input, errors) else {
+                    continue;
+                };
+                enums.extend(state);
+                match syn::parse2::<syn::ImplItemFn>(func) {
+                    Ok(f) => *m = f,
+                    Err(e) => errors.add(syn::Error::new(
+                        m.sig.ident.span(),
+                        format!("BUG: io-model's #[resumable] generated a method that does not parse: {e}"),
+                    )),
+                }
+            }
+            if !found {
+                errors.push_spanned(
+                    &imp.self_ty,
+                    "this `impl` block has no `#[resumable(state = ..)]` method; mark the methods to \
+                     transform, or remove #[io_model::resumable] from the block",
+                );
+            }
+            quote!(#imp #enums)
+        }
+        other => {
+            errors.push_spanned(
+                other,
+                "#[io_model::resumable] goes on a function (`state = param`) or on an `impl` block \
+                 whose methods carry `#[resumable(state = self.field)]`",
+            );
+            TokenStream::new()
+        }
+    }
+}
+
+/// Transforms one function: `(function, state enum)`, or `None` with the
+/// errors recorded.
+fn expand_fn(input: FnInput, errors: &mut Errors) -> Option<(TokenStream, TokenStream)> {
+    let a = analyze(input, errors)?;
+    errors
+        .is_empty()
+        .then(|| (codegen::function(&a), codegen::state_enum(&a)))
+}
+
+/// The stand-in of an item that has errors.
+fn fallback(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let mut ignored = Errors::default();
+    let Ok(item) = syn::parse2::<Item>(item.clone()) else {
+        return TokenStream::new();
+    };
+    match item {
+        Item::Fn(f) if f.sig.receiver().is_none() => {
+            let args = Args::parse(attr, &mut ignored);
+            let input = FnInput {
+                attrs: f.attrs,
+                vis: f.vis,
+                sig: f.sig,
+                block: *f.block,
+                args,
+                self_ty: None,
+                generics: Vec::new(),
+            };
+            codegen::fallback(&input, &item::enum_name(&input))
+        }
+        Item::Fn(f) => f.into_token_stream(),
+        Item::Impl(mut imp) => {
+            let mut enums = TokenStream::new();
+            let mut methods = Vec::new();
+            imp.items.retain(|it| {
+                let ImplItem::Fn(m) = it else { return true };
+                let Some(attr) = m.attrs.iter().find(|a| is_resumable_attr(a)) else {
+                    return true;
+                };
+                let tokens = attr_tokens(attr, &mut ignored);
+                let input = FnInput {
+                    attrs: m
+                        .attrs
+                        .iter()
+                        .filter(|a| !is_resumable_attr(a))
+                        .cloned()
+                        .collect(),
+                    vis: m.vis.clone(),
+                    sig: m.sig.clone(),
+                    block: m.block.clone(),
+                    args: Args::parse(tokens, &mut ignored),
+                    self_ty: None,
+                    generics: Vec::new(),
+                };
+                let name = item::enum_name(&input);
+                let FnInput {
+                    attrs, vis, sig, ..
+                } = &input;
+                methods.push(quote! {
+                    #(#attrs)*
+                    #[allow(unused_variables, unused_mut)]
+                    #vis #sig { ::core::unreachable!("this function did not compile") }
+                });
+                enums.extend(quote! {
+                    #[allow(private_interfaces, missing_docs, dead_code)]
+                    #[derive(Default, Debug)]
+                    #vis enum #name { #[default] Idle }
+                });
+                false
+            });
+            let (impl_generics, _, where_clause) = imp.generics.split_for_impl();
+            let attrs = &imp.attrs;
+            let trait_ = imp
+                .trait_
+                .as_ref()
+                .map(|(bang, path, for_)| quote!(#bang #path #for_));
+            let self_ty = &imp.self_ty;
+            let items = &imp.items;
+            let unsafety = &imp.unsafety;
+            let defaultness = &imp.defaultness;
+            quote! {
+                #(#attrs)*
+                #defaultness #unsafety impl #impl_generics #trait_ #self_ty #where_clause {
+                    #(#items)*
+                    #(#methods)*
+                }
+                #enums
+            }
+        }
+        other => other.into_token_stream(),
+    }
 }

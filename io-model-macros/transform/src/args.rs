@@ -1,0 +1,215 @@
+//! Phase 1a: the attribute's arguments, each kept with its span.
+//!
+//! `state = self.field`, `state = self.a.b` or `state = param`, and
+//! `name = Ident`. Duplicates and unknown arguments are rejected here;
+//! combinations are checked in [`crate::item`].
+
+use proc_macro2::{Span, TokenStream};
+use syn::parse::{Parse, ParseStream};
+use syn::punctuated::Punctuated;
+use syn::{Expr, Ident, Token};
+
+use crate::errors::Errors;
+
+/// One parsed argument value with the span of its key.
+pub struct Spanned<T> {
+    pub value: T,
+    pub key_span: Span,
+}
+
+/// Where the state lives.
+#[derive(Clone)]
+pub enum StatePlace {
+    /// `self.a.b`: the field path after `self`.
+    SelfField {
+        expr: Expr,
+        fields: Vec<syn::Member>,
+    },
+    /// A parameter of the function: `st`.
+    Param(Ident),
+}
+
+/// The arguments of one `#[resumable(..)]` / `#[io_model::resumable(..)]`.
+#[derive(Default)]
+pub struct Args {
+    pub state: Option<Spanned<StatePlace>>,
+    pub name: Option<Spanned<Ident>>,
+    /// Span of the whole argument list, for errors about a missing argument.
+    pub span: Option<Span>,
+}
+
+struct RawArg {
+    key: Ident,
+    value: Expr,
+}
+
+impl Parse for RawArg {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let key: Ident = input.parse()?;
+        if !input.peek(Token![=]) {
+            return Err(syn::Error::new(
+                key.span(),
+                format!("expected `{key} = ..`: arguments are written `state = self.field` or `name = MyState`"),
+            ));
+        }
+        input.parse::<Token![=]>()?;
+        let value: Expr = input.parse()?;
+        Ok(RawArg { key, value })
+    }
+}
+
+impl Args {
+    /// Parses an argument list (the tokens inside the parentheses).
+    pub fn parse(tokens: TokenStream, errors: &mut Errors) -> Args {
+        let mut args = Args::default();
+        if tokens.is_empty() {
+            return args;
+        }
+        args.span = Some(span_of(&tokens));
+        let parser = Punctuated::<RawArg, Token![,]>::parse_terminated;
+        let raw = match syn::parse::Parser::parse2(parser, tokens) {
+            Ok(raw) => raw,
+            Err(e) => {
+                errors.add(e);
+                return args;
+            }
+        };
+        for arg in raw {
+            let key = arg.key.to_string();
+            match key.as_str() {
+                "state" => {
+                    if args.state.is_some() {
+                        errors.push(
+                            arg.key.span(),
+                            "`state` is given twice; keep one `state = ..`",
+                        );
+                        continue;
+                    }
+                    match state_place(&arg.value) {
+                        Some(value) => {
+                            args.state = Some(Spanned {
+                                value,
+                                key_span: arg.key.span(),
+                            })
+                        }
+                        None => errors.push_spanned(
+                            &arg.value,
+                            "`state` must name a field of `self` or a parameter, where this \
+                             function's state is kept between calls; write `state = self.field` \
+                             or `state = param`",
+                        ),
+                    }
+                }
+                "name" => {
+                    if args.name.is_some() {
+                        errors.push(
+                            arg.key.span(),
+                            "`name` is given twice; keep one `name = ..`",
+                        );
+                        continue;
+                    }
+                    match &arg.value {
+                        Expr::Path(p) if p.qself.is_none() && p.path.get_ident().is_some() => {
+                            args.name = Some(Spanned {
+                                value: p.path.get_ident().cloned().expect("checked above"),
+                                key_span: arg.key.span(),
+                            })
+                        }
+                        other => errors.push_spanned(
+                            other,
+                            "`name` takes the state enum's name, a plain identifier: `name = ReadState`",
+                        ),
+                    }
+                }
+                _ => errors.push(
+                    arg.key.span(),
+                    format!(
+                        "unknown argument `{key}`; #[resumable] takes `state = ..` and `name = ..`"
+                    ),
+                ),
+            }
+        }
+        args
+    }
+}
+
+fn span_of(tokens: &TokenStream) -> Span {
+    let mut iter = tokens.clone().into_iter();
+    let first = iter
+        .next()
+        .map(|t| t.span())
+        .unwrap_or_else(Span::call_site);
+    let last = iter.last().map(|t| t.span());
+    last.and_then(|l| first.join(l)).unwrap_or(first)
+}
+
+fn state_place(expr: &Expr) -> Option<StatePlace> {
+    match expr {
+        Expr::Path(p) if p.qself.is_none() => {
+            let ident = p.path.get_ident()?;
+            (ident != "self").then(|| StatePlace::Param(ident.clone()))
+        }
+        Expr::Field(_) => {
+            let mut fields = Vec::new();
+            let mut cur = expr;
+            loop {
+                match cur {
+                    Expr::Field(f) => {
+                        fields.push(f.member.clone());
+                        cur = &f.base;
+                    }
+                    Expr::Path(p) if p.path.is_ident("self") => break,
+                    _ => return None,
+                }
+            }
+            fields.reverse();
+            Some(StatePlace::SelfField {
+                expr: expr.clone(),
+                fields,
+            })
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quote::quote;
+
+    fn parse(tokens: TokenStream) -> (Args, Errors) {
+        let mut errors = Errors::default();
+        let args = Args::parse(tokens, &mut errors);
+        (args, errors)
+    }
+
+    #[test]
+    fn parses_field_param_and_name() {
+        let (a, e) = parse(quote!(state = self.io.read, name = ReadState));
+        assert!(e.is_empty());
+        match a.state.unwrap().value {
+            StatePlace::SelfField { fields, .. } => assert_eq!(fields.len(), 2),
+            StatePlace::Param(_) => panic!("expected a field"),
+        }
+        assert_eq!(a.name.unwrap().value, "ReadState");
+        let (a, e) = parse(quote!(state = st));
+        assert!(e.is_empty());
+        assert!(matches!(a.state.unwrap().value, StatePlace::Param(p) if p == "st"));
+    }
+
+    #[test]
+    fn rejects_duplicates_unknown_and_bad_places() {
+        for bad in [
+            quote!(state = a, state = b),
+            quote!(name = A, name = B),
+            quote!(colour = red),
+            quote!(state = self),
+            quote!(state = foo()),
+            quote!(name = a::b),
+            quote!(state),
+        ] {
+            let (_, e) = parse(bad.clone());
+            assert!(e.finish().is_err(), "accepted {bad}");
+        }
+    }
+}

@@ -1,0 +1,425 @@
+//! Phase 1b: the annotated item. A free function with `state = param`, or
+//! an `impl` block whose methods carry `#[resumable(state = ..)]`; each
+//! resumable function is checked (signature, state place) and then run
+//! through the later phases by [`analyze`].
+
+use std::collections::BTreeSet;
+
+use proc_macro2::{Span, TokenStream};
+use quote::ToTokens;
+use syn::spanned::Spanned;
+use syn::{Attribute, Block, FnArg, Ident, Signature, Type, Visibility};
+
+use crate::args::{Args, StatePlace};
+use crate::bindings::{check_stored_type, pat_bindings, PatBinding, TypeProblem};
+use crate::continuation::{Builder, Mode};
+use crate::errors::{line_of, Errors};
+use crate::layout::{field_name, variant_name, Field, Layout, Variant};
+use crate::liveness::live_probes;
+use crate::normalize::{normalize_loops, ForLoop};
+use crate::points::{Finder, Point};
+
+/// One function to transform.
+pub struct FnInput {
+    pub attrs: Vec<Attribute>,
+    pub vis: Visibility,
+    pub sig: Signature,
+    pub block: Block,
+    pub args: Args,
+    /// The `impl`'s self type, for methods.
+    pub self_ty: Option<Type>,
+    /// Names of the generic type parameters in scope (fn and impl).
+    pub generics: Vec<String>,
+}
+
+/// Everything codegen needs for one function.
+pub struct Analyzed {
+    pub input: FnInput,
+    pub enum_name: Ident,
+    pub place: TokenStream,
+    pub ret_ty: Type,
+    pub points: Vec<Point>,
+    pub layout: Layout,
+    pub entry: Block,
+    pub arms: Vec<Block>,
+}
+
+/// `read_two` -> `ReadTwo`.
+pub fn pascal_case(name: &str) -> String {
+    name.trim_start_matches("r#")
+        .split('_')
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            let mut c = s.chars();
+            match c.next() {
+                Some(f) => f.to_uppercase().chain(c).collect::<String>(),
+                None => String::new(),
+            }
+        })
+        .collect()
+}
+
+/// The enum name a function's state gets.
+pub fn enum_name(input: &FnInput) -> Ident {
+    match &input.args.name {
+        Some(n) => n.value.clone(),
+        None => Ident::new(
+            &format!("{}State", pascal_case(&input.sig.ident.to_string())),
+            input.sig.ident.span(),
+        ),
+    }
+}
+
+/// Checks the return type: `Result<IOResult<T>, E>` or an alias that
+/// spells `..Result<IOResult<T>>`.
+fn check_return_type(sig: &Signature, errors: &mut Errors) -> Option<Type> {
+    const FIX: &str = "a #[resumable] function returns `Result<IOResult<T>, E>` (or an alias such as \
+                       `io_model::Result<IOResult<T>>`) where `E: From<CompletionError>`; change the \
+                       return type to that, with `T` the value it returns when done";
+    let syn::ReturnType::Type(_, ty) = &sig.output else {
+        errors.push(
+            sig.paren_token.span.close(),
+            format!("this function returns nothing, but {}", &FIX[2..]),
+        );
+        return None;
+    };
+    let ok = (|| {
+        let Type::Path(p) = &**ty else { return None };
+        let last = p.path.segments.last()?;
+        if last.ident != "Result" {
+            return None;
+        }
+        let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+            return None;
+        };
+        let Some(syn::GenericArgument::Type(Type::Path(inner))) = args.args.first() else {
+            return None;
+        };
+        (inner.path.segments.last()?.ident == "IOResult").then_some(())
+    })();
+    if ok.is_none() {
+        errors.push_spanned(ty, format!("wrong return type: {FIX}"));
+        return None;
+    }
+    Some((**ty).clone())
+}
+
+/// The tokens of the state place, after checking it against the signature.
+fn state_place(input: &FnInput, enum_name: &Ident, errors: &mut Errors) -> Option<TokenStream> {
+    let Some(state) = &input.args.state else {
+        let span = input.args.span.unwrap_or_else(|| input.sig.ident.span());
+        let example = if input.sig.receiver().is_some() {
+            "#[resumable(state = self.field)]"
+        } else {
+            "#[io_model::resumable(state = st)] with a parameter `st: &mut FState`"
+        };
+        errors.push(
+            span,
+            format!(
+                "#[resumable] needs to know where `{}` keeps its state between calls; add `state = ..`: {example}",
+                input.sig.ident
+            ),
+        );
+        return None;
+    };
+    match &state.value {
+        StatePlace::SelfField { expr, .. } => {
+            let Some(receiver) = input.sig.receiver() else {
+                errors.push_spanned(
+                    expr,
+                    "`state = self..` needs a method with `&mut self`; this function has no `self`: \
+                     pass the state as a parameter, `state = st` with `st: &mut State`",
+                );
+                return None;
+            };
+            let by_mut_ref = match &*receiver.ty {
+                Type::Reference(r) => r.mutability.is_some(),
+                _ => false,
+            };
+            if receiver.reference.is_none() && !by_mut_ref {
+                errors.push_spanned(
+                    receiver,
+                    format!(
+                        "`{}` takes `self` by value, so it cannot keep its state in `self` between calls; \
+                         take `&mut self`",
+                        input.sig.ident
+                    ),
+                );
+                return None;
+            }
+            if !by_mut_ref {
+                errors.push_spanned(
+                    receiver,
+                    format!(
+                        "`{}` takes `&self`, but its state in `{}` is written on every call; take `&mut self`",
+                        input.sig.ident,
+                        expr.to_token_stream()
+                    ),
+                );
+                return None;
+            }
+            Some(expr.to_token_stream())
+        }
+        StatePlace::Param(name) => {
+            let param = input.sig.inputs.iter().find_map(|arg| match arg {
+                FnArg::Typed(t) => match &*t.pat {
+                    syn::Pat::Ident(p) if p.ident == *name => Some(t),
+                    _ => None,
+                },
+                FnArg::Receiver(_) => None,
+            });
+            let Some(param) = param else {
+                errors.push(
+                    name.span(),
+                    format!(
+                        "`{name}` is not a parameter of `{}`; name the parameter that holds the state \
+                         (`{name}: &mut {enum_name}`), or a field of `self`",
+                        input.sig.ident
+                    ),
+                );
+                return None;
+            };
+            let good = match &*param.ty {
+                Type::Reference(r) if r.mutability.is_some() => match &*r.elem {
+                    Type::Path(p) => p
+                        .path
+                        .segments
+                        .last()
+                        .is_some_and(|s| s.ident == *enum_name && s.arguments.is_empty()),
+                    _ => false,
+                },
+                _ => false,
+            };
+            if !good {
+                errors.push_spanned(
+                    &param.ty,
+                    format!(
+                        "the state parameter `{name}` must have type `&mut {enum_name}`, the enum this \
+                         attribute generates for `{}`",
+                        input.sig.ident
+                    ),
+                );
+                return None;
+            }
+            Some(quote::quote!(*#name))
+        }
+    }
+}
+
+fn check_signature(sig: &Signature, errors: &mut Errors) {
+    if let Some(a) = &sig.asyncness {
+        errors.push(
+            a.span(),
+            "a #[resumable] function is a hand-driven state machine, not a future; remove `async`",
+        );
+    }
+    if let Some(c) = &sig.constness {
+        errors.push(
+            c.span(),
+            "a #[resumable] function does I/O and cannot be `const`; remove `const`",
+        );
+    }
+}
+
+/// The function's parameters as bindings, for reading local types.
+fn params(sig: &Signature) -> Vec<PatBinding> {
+    let mut out = Vec::new();
+    for arg in &sig.inputs {
+        if let FnArg::Typed(t) = arg {
+            pat_bindings(&t.pat, Some(&t.ty), &mut out);
+        }
+    }
+    out
+}
+
+/// Replaces `Self` in a stored type by the impl's self type.
+fn replace_self(ty: &Type, self_ty: Option<&Type>) -> Type {
+    use syn::visit_mut::VisitMut;
+    struct R<'a>(&'a Type);
+    impl VisitMut for R<'_> {
+        fn visit_type_mut(&mut self, t: &mut Type) {
+            if let Type::Path(p) = t {
+                if p.qself.is_none() && p.path.is_ident("Self") {
+                    *t = self.0.clone();
+                    return;
+                }
+            }
+            syn::visit_mut::visit_type_mut(self, t);
+        }
+    }
+    let mut ty = ty.clone();
+    if let Some(s) = self_ty {
+        R(s).visit_type_mut(&mut ty);
+    }
+    ty
+}
+
+/// Runs parse-to-layout on one function.
+pub fn analyze(input: FnInput, errors: &mut Errors) -> Option<Analyzed> {
+    check_signature(&input.sig, errors);
+    let ret_ty = check_return_type(&input.sig, errors);
+    let enum_name = enum_name(&input);
+    let place = state_place(&input, &enum_name, errors);
+
+    let mut body = input.block.clone();
+    let mut finder = Finder::new(errors);
+    finder.run(&mut body);
+    let points = finder.points;
+    let fors = normalize_loops(&mut body);
+    let params = params(&input.sig);
+
+    let mut variants = Vec::new();
+    let mut reported = BTreeSet::new();
+    for p in &points {
+        let mut b = Builder::new(&points, &params, Mode::Analysis);
+        let code = b.resume(&body, p.id);
+        if let Some(bug) = b.bug.take() {
+            errors.push(p.span, bug);
+        }
+        let live = live_probes(&code);
+        let mut fields = Vec::new();
+        let mut taken = BTreeSet::new();
+        for id in live {
+            let local = &b.visible[id].binding;
+            let key = format!("{}@{:?}", local.ident, local.ident.span().start());
+            let report =
+                |errors: &mut Errors, reported: &mut BTreeSet<String>, span: Span, msg: String| {
+                    if reported.insert(key.clone()) {
+                        errors.push(span, msg);
+                    }
+                };
+            let at = format!("the `{}` at line {}", p.kind.macro_name(), p.line);
+            let name = &local.ident;
+            let shadowing = b
+                .visible
+                .iter()
+                .rev()
+                .find(|v| v.binding.ident == *name)
+                .map(|v| v.id);
+            if shadowing != Some(id) {
+                report(
+                    errors,
+                    &mut reported,
+                    name.span(),
+                    format!(
+                        "`{name}` is needed after {at}, but another `{name}` shadows it there, so it \
+                         cannot be stored in the state; rename one of the two"
+                    ),
+                );
+                continue;
+            }
+            if local.by_ref {
+                report(
+                    errors,
+                    &mut reported,
+                    name.span(),
+                    format!(
+                        "`{name}` is a reference (`ref`) held across {at}; the state cannot borrow \
+                         between calls; bind the value itself (drop `ref`), a clone, or an index"
+                    ),
+                );
+                continue;
+            }
+            let Some(ty) = &local.ty else {
+                let msg = match fors.iter().find(|f: &&ForLoop| f.iter == *name) {
+                    Some(_) => format!(
+                        "the iterator of this `for` loop is held across {at}, so it is stored in the \
+                         state, but its type cannot be read; iterate over a range with a typed bound \
+                         (`0..n` with `n: usize`, or `0..n as usize`), or hold the iterator in a typed \
+                         local: `let mut it: std::vec::IntoIter<T> = v.into_iter(); while let Some(x) = it.next() {{ .. }}`"
+                    ),
+                    None => format!(
+                        "`{name}` is held across {at}, so it is stored in the state, but its type \
+                         cannot be read here; give it a type: `let {name}: Type = ..` (for a pattern \
+                         binding, rebind it first: `let {name}: Type = {name};`)"
+                    ),
+                };
+                let span = fors
+                    .iter()
+                    .find(|f| f.iter == *name)
+                    .map_or(name.span(), |f| f.span);
+                report(errors, &mut reported, span, msg);
+                continue;
+            };
+            let ty = replace_self(ty, input.self_ty.as_ref());
+            if let Some(problem) = check_stored_type(&ty, &input.generics) {
+                let (span, msg) = match problem {
+                    TypeProblem::Borrow(span) => (
+                        span,
+                        format!(
+                            "`{name}` holds a reference across {at}; the state cannot borrow between \
+                             calls; store an owned value (`.to_vec()`, `.clone()`, `.to_owned()`) or an \
+                             index instead"
+                        ),
+                    ),
+                    TypeProblem::Unnamed(span) => (
+                        span,
+                        format!(
+                            "`{name}` is held across {at}, so it is stored in the state, but its type \
+                             has a part that cannot be named there (`_` or `impl Trait`); write the \
+                             full type"
+                        ),
+                    ),
+                    TypeProblem::Generic(span, g) => (
+                        span,
+                        format!(
+                            "`{name}` is held across {at} and its type uses the generic parameter \
+                             `{g}`, but the state enum is not generic; store a concrete type, or keep \
+                             the value in `self`"
+                        ),
+                    ),
+                };
+                report(errors, &mut reported, span, msg);
+                continue;
+            }
+            fields.push(Field {
+                name: field_name(name, &mut taken),
+                source: name.clone(),
+                ty,
+                visible_id: id,
+            });
+        }
+        variants.push(Variant {
+            name: variant_name(&points, p.id),
+            point: p.id,
+            fields,
+            holds_completion: p.kind.holds_completion(),
+        });
+    }
+
+    let (Some(ret_ty), Some(place)) = (ret_ty, place) else {
+        return None;
+    };
+    if !errors.is_empty() {
+        return None;
+    }
+    let layout = Layout {
+        enum_name: enum_name.clone(),
+        variants,
+    };
+    let mut b = Builder::new(&points, &params, Mode::Final(&layout));
+    let entry = b.entry(&body);
+    let mut arms = Vec::new();
+    for p in &points {
+        arms.push(b.resume(&body, p.id));
+    }
+    if let Some(bug) = b.bug.take() {
+        errors.push(input.sig.ident.span(), bug);
+        return None;
+    }
+    Some(Analyzed {
+        input,
+        enum_name,
+        place,
+        ret_ty,
+        points,
+        layout,
+        entry,
+        arms,
+    })
+}
+
+/// Where a point's marker is, for docs.
+pub fn point_line(p: &Point) -> usize {
+    line_of(p.span)
+}
