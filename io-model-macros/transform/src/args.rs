@@ -22,7 +22,7 @@ pub struct Spanned<T> {
 pub enum StatePlace {
     /// `self.a.b`: the field path after `self`.
     SelfField {
-        expr: Expr,
+        expr: Box<Expr>,
         fields: Vec<syn::Member>,
     },
     /// A parameter of the function: `st`.
@@ -164,7 +164,7 @@ fn state_place(expr: &Expr) -> Option<StatePlace> {
             }
             fields.reverse();
             Some(StatePlace::SelfField {
-                expr: expr.clone(),
+                expr: Box::new(expr.clone()),
                 fields,
             })
         }

@@ -14,10 +14,10 @@
 //! - in an `if` or `match`, the branch or arm holding P is resumed in place
 //!   of the whole expression (its pattern's bindings restored), or, with P
 //!   the scrutinee, the expression is kept with the scrutinee resumed;
-//! - in a `loop`, the first iteration resumes the body and later ones run
-//!   it whole: `{ let mut first = true; 'l: loop { if first { first = false;
-//!   <body resumed> } else { <body> } } }`, so `break` and `continue` keep
-//!   their meaning;
+//! - in a `loop`, the first, partial iteration is peeled off and the loop
+//!   follows whole: `'exit: { 'next: { <body resumed> } 'l: loop { <body> } }`,
+//!   with the partial iteration's `break`s retargeted to `'exit` and its
+//!   `continue`s to `'next` (so restored locals are never moved inside a loop);
 //! - in a `let`, an assignment or an `if let`, the initializer or right side
 //!   is resumed.
 //!
@@ -136,7 +136,7 @@ impl<'a> Builder<'a> {
         if !contains_point(s, None) {
             return s.clone();
         }
-        match s {
+        match &macro_stmt_as_expr(s) {
             Stmt::Local(l) => {
                 let mut l = l.clone();
                 if let Some(init) = &mut l.init {
@@ -249,7 +249,7 @@ impl<'a> Builder<'a> {
     /// The resumed statement, and whether control never reaches the
     /// statements after it (the target is in a `let`-`else`'s `else`).
     fn resume_stmt(&mut self, s: &Stmt) -> (Stmt, bool) {
-        match s {
+        match &macro_stmt_as_expr(s) {
             Stmt::Local(l) => {
                 let mut l = l.clone();
                 let Some(init) = &mut l.init else {
@@ -351,22 +351,23 @@ impl<'a> Builder<'a> {
                 })
             }
             Expr::Loop(l) => {
-                let first = internal(&format!("__io_first{}", self.loops));
+                // The first, partial iteration is peeled off the loop so
+                // that the locals it restores are not moved inside a loop;
+                // its `break`s leave the whole construct and its
+                // `continue`s fall through into the loop.
+                let n = self.loops;
                 self.loops += 1;
-                let resumed = self.resume_block(&l.body, Vec::new());
-                let whole = self.normal_block(&l.body);
-                let label = &l.label;
-                let attrs = &l.attrs;
+                let exit = syn::Lifetime::new(&format!("'__io_loop{n}"), Span::mixed_site());
+                let next = syn::Lifetime::new(&format!("'__io_next{n}"), Span::mixed_site());
+                let mut partial = self.resume_block(&l.body, Vec::new());
+                let target = l.label.as_ref().map(|lab| &lab.name);
+                retarget(&mut partial, target, &exit, &next);
+                let mut whole = l.clone();
+                whole.body = self.normal_block(&l.body);
                 parse_quote! {
-                    {
-                        let mut #first = true;
-                        #(#attrs)*
-                        #label loop {
-                            if #first {
-                                #first = false;
-                                #resumed
-                            } else #whole
-                        }
+                    #exit: {
+                        #next: #partial
+                        #whole
                     }
                 }
             }
@@ -497,6 +498,95 @@ impl<'a> Builder<'a> {
             }
         }
     }
+}
+
+/// A statement-position placeholder `__io_point!(N);` (re-parsed code
+/// turns it into `Stmt::Macro`) as the expression statement it stands for.
+fn macro_stmt_as_expr(s: &Stmt) -> Stmt {
+    match s {
+        Stmt::Macro(m) => Stmt::Expr(
+            Expr::Macro(syn::ExprMacro {
+                attrs: m.attrs.clone(),
+                mac: m.mac.clone(),
+            }),
+            m.semi_token,
+        ),
+        other => other.clone(),
+    }
+}
+
+/// Points the `break`s and `continue`s of a peeled loop iteration that
+/// target the loop (unlabelled ones outside nested loops, or ones naming
+/// `label`) at the peeled construct: `break` leaves through `exit`,
+/// `continue` ends the iteration through `next`.
+fn retarget(
+    block: &mut Block,
+    label: Option<&syn::Lifetime>,
+    exit: &syn::Lifetime,
+    next: &syn::Lifetime,
+) {
+    use syn::visit_mut::VisitMut;
+    struct R<'a> {
+        label: Option<&'a syn::Lifetime>,
+        exit: &'a syn::Lifetime,
+        next: &'a syn::Lifetime,
+        depth: usize,
+    }
+    impl R<'_> {
+        fn targets(&self, l: &Option<syn::Lifetime>) -> bool {
+            match l {
+                None => self.depth == 0,
+                Some(l) => Some(l) == self.label,
+            }
+        }
+    }
+    impl VisitMut for R<'_> {
+        fn visit_expr_mut(&mut self, e: &mut Expr) {
+            match e {
+                Expr::Break(b) => {
+                    if let Some(v) = &mut b.expr {
+                        self.visit_expr_mut(v);
+                    }
+                    if self.targets(&b.label) {
+                        b.label = Some(self.exit.clone());
+                    }
+                }
+                Expr::Continue(c) => {
+                    if self.targets(&c.label) {
+                        let next = self.next;
+                        *e = parse_quote!(break #next);
+                    }
+                }
+                Expr::Loop(l) => {
+                    self.depth += 1;
+                    self.visit_block_mut(&mut l.body);
+                    self.depth -= 1;
+                }
+                Expr::While(w) => {
+                    self.depth += 1;
+                    self.visit_expr_mut(&mut w.cond);
+                    self.visit_block_mut(&mut w.body);
+                    self.depth -= 1;
+                }
+                Expr::ForLoop(f) => {
+                    self.visit_expr_mut(&mut f.expr);
+                    self.depth += 1;
+                    self.visit_block_mut(&mut f.body);
+                    self.depth -= 1;
+                }
+                Expr::Closure(_) | Expr::Async(_) | Expr::Const(_) => {}
+                _ => syn::visit_mut::visit_expr_mut(self, e),
+            }
+        }
+        fn visit_item_mut(&mut self, _: &mut syn::Item) {}
+    }
+    R {
+        label,
+        exit,
+        next,
+        depth: 0,
+    }
+    .visit_block_mut(block);
 }
 
 /// The arm-local name of the state slot holding visible local `id`.

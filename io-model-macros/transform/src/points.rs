@@ -111,11 +111,7 @@ pub fn contains_point(node: &impl ToTokens, id: Option<PointId>) -> bool {
                         }
                     }
                 }
-                TokenTree::Group(g) => {
-                    if scan(g.stream(), id) {
-                        return true;
-                    }
-                }
+                TokenTree::Group(g) if scan(g.stream(), id) => return true,
                 _ => {}
             }
         }
