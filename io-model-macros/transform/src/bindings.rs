@@ -8,7 +8,7 @@
 //! struct literal `T { .. }`; `Completion::new_*(..)`; another local or
 //! parameter of known type; arithmetic on one of those; and, for the
 //! iterator of a rewritten `for` loop, a range with a bound of known type or
-//! a `Vec<T>`.
+//! a `Vec<T>`; `.len()`, `.count()` and `.capacity()` are `usize`.
 
 use proc_macro2::Span;
 use syn::{Expr, Ident, Lit, Pat, Type};
@@ -178,6 +178,12 @@ pub fn expr_type(e: &Expr, scope: &dyn TypeScope) -> Option<Type> {
             }
         }
         Expr::Call(c) => call_type(c, scope),
+        Expr::MethodCall(m)
+            if m.args.is_empty()
+                && ["len", "count", "capacity"].contains(&m.method.to_string().as_str()) =>
+        {
+            ty(quote::quote!(usize))
+        }
         Expr::Match(m) => {
             // `match Iterator::next(&mut it) { .. }`: the `for` rewrite.
             let Expr::Call(c) = strip_expr(&m.expr) else {

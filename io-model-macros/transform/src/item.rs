@@ -321,6 +321,17 @@ pub fn analyze(input: FnInput, errors: &mut Errors) -> Option<Analyzed> {
                 continue;
             }
             let Some(ty) = &local.ty else {
+                // A loop variable whose iterator cannot be stored either:
+                // the iterator's error says what to fix.
+                let iter_failed = fors.iter().any(|f| {
+                    f.pat_names.iter().any(|n| name == n)
+                        && b.visible
+                            .iter()
+                            .any(|v| v.binding.ident == f.iter && v.binding.ty.is_none())
+                });
+                if iter_failed {
+                    continue;
+                }
                 let msg = match fors.iter().find(|f: &&ForLoop| f.iter == *name) {
                     Some(_) => format!(
                         "the iterator of this `for` loop is held across {at}, so it is stored in the \
@@ -334,11 +345,14 @@ pub fn analyze(input: FnInput, errors: &mut Errors) -> Option<Analyzed> {
                          binding, rebind it first: `let {name}: Type = {name};`)"
                     ),
                 };
-                let span = fors
-                    .iter()
-                    .find(|f| f.iter == *name)
-                    .map_or(name.span(), |f| f.span);
-                report(errors, &mut reported, span, msg);
+                match fors.iter().find(|f| f.iter == *name) {
+                    Some(f) => {
+                        if reported.insert(key.clone()) {
+                            errors.push_spanned(&f.iterable, msg);
+                        }
+                    }
+                    None => report(errors, &mut reported, name.span(), msg),
+                }
                 continue;
             };
             let ty = replace_self(ty, input.self_ty.as_ref());

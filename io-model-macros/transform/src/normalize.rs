@@ -21,8 +21,10 @@ use crate::points::contains_point;
 /// A `for` loop's hidden iterator, for error messages about it.
 pub struct ForLoop {
     pub iter: Ident,
-    /// The span of the loop's iterable expression.
-    pub span: Span,
+    /// The loop's iterable expression, where errors about the iterator go.
+    pub iterable: Expr,
+    /// The names the loop's pattern binds.
+    pub pat_names: Vec<String>,
 }
 
 /// Rewrites the loops of `body` that hold a suspension point.
@@ -61,9 +63,12 @@ impl VisitMut for Normalizer {
                 let iterable = &f.expr;
                 let body = &f.body;
                 let span = f.for_token.span;
+                let mut names = Vec::new();
+                crate::bindings::pat_bindings(&f.pat, None, &mut names);
                 self.fors.push(ForLoop {
                     iter: iter.clone(),
-                    span: syn::spanned::Spanned::span(&*f.expr),
+                    iterable: (*f.expr).clone(),
+                    pat_names: names.iter().map(|b| b.ident.to_string()).collect(),
                 });
                 *expr = parse_quote_spanned! {span=>
                     {
