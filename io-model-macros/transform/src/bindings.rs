@@ -10,7 +10,8 @@
 //! iterator of a rewritten `for` loop, a range with a bound of known type or
 //! a `Vec<T>`; `.len()`, `.count()` and `.capacity()` are `usize`.
 
-use proc_macro2::Span;
+use proc_macro2::TokenStream;
+use quote::ToTokens;
 use syn::{Expr, Ident, Lit, Pat, Type};
 
 /// A name bound by a pattern.
@@ -300,18 +301,18 @@ fn iterator_item(t: &Type) -> Option<Type> {
 }
 
 /// Why a stored type cannot go into the state enum, if it cannot.
+/// Each carries the tokens of the offending part of the type.
 pub enum TypeProblem {
     /// A reference or a lifetime: the state would borrow from the caller.
-    Borrow(Span),
+    Borrow(TokenStream),
     /// `_` or `impl Trait`: not a nameable type.
-    Unnamed(Span),
+    Unnamed(TokenStream),
     /// Mentions a generic parameter of the function or impl.
-    Generic(Span, String),
+    Generic(TokenStream, String),
 }
 
 /// Checks a type for use as a field of the (non-generic) state enum.
 pub fn check_stored_type(t: &Type, generics: &[String]) -> Option<TypeProblem> {
-    use syn::spanned::Spanned;
     use syn::visit::Visit;
     struct Check<'a> {
         generics: &'a [String],
@@ -321,23 +322,23 @@ pub fn check_stored_type(t: &Type, generics: &[String]) -> Option<TypeProblem> {
         fn visit_type_reference(&mut self, r: &'ast syn::TypeReference) {
             let is_static = r.lifetime.as_ref().is_some_and(|l| l.ident == "static");
             if !is_static && self.problem.is_none() {
-                self.problem = Some(TypeProblem::Borrow(r.span()));
+                self.problem = Some(TypeProblem::Borrow(r.to_token_stream()));
             }
             syn::visit::visit_type_reference(self, r);
         }
         fn visit_lifetime(&mut self, l: &'ast syn::Lifetime) {
             if l.ident != "static" && self.problem.is_none() {
-                self.problem = Some(TypeProblem::Borrow(l.span()));
+                self.problem = Some(TypeProblem::Borrow(l.to_token_stream()));
             }
         }
         fn visit_type_infer(&mut self, i: &'ast syn::TypeInfer) {
             if self.problem.is_none() {
-                self.problem = Some(TypeProblem::Unnamed(i.span()));
+                self.problem = Some(TypeProblem::Unnamed(i.to_token_stream()));
             }
         }
         fn visit_type_impl_trait(&mut self, i: &'ast syn::TypeImplTrait) {
             if self.problem.is_none() {
-                self.problem = Some(TypeProblem::Unnamed(i.span()));
+                self.problem = Some(TypeProblem::Unnamed(i.to_token_stream()));
             }
         }
         fn visit_type_path(&mut self, p: &'ast syn::TypePath) {
@@ -345,7 +346,8 @@ pub fn check_stored_type(t: &Type, generics: &[String]) -> Option<TypeProblem> {
                 if let Some(first) = p.path.segments.first() {
                     let name = first.ident.to_string();
                     if self.generics.contains(&name) && self.problem.is_none() {
-                        self.problem = Some(TypeProblem::Generic(first.ident.span(), name));
+                        self.problem =
+                            Some(TypeProblem::Generic(first.ident.to_token_stream(), name));
                     }
                 }
             }
@@ -363,7 +365,6 @@ pub fn check_stored_type(t: &Type, generics: &[String]) -> Option<TypeProblem> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use quote::ToTokens;
     use syn::parse_quote;
 
     struct Scope(Vec<(&'static str, Type)>);

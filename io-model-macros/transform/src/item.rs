@@ -76,6 +76,9 @@ fn check_return_type(sig: &Signature, errors: &mut Errors) -> Option<Type> {
     const FIX: &str = "a #[resumable] function returns `Result<IOResult<T>, E>` (or an alias such as \
                        `io_model::Result<IOResult<T>>`) where `E: From<CompletionError>`; change the \
                        return type to that, with `T` the value it returns when done";
+    // Any alias whose name ends in `Result` is accepted (`DbResult<T>`); if it
+    // does not spell `Result<IOResult<T>, E>`, the generated `Ok(..)` fails
+    // to type-check at the return type.
     let syn::ReturnType::Type(_, ty) = &sig.output else {
         errors.push(
             sig.paren_token.span.close(),
@@ -86,7 +89,7 @@ fn check_return_type(sig: &Signature, errors: &mut Errors) -> Option<Type> {
     let ok = (|| {
         let Type::Path(p) = &**ty else { return None };
         let last = p.path.segments.last()?;
-        if last.ident != "Result" {
+        if !last.ident.to_string().ends_with("Result") {
             return None;
         }
         let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
@@ -357,25 +360,25 @@ pub fn analyze(input: FnInput, errors: &mut Errors) -> Option<Analyzed> {
             };
             let ty = replace_self(ty, input.self_ty.as_ref());
             if let Some(problem) = check_stored_type(&ty, &input.generics) {
-                let (span, msg) = match problem {
-                    TypeProblem::Borrow(span) => (
-                        span,
+                let (at_tokens, msg) = match problem {
+                    TypeProblem::Borrow(t) => (
+                        t,
                         format!(
                             "`{name}` holds a reference across {at}; the state cannot borrow between \
                              calls; store an owned value (`.to_vec()`, `.clone()`, `.to_owned()`) or an \
                              index instead"
                         ),
                     ),
-                    TypeProblem::Unnamed(span) => (
-                        span,
+                    TypeProblem::Unnamed(t) => (
+                        t,
                         format!(
                             "`{name}` is held across {at}, so it is stored in the state, but its type \
                              has a part that cannot be named there (`_` or `impl Trait`); write the \
                              full type"
                         ),
                     ),
-                    TypeProblem::Generic(span, g) => (
-                        span,
+                    TypeProblem::Generic(t, g) => (
+                        t,
                         format!(
                             "`{name}` is held across {at} and its type uses the generic parameter \
                              `{g}`, but the state enum is not generic; store a concrete type, or keep \
@@ -383,7 +386,9 @@ pub fn analyze(input: FnInput, errors: &mut Errors) -> Option<Analyzed> {
                         ),
                     ),
                 };
-                report(errors, &mut reported, span, msg);
+                if reported.insert(key.clone()) {
+                    errors.push_spanned(at_tokens, msg);
+                }
                 continue;
             }
             fields.push(Field {

@@ -1,0 +1,14 @@
+use io_model::{IOResult, Result};
+
+struct S {
+    st: RunState,
+}
+
+impl S {
+    #[io_model::resumable]
+    fn run(&mut self) -> Result<IOResult<()>> {
+        Ok(IOResult::Done(()))
+    }
+}
+
+fn main() {}
