@@ -391,11 +391,19 @@ pub fn analyze(input: FnInput, errors: &mut Errors) -> Option<Analyzed> {
                 }
                 continue;
             }
+            let doc = match fors.iter().find(|f| f.iter == *name) {
+                Some(f) => format!(
+                    " The iterator of the `for` loop on line {}.",
+                    line_of(syn::spanned::Spanned::span(&f.iterable))
+                ),
+                None => format!(" The local `{name}`."),
+            };
             fields.push(Field {
                 name: field_name(name, &mut taken),
                 source: name.clone(),
                 ty,
                 visible_id: id,
+                doc,
             });
         }
         variants.push(Variant {

@@ -20,6 +20,27 @@ pub struct Field {
     pub ty: Type,
     /// The local's id in the point's continuation walk.
     pub visible_id: usize,
+    /// What the field holds, for its rustdoc.
+    pub doc: String,
+}
+
+/// A type as a reader writes it: `Vec<u8>`, not `Vec < u8 >`.
+pub fn type_string(ty: &Type) -> String {
+    let mut s = quote::ToTokens::to_token_stream(ty).to_string();
+    for (from, to) in [
+        (" :: ", "::"),
+        (":: ", "::"),
+        (" < ", "<"),
+        ("< ", "<"),
+        (" <", "<"),
+        (" >", ">"),
+        (" ,", ","),
+        ("& ", "&"),
+        ("' ", "'"),
+    ] {
+        s = s.replace(from, to);
+    }
+    s
 }
 
 /// The variant of one suspension point.

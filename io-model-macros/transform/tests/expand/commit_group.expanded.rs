@@ -1,0 +1,202 @@
+pub fn commit(st: &mut CommitState, pager: &mut Pager) -> Result<IOResult<usize>> {
+    if let CommitState::WaitAll0 { __io_c, .. } | CommitState::Fsync { __io_c, .. } = &*st {
+        if !::io_model::Completion::finished(__io_c) {
+            return ::core::result::Result::Ok(
+                ::io_model::IOResult::IO(
+                    ::io_model::IOCompletions::Single(
+                        ::core::clone::Clone::clone(__io_c),
+                    ),
+                ),
+            );
+        }
+    }
+    let __io_resume = ::core::mem::replace(&mut *st, CommitState::__Poisoned);
+    #[allow(unused_mut)]
+    let mut __io_next = CommitState::Idle;
+    #[allow(clippy::redundant_closure_call)]
+    let __io_ret: Result<IOResult<usize>> = (|| -> Result<IOResult<usize>> {
+        match __io_resume {
+            CommitState::Idle => {
+                let writes: Vec<Completion> = pager
+                    .dirty
+                    .iter()
+                    .map(|p| pager.write(*p))
+                    .collect();
+                {
+                    let __io_c: ::io_model::Completion = ::io_model::__private::group_all(
+                        writes,
+                    );
+                    if !::io_model::Completion::finished(&__io_c) {
+                        __io_next = CommitState::WaitAll0 {
+                            __io_c: ::core::clone::Clone::clone(&__io_c),
+                        };
+                        return ::core::result::Result::Ok(
+                            ::io_model::IOResult::IO(
+                                ::io_model::IOCompletions::Single(__io_c),
+                            ),
+                        );
+                    }
+                    if let ::core::option::Option::Some(__io_e) = ::io_model::Completion::get_error(
+                        &__io_c,
+                    ) {
+                        return ::core::result::Result::Err(
+                            ::core::convert::From::from(__io_e),
+                        );
+                    }
+                };
+                let sync = pager.fsync();
+                {
+                    let __io_c: ::io_model::Completion = sync;
+                    if !::io_model::Completion::finished(&__io_c) {
+                        __io_next = CommitState::Fsync {
+                            __io_c: ::core::clone::Clone::clone(&__io_c),
+                        };
+                        return ::core::result::Result::Ok(
+                            ::io_model::IOResult::IO(
+                                ::io_model::IOCompletions::Single(__io_c),
+                            ),
+                        );
+                    }
+                    if let ::core::option::Option::Some(__io_e) = ::io_model::Completion::get_error(
+                        &__io_c,
+                    ) {
+                        return ::core::result::Result::Err(
+                            ::core::convert::From::from(__io_e),
+                        );
+                    }
+                };
+                let n: usize = pager.dirty.len();
+                pager.dirty.clear();
+                Ok(IOResult::Done(n))
+            }
+            #[allow(
+                unreachable_code,
+                unused_mut,
+                unused_variables,
+                unused_assignments,
+                unused_braces,
+                unused_labels
+            )]
+            CommitState::WaitAll0 { __io_c: __io_c } => {
+                {
+                    if let ::core::option::Option::Some(__io_e) = ::io_model::Completion::get_error(
+                        &__io_c,
+                    ) {
+                        return ::core::result::Result::Err(
+                            ::core::convert::From::from(__io_e),
+                        );
+                    }
+                };
+                let sync = pager.fsync();
+                {
+                    let __io_c: ::io_model::Completion = sync;
+                    if !::io_model::Completion::finished(&__io_c) {
+                        __io_next = CommitState::Fsync {
+                            __io_c: ::core::clone::Clone::clone(&__io_c),
+                        };
+                        return ::core::result::Result::Ok(
+                            ::io_model::IOResult::IO(
+                                ::io_model::IOCompletions::Single(__io_c),
+                            ),
+                        );
+                    }
+                    if let ::core::option::Option::Some(__io_e) = ::io_model::Completion::get_error(
+                        &__io_c,
+                    ) {
+                        return ::core::result::Result::Err(
+                            ::core::convert::From::from(__io_e),
+                        );
+                    }
+                };
+                let n: usize = pager.dirty.len();
+                pager.dirty.clear();
+                Ok(IOResult::Done(n))
+            }
+            #[allow(
+                unreachable_code,
+                unused_mut,
+                unused_variables,
+                unused_assignments,
+                unused_braces,
+                unused_labels
+            )]
+            CommitState::Fsync { __io_c: __io_c } => {
+                {
+                    if let ::core::option::Option::Some(__io_e) = ::io_model::Completion::get_error(
+                        &__io_c,
+                    ) {
+                        return ::core::result::Result::Err(
+                            ::core::convert::From::from(__io_e),
+                        );
+                    }
+                };
+                let n: usize = pager.dirty.len();
+                pager.dirty.clear();
+                Ok(IOResult::Done(n))
+            }
+            CommitState::__Poisoned => {
+                ::core::panic!(
+                    "`commit` was called again after a panic interrupted an earlier call, so its state `CommitState` is poisoned; call `.cancel()` on the state (or reset it to `CommitState::default()`) to start a new run"
+                )
+            }
+        }
+    })();
+    *st = __io_next;
+    __io_ret
+}
+/// The state of `commit` between calls: idle, or the suspension point it waits at with the locals it holds there. Generated by `#[io_model::resumable]`.
+#[allow(private_interfaces, missing_docs, clippy::large_enum_variant)]
+pub enum CommitState {
+    /// Not running: the next call starts a new run.
+    Idle,
+    /// Suspended at the `wait_all!` on line 4; holds no locals.
+    WaitAll0 {
+        /// The completion waited for.
+        __io_c: ::io_model::Completion,
+    },
+    /// Suspended at the `wait!` on line 6; holds no locals.
+    Fsync {
+        /// The completion waited for.
+        __io_c: ::io_model::Completion,
+    },
+    #[doc(hidden)]
+    __Poisoned,
+}
+#[automatically_derived]
+impl ::core::default::Default for CommitState {
+    fn default() -> Self {
+        CommitState::Idle
+    }
+}
+#[automatically_derived]
+impl ::core::fmt::Debug for CommitState {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+#[allow(dead_code)]
+impl CommitState {
+    /// The name of the current state: `"Idle"`, a suspension point's
+    /// variant, or `"Poisoned"` after a panic.
+    pub fn name(&self) -> &'static str {
+        match self {
+            CommitState::Idle => "Idle",
+            CommitState::WaitAll0 { .. } => "WaitAll0",
+            CommitState::Fsync { .. } => "Fsync",
+            CommitState::__Poisoned => "Poisoned",
+        }
+    }
+    /// Whether no run is in progress.
+    pub fn is_idle(&self) -> bool {
+        ::core::matches!(self, CommitState::Idle)
+    }
+    /// Abandons the current run: aborts the completion the state
+    /// waits for, if any, drops the stored locals and returns to idle.
+    pub fn cancel(&mut self) {
+        if let CommitState::WaitAll0 { __io_c, .. }
+        | CommitState::Fsync { __io_c, .. } = self {
+            ::io_model::Completion::abort(__io_c);
+        }
+        *self = CommitState::Idle;
+    }
+}

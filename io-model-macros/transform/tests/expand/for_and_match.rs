@@ -1,0 +1,12 @@
+#[io_model::resumable(state = st)]
+fn balance(st: &mut BalanceState, p: &mut Pager, children: &[u32]) -> Result<IOResult<u32>> {
+    let mut sum: u32 = 0;
+    let mut sub: LoadChild = LoadChild::Start;
+    for idx in 0..children.len() {
+        match call!(load_child(&mut sub, p, children[idx])) {
+            0 => continue,
+            v => sum += v,
+        }
+    }
+    Ok(IOResult::Done(sum))
+}

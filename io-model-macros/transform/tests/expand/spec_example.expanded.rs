@@ -1,0 +1,303 @@
+impl Reader {
+    fn read_two(&mut self, a: u64, b: u64) -> Result<IOResult<u64>> {
+        if let ReadTwoState::Wait0 { __io_c, .. } = &self.read_two {
+            if !::io_model::Completion::finished(__io_c) {
+                return ::core::result::Result::Ok(
+                    ::io_model::IOResult::IO(
+                        ::io_model::IOCompletions::Single(
+                            ::core::clone::Clone::clone(__io_c),
+                        ),
+                    ),
+                );
+            }
+        }
+        let __io_resume = ::core::mem::replace(
+            &mut self.read_two,
+            ReadTwoState::__Poisoned,
+        );
+        #[allow(unused_mut)]
+        let mut __io_next = ReadTwoState::Idle;
+        #[allow(clippy::redundant_closure_call)]
+        let __io_ret: Result<IOResult<u64>> = (|| -> Result<IOResult<u64>> {
+            match __io_resume {
+                ReadTwoState::Idle => {
+                    let first: u64 = match self.read_one(a) {
+                        ::core::result::Result::Ok(
+                            ::io_model::IOResult::Done(__io_v),
+                        ) => __io_v,
+                        ::core::result::Result::Ok(
+                            ::io_model::IOResult::IO(__io_io),
+                        ) => {
+                            __io_next = ReadTwoState::Call0 {};
+                            return ::core::result::Result::Ok(
+                                ::io_model::IOResult::IO(__io_io),
+                            );
+                        }
+                        ::core::result::Result::Err(__io_e) => {
+                            return ::core::result::Result::Err(
+                                ::core::convert::From::from(__io_e),
+                            );
+                        }
+                    };
+                    let c = Completion::new_sync(|_| {});
+                    {
+                        let __io_c: ::io_model::Completion = self.file.sync(c)?;
+                        if !::io_model::Completion::finished(&__io_c) {
+                            __io_next = ReadTwoState::Wait0 {
+                                first: first,
+                                __io_c: ::core::clone::Clone::clone(&__io_c),
+                            };
+                            return ::core::result::Result::Ok(
+                                ::io_model::IOResult::IO(
+                                    ::io_model::IOCompletions::Single(__io_c),
+                                ),
+                            );
+                        }
+                        if let ::core::option::Option::Some(__io_e) = ::io_model::Completion::get_error(
+                            &__io_c,
+                        ) {
+                            return ::core::result::Result::Err(
+                                ::core::convert::From::from(__io_e),
+                            );
+                        }
+                    };
+                    self.total += first;
+                    let second: u64 = match self.read_one(b) {
+                        ::core::result::Result::Ok(
+                            ::io_model::IOResult::Done(__io_v),
+                        ) => __io_v,
+                        ::core::result::Result::Ok(
+                            ::io_model::IOResult::IO(__io_io),
+                        ) => {
+                            __io_next = ReadTwoState::Call1 {
+                                first: first,
+                            };
+                            return ::core::result::Result::Ok(
+                                ::io_model::IOResult::IO(__io_io),
+                            );
+                        }
+                        ::core::result::Result::Err(__io_e) => {
+                            return ::core::result::Result::Err(
+                                ::core::convert::From::from(__io_e),
+                            );
+                        }
+                    };
+                    Ok(IOResult::Done(first + second))
+                }
+                #[allow(
+                    unreachable_code,
+                    unused_mut,
+                    unused_variables,
+                    unused_assignments,
+                    unused_braces,
+                    unused_labels
+                )]
+                ReadTwoState::Call0 {} => {
+                    let first: u64 = match self.read_one(a) {
+                        ::core::result::Result::Ok(
+                            ::io_model::IOResult::Done(__io_v),
+                        ) => __io_v,
+                        ::core::result::Result::Ok(
+                            ::io_model::IOResult::IO(__io_io),
+                        ) => {
+                            __io_next = ReadTwoState::Call0 {};
+                            return ::core::result::Result::Ok(
+                                ::io_model::IOResult::IO(__io_io),
+                            );
+                        }
+                        ::core::result::Result::Err(__io_e) => {
+                            return ::core::result::Result::Err(
+                                ::core::convert::From::from(__io_e),
+                            );
+                        }
+                    };
+                    let c = Completion::new_sync(|_| {});
+                    {
+                        let __io_c: ::io_model::Completion = self.file.sync(c)?;
+                        if !::io_model::Completion::finished(&__io_c) {
+                            __io_next = ReadTwoState::Wait0 {
+                                first: first,
+                                __io_c: ::core::clone::Clone::clone(&__io_c),
+                            };
+                            return ::core::result::Result::Ok(
+                                ::io_model::IOResult::IO(
+                                    ::io_model::IOCompletions::Single(__io_c),
+                                ),
+                            );
+                        }
+                        if let ::core::option::Option::Some(__io_e) = ::io_model::Completion::get_error(
+                            &__io_c,
+                        ) {
+                            return ::core::result::Result::Err(
+                                ::core::convert::From::from(__io_e),
+                            );
+                        }
+                    };
+                    self.total += first;
+                    let second: u64 = match self.read_one(b) {
+                        ::core::result::Result::Ok(
+                            ::io_model::IOResult::Done(__io_v),
+                        ) => __io_v,
+                        ::core::result::Result::Ok(
+                            ::io_model::IOResult::IO(__io_io),
+                        ) => {
+                            __io_next = ReadTwoState::Call1 {
+                                first: first,
+                            };
+                            return ::core::result::Result::Ok(
+                                ::io_model::IOResult::IO(__io_io),
+                            );
+                        }
+                        ::core::result::Result::Err(__io_e) => {
+                            return ::core::result::Result::Err(
+                                ::core::convert::From::from(__io_e),
+                            );
+                        }
+                    };
+                    Ok(IOResult::Done(first + second))
+                }
+                #[allow(
+                    unreachable_code,
+                    unused_mut,
+                    unused_variables,
+                    unused_assignments,
+                    unused_braces,
+                    unused_labels
+                )]
+                ReadTwoState::Wait0 { first: __io_b0, __io_c: __io_c } => {
+                    let first = __io_b0;
+                    {
+                        if let ::core::option::Option::Some(__io_e) = ::io_model::Completion::get_error(
+                            &__io_c,
+                        ) {
+                            return ::core::result::Result::Err(
+                                ::core::convert::From::from(__io_e),
+                            );
+                        }
+                    };
+                    self.total += first;
+                    let second: u64 = match self.read_one(b) {
+                        ::core::result::Result::Ok(
+                            ::io_model::IOResult::Done(__io_v),
+                        ) => __io_v,
+                        ::core::result::Result::Ok(
+                            ::io_model::IOResult::IO(__io_io),
+                        ) => {
+                            __io_next = ReadTwoState::Call1 {
+                                first: first,
+                            };
+                            return ::core::result::Result::Ok(
+                                ::io_model::IOResult::IO(__io_io),
+                            );
+                        }
+                        ::core::result::Result::Err(__io_e) => {
+                            return ::core::result::Result::Err(
+                                ::core::convert::From::from(__io_e),
+                            );
+                        }
+                    };
+                    Ok(IOResult::Done(first + second))
+                }
+                #[allow(
+                    unreachable_code,
+                    unused_mut,
+                    unused_variables,
+                    unused_assignments,
+                    unused_braces,
+                    unused_labels
+                )]
+                ReadTwoState::Call1 { first: __io_b0 } => {
+                    let first = __io_b0;
+                    let second: u64 = match self.read_one(b) {
+                        ::core::result::Result::Ok(
+                            ::io_model::IOResult::Done(__io_v),
+                        ) => __io_v,
+                        ::core::result::Result::Ok(
+                            ::io_model::IOResult::IO(__io_io),
+                        ) => {
+                            __io_next = ReadTwoState::Call1 {
+                                first: first,
+                            };
+                            return ::core::result::Result::Ok(
+                                ::io_model::IOResult::IO(__io_io),
+                            );
+                        }
+                        ::core::result::Result::Err(__io_e) => {
+                            return ::core::result::Result::Err(
+                                ::core::convert::From::from(__io_e),
+                            );
+                        }
+                    };
+                    Ok(IOResult::Done(first + second))
+                }
+                ReadTwoState::__Poisoned => {
+                    ::core::panic!(
+                        "`read_two` was called again after a panic interrupted an earlier call, so its state `ReadTwoState` is poisoned; call `.cancel()` on the state (or reset it to `ReadTwoState::default()`) to start a new run"
+                    )
+                }
+            }
+        })();
+        self.read_two = __io_next;
+        __io_ret
+    }
+}
+/// The state of `read_two` between calls: idle, or the suspension point it waits at with the locals it holds there. Generated by `#[io_model::resumable]`.
+#[allow(private_interfaces, missing_docs, clippy::large_enum_variant)]
+enum ReadTwoState {
+    /// Not running: the next call starts a new run.
+    Idle,
+    /// Suspended at the `call!` on line 5; holds no locals.
+    Call0 {},
+    /// Suspended at the `wait!` on line 7; holds `first: u64`.
+    Wait0 {
+        /// The local `first`.
+        first: u64,
+        /// The completion waited for.
+        __io_c: ::io_model::Completion,
+    },
+    /// Suspended at the `call!` on line 9; holds `first: u64`.
+    Call1 {
+        /// The local `first`.
+        first: u64,
+    },
+    #[doc(hidden)]
+    __Poisoned,
+}
+#[automatically_derived]
+impl ::core::default::Default for ReadTwoState {
+    fn default() -> Self {
+        ReadTwoState::Idle
+    }
+}
+#[automatically_derived]
+impl ::core::fmt::Debug for ReadTwoState {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+#[allow(dead_code)]
+impl ReadTwoState {
+    /// The name of the current state: `"Idle"`, a suspension point's
+    /// variant, or `"Poisoned"` after a panic.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ReadTwoState::Idle => "Idle",
+            ReadTwoState::Call0 { .. } => "Call0",
+            ReadTwoState::Wait0 { .. } => "Wait0",
+            ReadTwoState::Call1 { .. } => "Call1",
+            ReadTwoState::__Poisoned => "Poisoned",
+        }
+    }
+    /// Whether no run is in progress.
+    pub fn is_idle(&self) -> bool {
+        ::core::matches!(self, ReadTwoState::Idle)
+    }
+    /// Abandons the current run: aborts the completion the state
+    /// waits for, if any, drops the stored locals and returns to idle.
+    pub fn cancel(&mut self) {
+        if let ReadTwoState::Wait0 { __io_c, .. } = self {
+            ::io_model::Completion::abort(__io_c);
+        }
+        *self = ReadTwoState::Idle;
+    }
+}
