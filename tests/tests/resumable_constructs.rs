@@ -322,7 +322,7 @@ check!(
     nested,
     NestedState,
     (7),
-    0 + 0 + 4 + 3 + 6 + 10 + 6
+    4 + 3 + 6 + 10 + 6
 );
 
 #[io_model::resumable(state = st)]
@@ -335,7 +335,7 @@ fn unsafe_and_params(
     let name = String::from("kept");
     let name: String = name;
     let d: u32 = call!(sub.double(a));
-    let bytes = name.as_bytes().len() as u32;
+    let bytes = name.len() as u32;
     s.log(format!("{name} {d} {bytes}"));
     Ok(IOResult::Done(d + b + bytes))
 }

@@ -47,7 +47,9 @@ impl VisitMut for Normalizer {
                 let label = &w.label;
                 let cond = &w.cond;
                 let body = &w.body;
-                let span = w.while_token.span;
+                // The glue gets the macro's span (clippy then treats it as
+                // macro output); the user's tokens keep theirs.
+                let span = Span::call_site();
                 *expr = parse_quote_spanned! {span=>
                     #label loop {
                         if #cond #body else {
@@ -62,7 +64,7 @@ impl VisitMut for Normalizer {
                 let pat = &f.pat;
                 let iterable = &f.expr;
                 let body = &f.body;
-                let span = f.for_token.span;
+                let span = Span::call_site();
                 let mut names = Vec::new();
                 crate::bindings::pat_bindings(&f.pat, None, &mut names);
                 self.fors.push(ForLoop {
