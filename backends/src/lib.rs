@@ -62,7 +62,7 @@ mod uring;
 pub use sim::{Faults, OpKind, SimIO, TraceEntry};
 pub use sync::SyncIO;
 #[cfg(target_os = "linux")]
-pub use uring::{InlineReads, RingSetup, UringIO, UringInfo, UringOptions};
+pub use uring::{InlineReads, RingSetup, UringIO, UringInfo, UringOptions, UringStats};
 
 /// The environment variable that forces [`default_io`]'s choice: `sync` or
 /// `uring` (`io_uring` is accepted too).
@@ -160,7 +160,8 @@ fn choose(forced: Option<&str>) -> Result<ChosenIO> {
     match forced.map(str::trim) {
         None | Some("") => match uring() {
             Ok(chosen) => Ok(chosen),
-            Err(err) => Ok(sync(err.to_string())),
+            Err(Error::Unsupported(why)) => Ok(sync(why)),
+            Err(err) => Ok(sync(format!("io_uring refused: {err}"))),
         },
         Some("sync") => Ok(sync(format!("forced by {BACKEND_ENV}=sync"))),
         Some("uring" | "io_uring") => uring().map(|mut chosen| {

@@ -17,7 +17,7 @@ mod ring;
 use std::fmt;
 use std::io;
 use std::os::fd::AsRawFd;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 
 use io_model::{Buffer, Completion, CompletionError, Error, File, OpenFlags, Result, IO};
@@ -172,6 +172,18 @@ impl UringOptions {
         self
     }
 
+    /// The size of the registered-file table (1024 by default). Files
+    /// opened while every slot is taken use plain descriptors; a dropped
+    /// file frees its slot.
+    ///
+    /// ```
+    /// let opts = io_model_backends::UringOptions::default().file_slots(64);
+    /// ```
+    pub fn file_slots(mut self, slots: u32) -> Self {
+        self.file_slots = slots;
+        self
+    }
+
     /// Whether to register buffers with the ring (`true` by default). A
     /// buffer is registered the second time it is used, while fewer than
     /// 1024 are and their total size is within the
@@ -276,6 +288,54 @@ impl fmt::Display for UringInfo {
     }
 }
 
+/// Counters of where a [`UringIO`]'s operations went, since it was
+/// created.
+///
+/// ```no_run
+/// let io = io_model_backends::UringIO::new()?;
+/// let stats = io.stats();
+/// assert_eq!(stats.ring_ops, 0);
+/// # Ok::<(), io_model::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct UringStats {
+    /// Reads served inline by a plain `pread(2)` ([`InlineReads::Adaptive`]).
+    pub reads_pread: u64,
+    /// Reads served inline by `preadv2(RWF_NOWAIT)` from the page cache.
+    pub reads_nowait: u64,
+    /// `RWF_NOWAIT` attempts that found the data not cached (then read
+    /// through the ring).
+    pub nowait_misses: u64,
+    /// Operations added to the ring.
+    pub ring_ops: u64,
+    /// Operations run as blocking system calls because the ring could not
+    /// take them (bound to another thread with I/O in flight, or failing).
+    pub blocking_fallbacks: u64,
+}
+
+impl fmt::Display for UringStats {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} reads by pread, {} by RWF_NOWAIT ({} misses), {} ring operations, {} blocking fallbacks",
+            self.reads_pread, self.reads_nowait, self.nowait_misses, self.ring_ops, self.blocking_fallbacks
+        )
+    }
+}
+
+#[derive(Default)]
+struct Stats {
+    reads_pread: AtomicU64,
+    reads_nowait: AtomicU64,
+    nowait_misses: AtomicU64,
+    ring_ops: AtomicU64,
+    blocking_fallbacks: AtomicU64,
+}
+
+fn bump(counter: &AtomicU64) {
+    counter.fetch_add(1, Ordering::Relaxed);
+}
+
 /// The io_uring backend.
 ///
 /// - One ring per `UringIO`, [`UringOptions::entries`] deep. It is set up
@@ -332,22 +392,27 @@ struct Shared {
     /// Operations in the ring, for the lock-free idle test of inline reads.
     in_ring: AtomicUsize,
     estimator: Estimator,
+    stats: Stats,
     opts: UringOptions,
 }
 
 /// The error of an operation on a file whose `UringIO` was dropped.
 const BACKEND_GONE: CompletionError = CompletionError::IOError(io::ErrorKind::NotConnected);
 
-fn refused(err: &io::Error) -> Error {
-    let why = match err.raw_os_error() {
-        Some(libc::EPERM) => format!(
-            "{err} (disabled by the kernel.io_uring_disabled sysctl, or blocked by a seccomp filter or container policy)"
-        ),
-        Some(libc::ENOSYS) => format!("{err} (the kernel has no io_uring: Linux 5.6+ built with CONFIG_IO_URING is needed, or a seccomp filter hides it)"),
-        Some(libc::ENOMEM) => format!("{err} (out of locked memory for the ring; raise RLIMIT_MEMLOCK or ask for fewer entries)"),
-        _ => err.to_string(),
+/// The error of a ring the kernel refused: which call failed, the OS
+/// error, and its usual cause.
+fn refused(call: &str, err: &io::Error) -> Error {
+    let cause = match err.raw_os_error() {
+        Some(libc::EPERM | libc::EACCES) => {
+            "; the kernel.io_uring_disabled sysctl, a seccomp filter or a container policy forbids it"
+        }
+        Some(libc::ENOSYS) => {
+            "; the kernel has no io_uring (Linux 5.6+ built with CONFIG_IO_URING is needed), or a seccomp filter hides it"
+        }
+        Some(libc::ENOMEM) => "; out of locked memory for the ring: raise RLIMIT_MEMLOCK or ask for fewer entries",
+        _ => "",
     };
-    Error::Unsupported(format!("io_uring refused: {why}"))
+    Error::Unsupported(format!("io_uring refused: {call} failed: {err}{cause}"))
 }
 
 impl UringIO {
@@ -389,15 +454,18 @@ impl UringIO {
         } else {
             RingSetup::Plain
         };
-        let (ring, setup) = build_ring(&opts, first).map_err(|err| refused(&err))?;
+        let (ring, setup) =
+            build_ring(&opts, first).map_err(|err| refused("io_uring_setup", &err))?;
         let files = Arc::new(Mutex::new(FileTable::with_slots(opts.file_slots)));
-        let ring = Ring::new(ring, setup, opts.clone(), &files).map_err(|err| refused(&err))?;
+        let ring = Ring::new(ring, setup, opts.clone(), &files)
+            .map_err(|(call, err)| refused(call, &err))?;
         Ok(Self {
             shared: Arc::new(Shared {
                 ring: Mutex::new(ring),
                 files,
                 in_ring: AtomicUsize::new(0),
                 estimator: Estimator::new(),
+                stats: Stats::default(),
                 opts,
             }),
         })
@@ -435,6 +503,26 @@ impl UringIO {
     /// ```
     pub fn in_flight(&self) -> usize {
         self.shared.lock().len()
+    }
+
+    /// Where operations went so far: inline reads, ring operations,
+    /// blocking fallbacks.
+    ///
+    /// ```no_run
+    /// let io = io_model_backends::UringIO::new()?;
+    /// println!("{}", io.stats());
+    /// # Ok::<(), io_model::Error>(())
+    /// ```
+    pub fn stats(&self) -> UringStats {
+        let s = &self.shared.stats;
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        UringStats {
+            reads_pread: get(&s.reads_pread),
+            reads_nowait: get(&s.reads_nowait),
+            nowait_misses: get(&s.nowait_misses),
+            ring_ops: get(&s.ring_ops),
+            blocking_fallbacks: get(&s.blocking_fallbacks),
+        }
     }
 }
 
@@ -481,17 +569,18 @@ impl Shared {
         }
         if !ring.usable_here(&self.files) {
             drop(ring);
+            bump(&self.stats.blocking_fallbacks);
             op.run_blocking();
             return c;
         }
         ring.release_file_slots(&self.files);
-        match ring.push(op) {
-            Ok(()) => {
-                self.in_ring.store(ring.len(), Ordering::Relaxed);
-            }
+        let res = ring.push(op);
+        self.in_ring.store(ring.len(), Ordering::Relaxed);
+        drop(ring);
+        match res {
+            Ok(()) => bump(&self.stats.ring_ops),
             Err((op, _err)) => {
-                self.in_ring.store(ring.len(), Ordering::Relaxed);
-                drop(ring);
+                bump(&self.stats.blocking_fallbacks);
                 op.run_blocking();
             }
         }
@@ -540,6 +629,10 @@ impl IO for UringIO {
     fn step(&self) -> Result<()> {
         let ready: Vec<Finished> = {
             let mut ring = self.shared.lock();
+            if ring.len() == 0 && ring.ready.is_empty() {
+                // Nothing to submit or reap: no system call.
+                return Ok(());
+            }
             if ring.usable_here(&self.shared.files) {
                 ring.release_file_slots(&self.shared.files);
                 let res = if ring.ready.is_empty() {
@@ -719,6 +812,7 @@ impl File for UringFile {
             match shared.estimator.plan(shared.opts.inline_reads, idle) {
                 Plan::Ring => {}
                 Plan::Blocking => {
+                    bump(&shared.stats.reads_pread);
                     let res = {
                         let mut bytes = buf.lock();
                         sys::read_full(&self.fd.file, &mut bytes, pos)
@@ -740,6 +834,7 @@ impl File for UringFile {
                     match res {
                         NoWait::Read(n) if n == len => {
                             shared.estimator.record(true);
+                            bump(&shared.stats.reads_nowait);
                             c.complete(len as i32);
                             return Ok(c);
                         }
@@ -754,7 +849,10 @@ impl File for UringFile {
                         // Partly cached, or the file ends inside the
                         // range: the ring reads the rest (and finds out).
                         NoWait::Read(n) => done = n,
-                        NoWait::Miss => shared.estimator.record(false),
+                        NoWait::Miss => {
+                            shared.estimator.record(false);
+                            bump(&shared.stats.nowait_misses);
+                        }
                         NoWait::Unsupported => self.nowait.store(false, Ordering::Relaxed),
                         NoWait::Failed(errno) => {
                             c.error(sys::errno_error(errno));

@@ -226,7 +226,7 @@ impl Ring {
         setup: RingSetup,
         opts: UringOptions,
         table: &Mutex<FileTable>,
-    ) -> io::Result<Self> {
+    ) -> Result<Self, (&'static str, io::Error)> {
         let mut this = Self {
             ring,
             setup,
@@ -244,19 +244,24 @@ impl Ring {
             closed: false,
         };
         this.max_ops = this.ring.params().cq_entries() as usize;
-        this.nop_round_trip()?;
+        this.nop_round_trip()
+            .map_err(|err| ("io_uring_enter", err))?;
         let mut probe = io_uring::Probe::new();
-        this.ring.submitter().register_probe(&mut probe)?;
+        this.ring
+            .submitter()
+            .register_probe(&mut probe)
+            .map_err(|err| ("io_uring_register(PROBE)", err))?;
         for (code, name) in [
             (opcode::Read::CODE, "IORING_OP_READ"),
             (opcode::Write::CODE, "IORING_OP_WRITE"),
             (opcode::Fsync::CODE, "IORING_OP_FSYNC"),
         ] {
             if !probe.is_supported(code) {
-                return Err(io::Error::new(
+                let err = io::Error::new(
                     io::ErrorKind::Unsupported,
                     format!("the kernel lacks {name} (Linux 5.6 or later is needed)"),
-                ));
+                );
+                return Err(("probing opcodes", err));
             }
         }
         this.has_ftruncate = probe.is_supported(opcode::Ftruncate::CODE);
