@@ -131,7 +131,6 @@ pub fn function(a: &Analyzed) -> TokenStream {
     let place = &a.place;
     let ret = &a.ret_ty;
     let resume = internal("__io_resume");
-    let next = internal("__io_next");
     let out = internal("__io_ret");
     let entry = &a.entry;
     let arms = a.points.iter().zip(&a.arms).map(|(p, block)| {
@@ -170,8 +169,6 @@ pub fn function(a: &Analyzed) -> TokenStream {
         #vis #sig {
             #peek
             let #resume = ::core::mem::replace(&mut #place, #name::__Poisoned);
-            #[allow(unused_mut)]
-            let mut #next = #name::Idle;
             #[allow(clippy::redundant_closure_call)]
             let #out: #ret = (|| -> #ret {
                 match #resume {
@@ -180,7 +177,9 @@ pub fn function(a: &Analyzed) -> TokenStream {
                     #name::__Poisoned => ::core::panic!(#poisoned),
                 }
             })();
-            #place = #next;
+            if let #name::__Poisoned = #place {
+                #place = #name::Idle;
+            }
             #out
         }
     }

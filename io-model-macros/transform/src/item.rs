@@ -264,6 +264,14 @@ pub fn analyze(input: FnInput, errors: &mut Errors) -> Option<Analyzed> {
     let enum_name = enum_name(&input);
     let place = state_place(&input, &enum_name, errors);
 
+    if let Some(crate::args::Spanned {
+        value: StatePlace::Param(param),
+        ..
+    }) = &input.args.state
+    {
+        check_state_not_shadowed(&input.block, param, errors);
+    }
+
     let mut body = input.block.clone();
     let mut finder = Finder::new(errors);
     finder.run(&mut body);
@@ -422,6 +430,7 @@ pub fn analyze(input: FnInput, errors: &mut Errors) -> Option<Analyzed> {
     }
     let layout = Layout {
         enum_name: enum_name.clone(),
+        place: place.clone(),
         variants,
     };
     let mut b = Builder::new(&points, &params, Mode::Final(&layout));
@@ -444,6 +453,39 @@ pub fn analyze(input: FnInput, errors: &mut Errors) -> Option<Analyzed> {
         entry,
         arms,
     })
+}
+
+/// The generated code writes the state through the state parameter inside
+/// the body, so no local may take its name.
+fn check_state_not_shadowed(body: &Block, param: &Ident, errors: &mut Errors) {
+    use syn::visit::Visit;
+    struct V<'a> {
+        param: &'a Ident,
+        found: Vec<Ident>,
+    }
+    impl<'ast> Visit<'ast> for V<'_> {
+        fn visit_pat_ident(&mut self, p: &'ast syn::PatIdent) {
+            if p.ident == *self.param {
+                self.found.push(p.ident.clone());
+            }
+            syn::visit::visit_pat_ident(self, p);
+        }
+        fn visit_item(&mut self, _: &'ast syn::Item) {}
+    }
+    let mut v = V {
+        param,
+        found: Vec::new(),
+    };
+    v.visit_block(body);
+    for ident in v.found {
+        errors.push(
+            ident.span(),
+            format!(
+                "`{param}` is the state parameter, which the generated code writes on every \
+                 suspension; a local of the same name would hide it; rename this one"
+            ),
+        );
+    }
 }
 
 /// Where a point's marker is, for docs.

@@ -54,6 +54,8 @@ pub struct Variant {
 /// Every variant of one function's state enum.
 pub struct Layout {
     pub enum_name: Ident,
+    /// Where the state lives: `self.field` or `*param`.
+    pub place: TokenStream,
     pub variants: Vec<Variant>,
 }
 
@@ -92,7 +94,7 @@ impl Layout {
         let v = self.variant(id);
         let enum_name = &self.enum_name;
         let name = &v.name;
-        let next = internal("__io_next");
+        let next = &self.place;
         let names = v.fields.iter().map(|f| &f.name);
         let sources = v.fields.iter().map(|f| &f.source);
         let completion = v.holds_completion.then(|| {

@@ -15,8 +15,6 @@ impl Reader {
             &mut self.read_two,
             ReadTwoState::__Poisoned,
         );
-        #[allow(unused_mut)]
-        let mut __io_next = ReadTwoState::Idle;
         #[allow(clippy::redundant_closure_call)]
         let __io_ret: Result<IOResult<u64>> = (|| -> Result<IOResult<u64>> {
             match __io_resume {
@@ -28,7 +26,7 @@ impl Reader {
                         ::core::result::Result::Ok(
                             ::io_model::IOResult::IO(__io_io),
                         ) => {
-                            __io_next = ReadTwoState::Call0 {};
+                            self.read_two = ReadTwoState::Call0 {};
                             return ::core::result::Result::Ok(
                                 ::io_model::IOResult::IO(__io_io),
                             );
@@ -43,7 +41,7 @@ impl Reader {
                     {
                         let __io_c: ::io_model::Completion = self.file.sync(c)?;
                         if !::io_model::Completion::finished(&__io_c) {
-                            __io_next = ReadTwoState::Wait0 {
+                            self.read_two = ReadTwoState::Wait0 {
                                 first: first,
                                 __io_c: ::core::clone::Clone::clone(&__io_c),
                             };
@@ -69,7 +67,7 @@ impl Reader {
                         ::core::result::Result::Ok(
                             ::io_model::IOResult::IO(__io_io),
                         ) => {
-                            __io_next = ReadTwoState::Call1 {
+                            self.read_two = ReadTwoState::Call1 {
                                 first: first,
                             };
                             return ::core::result::Result::Ok(
@@ -100,7 +98,7 @@ impl Reader {
                         ::core::result::Result::Ok(
                             ::io_model::IOResult::IO(__io_io),
                         ) => {
-                            __io_next = ReadTwoState::Call0 {};
+                            self.read_two = ReadTwoState::Call0 {};
                             return ::core::result::Result::Ok(
                                 ::io_model::IOResult::IO(__io_io),
                             );
@@ -115,7 +113,7 @@ impl Reader {
                     {
                         let __io_c: ::io_model::Completion = self.file.sync(c)?;
                         if !::io_model::Completion::finished(&__io_c) {
-                            __io_next = ReadTwoState::Wait0 {
+                            self.read_two = ReadTwoState::Wait0 {
                                 first: first,
                                 __io_c: ::core::clone::Clone::clone(&__io_c),
                             };
@@ -141,7 +139,7 @@ impl Reader {
                         ::core::result::Result::Ok(
                             ::io_model::IOResult::IO(__io_io),
                         ) => {
-                            __io_next = ReadTwoState::Call1 {
+                            self.read_two = ReadTwoState::Call1 {
                                 first: first,
                             };
                             return ::core::result::Result::Ok(
@@ -183,7 +181,7 @@ impl Reader {
                         ::core::result::Result::Ok(
                             ::io_model::IOResult::IO(__io_io),
                         ) => {
-                            __io_next = ReadTwoState::Call1 {
+                            self.read_two = ReadTwoState::Call1 {
                                 first: first,
                             };
                             return ::core::result::Result::Ok(
@@ -215,7 +213,7 @@ impl Reader {
                         ::core::result::Result::Ok(
                             ::io_model::IOResult::IO(__io_io),
                         ) => {
-                            __io_next = ReadTwoState::Call1 {
+                            self.read_two = ReadTwoState::Call1 {
                                 first: first,
                             };
                             return ::core::result::Result::Ok(
@@ -237,7 +235,9 @@ impl Reader {
                 }
             }
         })();
-        self.read_two = __io_next;
+        if let ReadTwoState::__Poisoned = self.read_two {
+            self.read_two = ReadTwoState::Idle;
+        }
         __io_ret
     }
 }
