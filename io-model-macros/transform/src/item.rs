@@ -272,6 +272,17 @@ pub fn analyze(input: FnInput, errors: &mut Errors) -> Option<Analyzed> {
         check_state_not_shadowed(&input.block, param, errors);
     }
 
+    if let Some(ident) = reserved_ident(input.block.to_token_stream()) {
+        errors.push(
+            ident.span(),
+            format!(
+                "`{ident}`: names starting with `__io_` are reserved for the code #[resumable] \
+                 generates; rename it"
+            ),
+        );
+        return None;
+    }
+
     let mut body = input.block.clone();
     let mut finder = Finder::new(errors);
     finder.run(&mut body);
@@ -486,6 +497,15 @@ fn check_state_not_shadowed(body: &Block, param: &Ident, errors: &mut Errors) {
             ),
         );
     }
+}
+
+/// The first identifier in `tokens` that uses the generated code's prefix.
+fn reserved_ident(tokens: TokenStream) -> Option<Ident> {
+    tokens.into_iter().find_map(|tt| match tt {
+        proc_macro2::TokenTree::Ident(i) if i.to_string().starts_with("__io_") => Some(i),
+        proc_macro2::TokenTree::Group(g) => reserved_ident(g.stream()),
+        _ => None,
+    })
 }
 
 /// Where a point's marker is, for docs.

@@ -38,6 +38,23 @@ use item::{analyze, FnInput};
 
 /// Expands the attribute: `Ok` with the generated code, or every error of
 /// the input combined. Never panics.
+///
+/// ```
+/// use quote::quote;
+///
+/// let out = io_model_transform::expand(
+///     quote!(state = st),
+///     quote!(fn f(st: &mut FState, c: Completion) -> Result<IOResult<()>> {
+///         wait!(c);
+///         Ok(IOResult::Done(()))
+///     }),
+/// )
+/// .unwrap();
+/// assert!(out.to_string().contains("enum FState"));
+///
+/// let err = io_model_transform::expand(quote!(), quote!(struct S;)).unwrap_err();
+/// assert!(err.to_string().contains("goes on a function"));
+/// ```
 pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
     let mut errors = Errors::default();
     let out = expand_into(attr, item, &mut errors);
@@ -279,5 +296,90 @@ fn fallback(attr: TokenStream, item: TokenStream) -> TokenStream {
             }
         }
         other => other.into_token_stream(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn errors_of(attr: TokenStream, item: TokenStream) -> String {
+        match expand(attr, item) {
+            Ok(_) => String::new(),
+            Err(e) => e
+                .into_iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join("\n"),
+        }
+    }
+
+    #[test]
+    fn reserved_names_are_refused_not_indexed() {
+        let e = errors_of(
+            quote!(state = st),
+            quote!(
+                fn f(st: &mut FState) -> Result<IOResult<()>> {
+                    __io_point!(99);
+                    let x = __io_probe_7;
+                    Ok(IOResult::Done(()))
+                }
+            ),
+        );
+        assert!(e.contains("reserved"), "{e}");
+    }
+
+    #[test]
+    fn one_compile_shows_every_problem() {
+        let e = errors_of(
+            quote!(state = st, colour = red),
+            quote!(
+                fn f(st: &mut FState, c: Completion) -> Result<IOResult<u8>> {
+                    let a = compute();
+                    wait!(c);
+                    foo(call!(op()));
+                    Ok(IOResult::Done(a))
+                }
+            ),
+        );
+        assert!(e.contains("unknown argument `colour`"), "{e}");
+        assert!(e.contains("`a` is held across the `wait!`"), "{e}");
+        assert!(
+            e.contains("`call!` cannot stand inside a function call"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn not_a_function_or_impl() {
+        let e = errors_of(
+            quote!(),
+            quote!(
+                struct S;
+            ),
+        );
+        assert!(e.contains("goes on a function"), "{e}");
+        assert!(!errors_of(quote!(), quote!(fn f {})).is_empty());
+    }
+
+    #[test]
+    fn expansion_has_no_unsafe_no_pin_no_allocation() {
+        let out = expand(
+            quote!(state = st),
+            quote!(
+                fn f(st: &mut FState, c: Completion, v: Vec<u8>) -> Result<IOResult<usize>> {
+                    let n: usize = v.len();
+                    wait!(c);
+                    yield_now!();
+                    let d: u32 = call!(sub());
+                    Ok(IOResult::Done(n + d as usize))
+                }
+            ),
+        )
+        .unwrap()
+        .to_string();
+        for banned in ["unsafe", "Pin", "Box", "Vec :: new", "vec !", "alloc"] {
+            assert!(!out.contains(banned), "expansion contains `{banned}`");
+        }
     }
 }
