@@ -28,11 +28,15 @@ use crate::sys;
 
 /// How reads use the page cache before the ring.
 ///
-/// A ring round trip for a read that the page cache can serve costs more
-/// than the `pread(2)` of [`SyncIO`](crate::SyncIO) (measured here about
-/// 1.45x at queue depth 1), and `preadv2(RWF_NOWAIT)`, which serves such a
-/// read without ever blocking, costs about 1.1x. Only
-/// [`Adaptive`](InlineReads::Adaptive) matches `pread` on cached data.
+/// For a read the page cache can serve, a ring round trip takes about 1.6
+/// times as long as the `pread(2)` of [`SyncIO`](crate::SyncIO) at queue
+/// depth 1, and `preadv2(RWF_NOWAIT)`, which serves such a read without
+/// ever blocking, about 1.1 times (the vectored path costs more in the
+/// kernel). Only [`Adaptive`](InlineReads::Adaptive) matches `pread` there.
+/// With 32 reads in flight the ring's batching wins (about 0.96 times the
+/// time of `pread`), so a caller that keeps many cached reads in flight may
+/// prefer [`Never`](InlineReads::Never). Measured with
+/// `.ci/bench-backends`.
 ///
 /// ```
 /// use io_model_backends::{InlineReads, UringOptions};
@@ -49,13 +53,15 @@ pub enum InlineReads {
     /// ring, and one in 16 tries the cache again.
     NoWait,
     /// As [`NoWait`](InlineReads::NoWait), but while nearly every recent
-    /// attempt hit the page cache (over 98%, one read in 16 still sampled
-    /// with `RWF_NOWAIT`) and the ring has nothing in flight, a read is a
-    /// plain `pread(2)`: the cost of `SyncIO`. The trade-off: if the data
-    /// has left the cache since the last sample, that one read blocks the
-    /// caller for the disk's latency instead of being queued; at most 15
-    /// reads do so before a sample sees the miss. A caller that waits for
-    /// its read at once, the common case at queue depth 1, loses nothing.
+    /// attempt hit the page cache (over 98%) and the ring has nothing in
+    /// flight, a read is a plain `pread(2)`: the cost of `SyncIO`. One read
+    /// in 16 to 128 (the longer the cache stays hot, the rarer) is still
+    /// sampled with `RWF_NOWAIT`, and one sampled miss ends the hot state.
+    /// The trade-off: a read of data that has left the cache since the last
+    /// sample blocks the caller for the disk's latency instead of being
+    /// queued; at most 127 reads in a row do so before a sample sees the
+    /// miss. A caller that waits for its read at once, the common case at
+    /// queue depth 1, loses nothing by it.
     #[default]
     Adaptive,
 }
@@ -289,7 +295,7 @@ impl fmt::Display for UringInfo {
 }
 
 /// Counters of where a [`UringIO`]'s operations went, since it was
-/// created.
+/// created (approximate when several threads issue at once).
 ///
 /// ```no_run
 /// let io = io_model_backends::UringIO::new()?;
@@ -332,8 +338,12 @@ struct Stats {
     blocking_fallbacks: AtomicU64,
 }
 
+/// Counts one event. A relaxed load and store rather than an atomic add:
+/// these counters sit on the inline-read path, where a locked instruction
+/// is a measurable share of a cached read; threads racing on the same
+/// counter may lose a count.
 fn bump(counter: &AtomicU64) {
-    counter.fetch_add(1, Ordering::Relaxed);
+    counter.store(counter.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
 }
 
 /// The io_uring backend.
@@ -389,11 +399,19 @@ pub struct UringIO {
 struct Shared {
     ring: Mutex<Ring>,
     files: Arc<Mutex<FileTable>>,
+    hot: Arc<Hot>,
+}
+
+/// What the inline-read path needs, held strongly by every file so that a
+/// cached read takes no lock and no reference count.
+struct Hot {
     /// Operations in the ring, for the lock-free idle test of inline reads.
     in_ring: AtomicUsize,
+    /// Set when the `UringIO` is dropped.
+    closed: AtomicBool,
     estimator: Estimator,
     stats: Stats,
-    opts: UringOptions,
+    inline_reads: InlineReads,
 }
 
 /// The error of an operation on a file whose `UringIO` was dropped.
@@ -463,10 +481,13 @@ impl UringIO {
             shared: Arc::new(Shared {
                 ring: Mutex::new(ring),
                 files,
-                in_ring: AtomicUsize::new(0),
-                estimator: Estimator::new(),
-                stats: Stats::default(),
-                opts,
+                hot: Arc::new(Hot {
+                    in_ring: AtomicUsize::new(0),
+                    closed: AtomicBool::new(false),
+                    estimator: Estimator::new(),
+                    stats: Stats::default(),
+                    inline_reads: opts.inline_reads,
+                }),
             }),
         })
     }
@@ -488,7 +509,7 @@ impl UringIO {
             registered_buffers: ring.buffers_registered(),
             buffers_in_table: ring.registered_buffers(),
             ftruncate_op: ring.has_ftruncate,
-            inline_reads: self.shared.opts.inline_reads,
+            inline_reads: self.shared.hot.inline_reads,
         }
     }
 
@@ -514,7 +535,7 @@ impl UringIO {
     /// # Ok::<(), io_model::Error>(())
     /// ```
     pub fn stats(&self) -> UringStats {
-        let s = &self.shared.stats;
+        let s = &self.shared.hot.stats;
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
         UringStats {
             reads_pread: get(&s.reads_pread),
@@ -539,12 +560,13 @@ impl Drop for UringIO {
         let ready = {
             let mut ring = self.shared.lock();
             ring.closed = true;
+            self.shared.hot.closed.store(true, Ordering::Relaxed);
             // Waits for everything in flight. If that is impossible here,
             // `Ring::drop` leaks what is left when the last file lets go.
             ring.drain();
             std::mem::take(&mut ring.ready)
         };
-        self.shared.in_ring.store(0, Ordering::Relaxed);
+        self.shared.hot.in_ring.store(0, Ordering::Relaxed);
         for finished in ready {
             finished.finish();
         }
@@ -569,18 +591,18 @@ impl Shared {
         }
         if !ring.usable_here(&self.files) {
             drop(ring);
-            bump(&self.stats.blocking_fallbacks);
+            bump(&self.hot.stats.blocking_fallbacks);
             op.run_blocking();
             return c;
         }
         ring.release_file_slots(&self.files);
         let res = ring.push(op);
-        self.in_ring.store(ring.len(), Ordering::Relaxed);
+        self.hot.in_ring.store(ring.len(), Ordering::Relaxed);
         drop(ring);
         match res {
-            Ok(()) => bump(&self.stats.ring_ops),
+            Ok(()) => bump(&self.hot.stats.ring_ops),
             Err((op, _err)) => {
-                bump(&self.stats.blocking_fallbacks);
+                bump(&self.hot.stats.blocking_fallbacks);
                 op.run_blocking();
             }
         }
@@ -607,6 +629,7 @@ impl IO for UringIO {
                 table: self.shared.files.clone(),
             }),
             io: Arc::downgrade(&self.shared),
+            hot: self.shared.hot.clone(),
             read_only: flags.contains(OpenFlags::READ_ONLY),
             direct: flags.contains(OpenFlags::DIRECT),
             nowait: AtomicBool::new(true),
@@ -640,7 +663,7 @@ impl IO for UringIO {
                 } else {
                     ring.poll()
                 };
-                self.shared.in_ring.store(ring.len(), Ordering::Relaxed);
+                self.shared.hot.in_ring.store(ring.len(), Ordering::Relaxed);
                 res?;
             } else if ring.ready.is_empty() {
                 // Bound to another thread that has I/O in flight: only it
@@ -662,6 +685,7 @@ impl IO for UringIO {
 struct UringFile {
     fd: Arc<FileFd>,
     io: Weak<Shared>,
+    hot: Arc<Hot>,
     read_only: bool,
     direct: bool,
     /// Cleared where the file system does not support `RWF_NOWAIT`.
@@ -682,21 +706,32 @@ enum Plan {
 /// Estimates how often reads hit the page cache, from `RWF_NOWAIT`
 /// attempts: an exponential moving average in 1/65536ths. Races between
 /// threads lose an update now and then, which is harmless.
+///
+/// Outside the hot state one read in [`SAMPLE_MIN`] is an `RWF_NOWAIT`
+/// sample even where the plan would skip it. In the hot state every sample
+/// that hits doubles the interval up to [`SAMPLE_MAX`] (a sample costs about
+/// a tenth of a cached read more than a `pread`), and a miss resets it.
 struct Estimator {
     hit_rate: AtomicU32,
     reads: AtomicU32,
+    /// A power of two.
+    sample_every: AtomicU32,
 }
 
 const ONE: u32 = 1 << 16;
+/// Above this hit rate, reads on an idle ring are plain `pread`s.
 const HOT: u32 = ONE / 100 * 98;
+/// Below it, reads go straight to the ring.
 const COLD: u32 = ONE / 4;
-const SAMPLE_EVERY: u32 = 16;
+const SAMPLE_MIN: u32 = 16;
+const SAMPLE_MAX: u32 = 128;
 
 impl Estimator {
     fn new() -> Self {
         Self {
             hit_rate: AtomicU32::new(ONE / 10 * 9),
             reads: AtomicU32::new(0),
+            sample_every: AtomicU32::new(SAMPLE_MIN),
         }
     }
 
@@ -705,7 +740,10 @@ impl Estimator {
             return Plan::Ring;
         }
         let rate = self.hit_rate.load(Ordering::Relaxed);
-        let sample = self.reads.fetch_add(1, Ordering::Relaxed) % SAMPLE_EVERY == 0;
+        // A plain load and store: a lost count only shifts the sampling.
+        let n = self.reads.load(Ordering::Relaxed);
+        self.reads.store(n.wrapping_add(1), Ordering::Relaxed);
+        let sample = n & (self.sample_every.load(Ordering::Relaxed) - 1) == 0;
         if sample {
             Plan::NoWait
         } else if mode == InlineReads::Adaptive && rate >= HOT && ring_idle {
@@ -720,8 +758,15 @@ impl Estimator {
     fn record(&self, hit: bool) {
         let rate = i64::from(self.hit_rate.load(Ordering::Relaxed));
         let target = if hit { i64::from(ONE) } else { 0 };
-        let next = rate + (target - rate) / 32;
-        self.hit_rate.store(next as u32, Ordering::Relaxed);
+        let next = (rate + (target - rate) / 32) as u32;
+        self.hit_rate.store(next, Ordering::Relaxed);
+        let every = self.sample_every.load(Ordering::Relaxed);
+        let every = match (hit, next >= HOT) {
+            (true, true) => (every * 2).min(SAMPLE_MAX),
+            (true, false) => every,
+            (false, _) => SAMPLE_MIN,
+        };
+        self.sample_every.store(every, Ordering::Relaxed);
     }
 }
 
@@ -803,16 +848,18 @@ impl File for UringFile {
             c.complete(0);
             return Ok(c);
         }
-        let Some(shared) = self.shared(&c) else {
+        let hot = &*self.hot;
+        if hot.closed.load(Ordering::Relaxed) {
+            c.error(BACKEND_GONE);
             return Ok(c);
-        };
+        }
         let mut done = 0;
         if !self.direct && self.nowait.load(Ordering::Relaxed) {
-            let idle = shared.in_ring.load(Ordering::Relaxed) == 0;
-            match shared.estimator.plan(shared.opts.inline_reads, idle) {
+            let idle = hot.in_ring.load(Ordering::Relaxed) == 0;
+            match hot.estimator.plan(hot.inline_reads, idle) {
                 Plan::Ring => {}
                 Plan::Blocking => {
-                    bump(&shared.stats.reads_pread);
+                    bump(&hot.stats.reads_pread);
                     let res = {
                         let mut bytes = buf.lock();
                         sys::read_full(&self.fd.file, &mut bytes, pos)
@@ -833,8 +880,8 @@ impl File for UringFile {
                     let res = read_nowait(&self.fd.file, &mut buf.lock(), pos);
                     match res {
                         NoWait::Read(n) if n == len => {
-                            shared.estimator.record(true);
-                            bump(&shared.stats.reads_nowait);
+                            hot.estimator.record(true);
+                            bump(&hot.stats.reads_nowait);
                             c.complete(len as i32);
                             return Ok(c);
                         }
@@ -850,8 +897,8 @@ impl File for UringFile {
                         // range: the ring reads the rest (and finds out).
                         NoWait::Read(n) => done = n,
                         NoWait::Miss => {
-                            shared.estimator.record(false);
-                            bump(&shared.stats.nowait_misses);
+                            hot.estimator.record(false);
+                            bump(&hot.stats.nowait_misses);
                         }
                         NoWait::Unsupported => self.nowait.store(false, Ordering::Relaxed),
                         NoWait::Failed(errno) => {
@@ -862,6 +909,9 @@ impl File for UringFile {
                 }
             }
         }
+        let Some(shared) = self.shared(&c) else {
+            return Ok(c);
+        };
         Ok(shared.submit(self.op(&c, OpKind::Read(buf), pos, len, done)))
     }
 
