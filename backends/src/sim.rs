@@ -146,10 +146,13 @@ impl fmt::Display for TraceEntry {
 /// - Files are in memory, named by their path strings.
 /// - Every completion is deferred, even of a failed or empty request: it is
 ///   finished by a later [`step`](IO::step), each operation after a delay
-///   of 0 to [`max_delay`](SimIO::max_delay) steps drawn from the seed, the
-///   ones due in the same step in a drawn order. A read sees, and a write
-///   changes, the file when it is delivered, so concurrent operations take
-///   effect in delivery order.
+///   of 1 to 1 + [`max_delay`](SimIO::max_delay) steps drawn from the seed,
+///   the ones due in the same step in a drawn order. A read sees, and a
+///   write changes, the file when it is delivered, so concurrent operations
+///   take effect in delivery order. (Two exceptions finish at once: a
+///   malformed request, which also returns `Err`, and an operation on a
+///   file whose `SimIO` was dropped, which fails with
+///   `IOError(NotConnected)`: nothing is left to step.)
 /// - [`Faults`] are drawn from the same seed when an operation is
 ///   delivered.
 /// - A sync makes durable the file as it was when the sync was *issued*
