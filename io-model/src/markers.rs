@@ -91,7 +91,69 @@ macro_rules! yield_now {
 }
 
 pub(crate) mod __private {
-    use crate::{Completion, CompletionGroup};
+    use crate::{Completion, CompletionError, CompletionGroup, IOResult};
+
+    /// What `wait!` accepts: a [`Completion`]. The trait exists for its
+    /// error message.
+    #[diagnostic::on_unimplemented(
+        message = "`wait!` waits for a `Completion`, but this is `{Self}`",
+        label = "not a `Completion`",
+        note = "pass the completion of an I/O, e.g. `wait!(file.sync(c)?)`; to drive an operation that returns `Result<IOResult<T>, E>`, use `call!`"
+    )]
+    pub trait Waitable {
+        /// The completion to wait for.
+        fn into_completion(self) -> Completion;
+    }
+
+    impl Waitable for Completion {
+        #[inline(always)]
+        fn into_completion(self) -> Completion {
+            self
+        }
+    }
+
+    /// The operand of a `wait!`, checked to be a completion.
+    #[inline(always)]
+    pub fn waitable(c: impl Waitable) -> Completion {
+        c.into_completion()
+    }
+
+    /// What `call!` accepts: an operation's `Result<IOResult<T>, E>`. The
+    /// trait exists for its error message.
+    #[diagnostic::on_unimplemented(
+        message = "`call!` drives an operation that returns `Result<IOResult<T>, E>`, but this is `{Self}`",
+        label = "not a `Result<IOResult<_>, _>`",
+        note = "call a function that may wait for I/O (it returns `Result<IOResult<T>, E>`) inside `call!`; to wait for a `Completion`, use `wait!`"
+    )]
+    pub trait Operation<T, E> {
+        /// The operation's result.
+        fn into_result(self) -> Result<IOResult<T>, E>;
+    }
+
+    impl<T, E> Operation<T, E> for Result<IOResult<T>, E> {
+        #[inline(always)]
+        fn into_result(self) -> Result<IOResult<T>, E> {
+            self
+        }
+    }
+
+    /// The operand of a `call!`, checked to be an operation's result.
+    #[inline(always)]
+    pub fn operation<T, E, O: Operation<T, E>>(o: O) -> Result<IOResult<T>, E> {
+        o.into_result()
+    }
+
+    /// A completion's error as the function's error type `E`.
+    #[inline(always)]
+    pub fn completion_error<E: From<CompletionError>>(e: CompletionError) -> E {
+        E::from(e)
+    }
+
+    /// A sub-operation's error as the function's error type `E`.
+    #[inline(always)]
+    pub fn operation_error<E2, E: From<E2>>(e: E2) -> E {
+        E::from(e)
+    }
 
     /// Always true. A `yield_now!` suspends behind `if suspend() { .. }` so
     /// that the code after it does not read as unreachable in the arm that
@@ -99,6 +161,32 @@ pub(crate) mod __private {
     #[inline(always)]
     pub const fn suspend() -> bool {
         true
+    }
+
+    /// The field named by `state = self.field` must hold the generated
+    /// state enum. The trait exists for its error message; it is
+    /// implemented only by `S` for itself.
+    #[diagnostic::on_unimplemented(
+        message = "`state = ..` names a place of type `{Self}`, but it must hold the state enum `{S}`",
+        label = "this holds a `{Self}`, not the state",
+        note = "declare the field with the generated enum's type: `field: {S}` (initialized with `{S}::default()`)"
+    )]
+    pub trait StatePlace<S> {
+        /// The state enum in this place.
+        fn state(&mut self) -> &mut S;
+    }
+
+    impl<S> StatePlace<S> for S {
+        #[inline(always)]
+        fn state(&mut self) -> &mut S {
+            self
+        }
+    }
+
+    /// The state place, checked to hold the state enum `S`.
+    #[inline(always)]
+    pub fn state<S, P: StatePlace<S>>(place: &mut P) -> &mut S {
+        place.state()
     }
 
     /// Groups the completions of a `wait_all!` operand into one.

@@ -36,6 +36,8 @@ pub struct Args {
     pub name: Option<Spanned<Ident>>,
     /// Span of the whole argument list, for errors about a missing argument.
     pub span: Option<Span>,
+    /// Whether a `state` key was written (even if its value was refused).
+    pub state_given: bool,
 }
 
 struct RawArg {
@@ -47,6 +49,10 @@ impl Parse for RawArg {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let key: Ident = input.parse()?;
         if !input.peek(Token![=]) {
+            // Skip to the next argument so the others are still checked.
+            while !input.is_empty() && !input.peek(Token![,]) {
+                input.parse::<proc_macro2::TokenTree>()?;
+            }
             return Err(syn::Error::new(
                 key.span(),
                 format!("expected `{key} = ..`: arguments are written `state = self.field` or `name = MyState`"),
@@ -78,6 +84,7 @@ impl Args {
             let key = arg.key.to_string();
             match key.as_str() {
                 "state" => {
+                    args.state_given = true;
                     if args.state.is_some() {
                         errors.push(
                             arg.key.span(),

@@ -189,9 +189,8 @@ pub fn function(a: &Analyzed) -> TokenStream {
 /// body that is never run, and the enum with its idle variant, so that the
 /// user sees the real errors and not a cascade of missing names.
 pub fn fallback(input: &FnInput, enum_name: &Ident) -> TokenStream {
-    let FnInput {
-        attrs, vis, sig, ..
-    } = input;
+    let FnInput { attrs, vis, .. } = input;
+    let sig = stand_in_signature(&input.sig);
     quote! {
         #[allow(private_interfaces, missing_docs, dead_code)]
         #[derive(Default, Debug)]
@@ -211,6 +210,15 @@ pub fn fallback(input: &FnInput, enum_name: &Ident) -> TokenStream {
             ::core::unreachable!("this function did not compile")
         }
     }
+}
+
+/// The signature of a stand-in body: `const` and `async` dropped, so the
+/// stand-in itself adds no error.
+pub fn stand_in_signature(sig: &syn::Signature) -> syn::Signature {
+    let mut sig = sig.clone();
+    sig.constness = None;
+    sig.asyncness = None;
+    sig
 }
 
 /// Docs helper kept for snapshot tests: the variants' names in order.

@@ -51,6 +51,9 @@ pub enum Mode<'a> {
 /// Builds the code of one arm.
 pub struct Builder<'a> {
     pub points: &'a [Point],
+    /// The return type's span: a completion error that does not convert
+    /// into the function's error type is reported there.
+    pub ret_span: Span,
     pub params: &'a [PatBinding],
     pub mode: Mode<'a>,
     target: Option<PointId>,
@@ -85,6 +88,7 @@ impl<'a> Builder<'a> {
     pub fn new(points: &'a [Point], params: &'a [PatBinding], mode: Mode<'a>) -> Self {
         Builder {
             points,
+            ret_span: Span::call_site(),
             params,
             mode,
             target: None,
@@ -425,17 +429,18 @@ impl<'a> Builder<'a> {
                 let init = if p.kind == MarkerKind::WaitAll {
                     quote_spanned!(span=> ::io_model::__private::group_all(#operand))
                 } else {
-                    quote!(#operand)
+                    let op_span = operand.map_or(span, syn::spanned::Spanned::span);
+                    quote_spanned!(op_span=> ::io_model::__private::waitable(#operand))
                 };
-                let ty = quote_spanned!(span=> ::io_model::Completion);
+                let convert = self.convert_completion_error(&e);
                 parse_quote! {{
-                    let #c: #ty = #init;
+                    let #c: ::io_model::Completion = #init;
                     if !::io_model::Completion::finished(&#c) {
                         #store
                         return #ok(::io_model::IOResult::IO(::io_model::IOCompletions::Single(#c)));
                     }
                     if let ::core::option::Option::Some(#e) = ::io_model::Completion::get_error(&#c) {
-                        return #err(::core::convert::From::from(#e));
+                        return #err(#convert);
                     }
                 }}
             }
@@ -468,6 +473,10 @@ impl<'a> Builder<'a> {
         let pending =
             quote_spanned!(span=> ::core::result::Result::Ok(::io_model::IOResult::IO(#io)));
         let failed = quote_spanned!(span=> ::core::result::Result::Err(#e));
+        let op_span = operand.map_or(span, syn::spanned::Spanned::span);
+        let operand = quote_spanned!(op_span=> ::io_model::__private::operation(#operand));
+        // An error type that does not convert is reported at the marker.
+        let convert = quote_spanned!(span=> ::io_model::__private::operation_error(#e));
         parse_quote! {
             match #operand {
                 #done => #v,
@@ -475,7 +484,7 @@ impl<'a> Builder<'a> {
                     #store
                     return ::core::result::Result::Ok(::io_model::IOResult::IO(#io));
                 }
-                #failed => return ::core::result::Result::Err(::core::convert::From::from(#e)),
+                #failed => return ::core::result::Result::Err(#convert),
             }
         }
     }
@@ -490,13 +499,22 @@ impl<'a> Builder<'a> {
             (Mode::Final(_), MarkerKind::Wait | MarkerKind::WaitAll) => {
                 let c = internal("__io_c");
                 let e = internal("__io_e");
+                let convert = self.convert_completion_error(&e);
                 parse_quote! {{
                     if let ::core::option::Option::Some(#e) = ::io_model::Completion::get_error(&#c) {
-                        return ::core::result::Result::Err(::core::convert::From::from(#e));
+                        return ::core::result::Result::Err(#convert);
                     }
                 }}
             }
         }
+    }
+
+    /// `E::from(e)` for a `CompletionError` `e`, spanned at the return type
+    /// so that an error type without `From<CompletionError>` is reported
+    /// there.
+    fn convert_completion_error(&self, e: &Ident) -> TokenStream {
+        let span = self.ret_span;
+        quote_spanned!(span=> ::io_model::__private::completion_error(#e))
     }
 }
 

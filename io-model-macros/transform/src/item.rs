@@ -82,7 +82,7 @@ fn check_return_type(sig: &Signature, errors: &mut Errors) -> Option<Type> {
     let syn::ReturnType::Type(_, ty) = &sig.output else {
         errors.push(
             sig.paren_token.span.close(),
-            format!("this function returns nothing, but {}", &FIX[2..]),
+            format!("this function returns nothing; {FIX}"),
         );
         return None;
     };
@@ -110,6 +110,10 @@ fn check_return_type(sig: &Signature, errors: &mut Errors) -> Option<Type> {
 /// The tokens of the state place, after checking it against the signature.
 fn state_place(input: &FnInput, enum_name: &Ident, errors: &mut Errors) -> Option<TokenStream> {
     let Some(state) = &input.args.state else {
+        if input.args.state_given {
+            // A malformed `state = ..` was reported where it stands.
+            return None;
+        }
         let span = input.args.span.unwrap_or_else(|| input.sig.ident.span());
         let example = if input.sig.receiver().is_some() {
             "#[resumable(state = self.field)]"
@@ -161,7 +165,12 @@ fn state_place(input: &FnInput, enum_name: &Ident, errors: &mut Errors) -> Optio
                 );
                 return None;
             }
-            Some(expr.to_token_stream())
+            // Through a checked accessor, so that a field of the wrong type
+            // gives one error at the user's `state = ..` with the fix.
+            let span = expr.span();
+            Some(
+                quote::quote_spanned!(span=> (*::io_model::__private::state::<#enum_name, _>(&mut #expr))),
+            )
         }
         StatePlace::Param(name) => {
             let param = input.sig.inputs.iter().find_map(|arg| match arg {
@@ -445,6 +454,10 @@ pub fn analyze(input: FnInput, errors: &mut Errors) -> Option<Analyzed> {
         variants,
     };
     let mut b = Builder::new(&points, &params, Mode::Final(&layout));
+    b.ret_span = match &input.sig.output {
+        syn::ReturnType::Type(_, ty) => ty.span(),
+        syn::ReturnType::Default => input.sig.ident.span(),
+    };
     let entry = b.entry(&body);
     let mut arms = Vec::new();
     for p in &points {

@@ -85,16 +85,16 @@ fn is_resumable_attr(attr: &Attribute) -> bool {
 }
 
 /// The tokens inside `#[resumable(..)]` (empty for `#[resumable]`).
-fn attr_tokens(attr: &Attribute, errors: &mut Errors) -> TokenStream {
+fn attr_tokens(attr: &Attribute, errors: &mut Errors) -> Option<TokenStream> {
     match &attr.meta {
-        syn::Meta::Path(_) => TokenStream::new(),
-        syn::Meta::List(l) => l.tokens.clone(),
+        syn::Meta::Path(_) => Some(TokenStream::new()),
+        syn::Meta::List(l) => Some(l.tokens.clone()),
         syn::Meta::NameValue(nv) => {
             errors.push_spanned(
                 nv,
                 "write the arguments in parentheses: `#[resumable(state = self.field)]`",
             );
-            TokenStream::new()
+            None
         }
     }
 }
@@ -162,7 +162,9 @@ fn expand_into(attr: TokenStream, item: TokenStream, errors: &mut Errors) -> Tok
                 };
                 found = true;
                 let attr = m.attrs.remove(pos);
-                let tokens = attr_tokens(&attr, errors);
+                let Some(tokens) = attr_tokens(&attr, errors) else {
+                    continue;
+                };
                 let args = Args::parse(tokens, errors);
                 let mut generics = impl_generics.clone();
                 generics.extend(type_params(&m.sig.generics));
@@ -245,7 +247,7 @@ fn fallback(attr: TokenStream, item: TokenStream) -> TokenStream {
                 let Some(attr) = m.attrs.iter().find(|a| is_resumable_attr(a)) else {
                     return true;
                 };
-                let tokens = attr_tokens(attr, &mut ignored);
+                let tokens = attr_tokens(attr, &mut ignored).unwrap_or_default();
                 let input = FnInput {
                     attrs: m
                         .attrs
@@ -261,9 +263,8 @@ fn fallback(attr: TokenStream, item: TokenStream) -> TokenStream {
                     generics: Vec::new(),
                 };
                 let name = item::enum_name(&input);
-                let FnInput {
-                    attrs, vis, sig, ..
-                } = &input;
+                let FnInput { attrs, vis, .. } = &input;
+                let sig = codegen::stand_in_signature(&input.sig);
                 methods.push(quote! {
                     #(#attrs)*
                     #[allow(unused_variables, unused_mut)]

@@ -359,6 +359,21 @@ impl<'e> Finder<'e> {
             );
             return;
         }
+        if m.mac.tokens.is_empty() && kind != MarkerKind::Yield {
+            self.errors.push(
+                span,
+                format!(
+                    "`{name}` needs an operand: {}",
+                    match kind {
+                        MarkerKind::Wait => "the completion to wait for, `wait!(c)`",
+                        MarkerKind::WaitAll =>
+                            "the completions to wait for, `wait_all!(completions)`",
+                        _ => "the operation to drive, `call!(self.read_page(n))`",
+                    }
+                ),
+            );
+            return;
+        }
         let parsed = syn::parse::Parser::parse2(
             |input: ParseStream| MarkerArgs::parse(kind, input),
             m.mac.tokens.clone(),

@@ -38,13 +38,15 @@ pub fn commit(st: &mut CommitState, pager: &mut Pager) -> Result<IOResult<usize>
                         &__io_c,
                     ) {
                         return ::core::result::Result::Err(
-                            ::core::convert::From::from(__io_e),
+                            ::io_model::__private::completion_error(__io_e),
                         );
                     }
                 };
                 let sync = pager.fsync();
                 {
-                    let __io_c: ::io_model::Completion = sync;
+                    let __io_c: ::io_model::Completion = ::io_model::__private::waitable(
+                        sync,
+                    );
                     if !::io_model::Completion::finished(&__io_c) {
                         *st = CommitState::Fsync {
                             __io_c: ::core::clone::Clone::clone(&__io_c),
@@ -59,7 +61,7 @@ pub fn commit(st: &mut CommitState, pager: &mut Pager) -> Result<IOResult<usize>
                         &__io_c,
                     ) {
                         return ::core::result::Result::Err(
-                            ::core::convert::From::from(__io_e),
+                            ::io_model::__private::completion_error(__io_e),
                         );
                     }
                 };
@@ -81,13 +83,15 @@ pub fn commit(st: &mut CommitState, pager: &mut Pager) -> Result<IOResult<usize>
                         &__io_c,
                     ) {
                         return ::core::result::Result::Err(
-                            ::core::convert::From::from(__io_e),
+                            ::io_model::__private::completion_error(__io_e),
                         );
                     }
                 };
                 let sync = pager.fsync();
                 {
-                    let __io_c: ::io_model::Completion = sync;
+                    let __io_c: ::io_model::Completion = ::io_model::__private::waitable(
+                        sync,
+                    );
                     if !::io_model::Completion::finished(&__io_c) {
                         *st = CommitState::Fsync {
                             __io_c: ::core::clone::Clone::clone(&__io_c),
@@ -102,7 +106,7 @@ pub fn commit(st: &mut CommitState, pager: &mut Pager) -> Result<IOResult<usize>
                         &__io_c,
                     ) {
                         return ::core::result::Result::Err(
-                            ::core::convert::From::from(__io_e),
+                            ::io_model::__private::completion_error(__io_e),
                         );
                     }
                 };
@@ -124,7 +128,7 @@ pub fn commit(st: &mut CommitState, pager: &mut Pager) -> Result<IOResult<usize>
                         &__io_c,
                     ) {
                         return ::core::result::Result::Err(
-                            ::core::convert::From::from(__io_e),
+                            ::io_model::__private::completion_error(__io_e),
                         );
                     }
                 };

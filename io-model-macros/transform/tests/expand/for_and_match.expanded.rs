@@ -20,7 +20,9 @@ fn balance(
                             ::core::option::Option::None => break,
                         };
                         {
-                            match match load_child(&mut sub, p, children[idx]) {
+                            match match ::io_model::__private::operation(
+                                load_child(&mut sub, p, children[idx]),
+                            ) {
                                 ::core::result::Result::Ok(
                                     ::io_model::IOResult::Done(__io_v),
                                 ) => __io_v,
@@ -39,7 +41,7 @@ fn balance(
                                 }
                                 ::core::result::Result::Err(__io_e) => {
                                     return ::core::result::Result::Err(
-                                        ::core::convert::From::from(__io_e),
+                                        ::io_model::__private::operation_error(__io_e),
                                     );
                                 }
                             } {
@@ -73,7 +75,9 @@ fn balance(
                         '__io_next0: {
                             let idx = __io_b3;
                             {
-                                match match load_child(&mut sub, p, children[idx]) {
+                                match match ::io_model::__private::operation(
+                                    load_child(&mut sub, p, children[idx]),
+                                ) {
                                     ::core::result::Result::Ok(
                                         ::io_model::IOResult::Done(__io_v),
                                     ) => __io_v,
@@ -92,7 +96,7 @@ fn balance(
                                     }
                                     ::core::result::Result::Err(__io_e) => {
                                         return ::core::result::Result::Err(
-                                            ::core::convert::From::from(__io_e),
+                                            ::io_model::__private::operation_error(__io_e),
                                         );
                                     }
                                 } {
@@ -109,7 +113,9 @@ fn balance(
                                 ::core::option::Option::None => break,
                             };
                             {
-                                match match load_child(&mut sub, p, children[idx]) {
+                                match match ::io_model::__private::operation(
+                                    load_child(&mut sub, p, children[idx]),
+                                ) {
                                     ::core::result::Result::Ok(
                                         ::io_model::IOResult::Done(__io_v),
                                     ) => __io_v,
@@ -128,7 +134,7 @@ fn balance(
                                     }
                                     ::core::result::Result::Err(__io_e) => {
                                         return ::core::result::Result::Err(
-                                            ::core::convert::From::from(__io_e),
+                                            ::io_model::__private::operation_error(__io_e),
                                         );
                                     }
                                 } {

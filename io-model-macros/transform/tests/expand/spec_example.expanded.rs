@@ -1,6 +1,9 @@
 impl Reader {
     fn read_two(&mut self, a: u64, b: u64) -> Result<IOResult<u64>> {
-        if let ReadTwoState::Wait0 { __io_c, .. } = &self.read_two {
+        if let ReadTwoState::Wait0 { __io_c, .. } = &(*::io_model::__private::state::<
+            ReadTwoState,
+            _,
+        >(&mut self.read_two)) {
             if !::io_model::Completion::finished(__io_c) {
                 return ::core::result::Result::Ok(
                     ::io_model::IOResult::IO(
@@ -12,36 +15,46 @@ impl Reader {
             }
         }
         let __io_resume = ::core::mem::replace(
-            &mut self.read_two,
+            &mut (*::io_model::__private::state::<ReadTwoState, _>(&mut self.read_two)),
             ReadTwoState::__Poisoned,
         );
         #[allow(clippy::redundant_closure_call)]
         let __io_ret: Result<IOResult<u64>> = (|| -> Result<IOResult<u64>> {
             match __io_resume {
                 ReadTwoState::Idle => {
-                    let first: u64 = match self.read_one(a) {
+                    let first: u64 = match ::io_model::__private::operation(
+                        self.read_one(a),
+                    ) {
                         ::core::result::Result::Ok(
                             ::io_model::IOResult::Done(__io_v),
                         ) => __io_v,
                         ::core::result::Result::Ok(
                             ::io_model::IOResult::IO(__io_io),
                         ) => {
-                            self.read_two = ReadTwoState::Call0 {};
+                            (*::io_model::__private::state::<
+                                ReadTwoState,
+                                _,
+                            >(&mut self.read_two)) = ReadTwoState::Call0 {};
                             return ::core::result::Result::Ok(
                                 ::io_model::IOResult::IO(__io_io),
                             );
                         }
                         ::core::result::Result::Err(__io_e) => {
                             return ::core::result::Result::Err(
-                                ::core::convert::From::from(__io_e),
+                                ::io_model::__private::operation_error(__io_e),
                             );
                         }
                     };
                     let c = Completion::new_sync(|_| {});
                     {
-                        let __io_c: ::io_model::Completion = self.file.sync(c)?;
+                        let __io_c: ::io_model::Completion = ::io_model::__private::waitable(
+                            self.file.sync(c)?,
+                        );
                         if !::io_model::Completion::finished(&__io_c) {
-                            self.read_two = ReadTwoState::Wait0 {
+                            (*::io_model::__private::state::<
+                                ReadTwoState,
+                                _,
+                            >(&mut self.read_two)) = ReadTwoState::Wait0 {
                                 first: first,
                                 __io_c: ::core::clone::Clone::clone(&__io_c),
                             };
@@ -55,19 +68,24 @@ impl Reader {
                             &__io_c,
                         ) {
                             return ::core::result::Result::Err(
-                                ::core::convert::From::from(__io_e),
+                                ::io_model::__private::completion_error(__io_e),
                             );
                         }
                     };
                     self.total += first;
-                    let second: u64 = match self.read_one(b) {
+                    let second: u64 = match ::io_model::__private::operation(
+                        self.read_one(b),
+                    ) {
                         ::core::result::Result::Ok(
                             ::io_model::IOResult::Done(__io_v),
                         ) => __io_v,
                         ::core::result::Result::Ok(
                             ::io_model::IOResult::IO(__io_io),
                         ) => {
-                            self.read_two = ReadTwoState::Call1 {
+                            (*::io_model::__private::state::<
+                                ReadTwoState,
+                                _,
+                            >(&mut self.read_two)) = ReadTwoState::Call1 {
                                 first: first,
                             };
                             return ::core::result::Result::Ok(
@@ -76,7 +94,7 @@ impl Reader {
                         }
                         ::core::result::Result::Err(__io_e) => {
                             return ::core::result::Result::Err(
-                                ::core::convert::From::from(__io_e),
+                                ::io_model::__private::operation_error(__io_e),
                             );
                         }
                     };
@@ -91,29 +109,39 @@ impl Reader {
                     unused_labels
                 )]
                 ReadTwoState::Call0 {} => {
-                    let first: u64 = match self.read_one(a) {
+                    let first: u64 = match ::io_model::__private::operation(
+                        self.read_one(a),
+                    ) {
                         ::core::result::Result::Ok(
                             ::io_model::IOResult::Done(__io_v),
                         ) => __io_v,
                         ::core::result::Result::Ok(
                             ::io_model::IOResult::IO(__io_io),
                         ) => {
-                            self.read_two = ReadTwoState::Call0 {};
+                            (*::io_model::__private::state::<
+                                ReadTwoState,
+                                _,
+                            >(&mut self.read_two)) = ReadTwoState::Call0 {};
                             return ::core::result::Result::Ok(
                                 ::io_model::IOResult::IO(__io_io),
                             );
                         }
                         ::core::result::Result::Err(__io_e) => {
                             return ::core::result::Result::Err(
-                                ::core::convert::From::from(__io_e),
+                                ::io_model::__private::operation_error(__io_e),
                             );
                         }
                     };
                     let c = Completion::new_sync(|_| {});
                     {
-                        let __io_c: ::io_model::Completion = self.file.sync(c)?;
+                        let __io_c: ::io_model::Completion = ::io_model::__private::waitable(
+                            self.file.sync(c)?,
+                        );
                         if !::io_model::Completion::finished(&__io_c) {
-                            self.read_two = ReadTwoState::Wait0 {
+                            (*::io_model::__private::state::<
+                                ReadTwoState,
+                                _,
+                            >(&mut self.read_two)) = ReadTwoState::Wait0 {
                                 first: first,
                                 __io_c: ::core::clone::Clone::clone(&__io_c),
                             };
@@ -127,19 +155,24 @@ impl Reader {
                             &__io_c,
                         ) {
                             return ::core::result::Result::Err(
-                                ::core::convert::From::from(__io_e),
+                                ::io_model::__private::completion_error(__io_e),
                             );
                         }
                     };
                     self.total += first;
-                    let second: u64 = match self.read_one(b) {
+                    let second: u64 = match ::io_model::__private::operation(
+                        self.read_one(b),
+                    ) {
                         ::core::result::Result::Ok(
                             ::io_model::IOResult::Done(__io_v),
                         ) => __io_v,
                         ::core::result::Result::Ok(
                             ::io_model::IOResult::IO(__io_io),
                         ) => {
-                            self.read_two = ReadTwoState::Call1 {
+                            (*::io_model::__private::state::<
+                                ReadTwoState,
+                                _,
+                            >(&mut self.read_two)) = ReadTwoState::Call1 {
                                 first: first,
                             };
                             return ::core::result::Result::Ok(
@@ -148,7 +181,7 @@ impl Reader {
                         }
                         ::core::result::Result::Err(__io_e) => {
                             return ::core::result::Result::Err(
-                                ::core::convert::From::from(__io_e),
+                                ::io_model::__private::operation_error(__io_e),
                             );
                         }
                     };
@@ -169,19 +202,24 @@ impl Reader {
                             &__io_c,
                         ) {
                             return ::core::result::Result::Err(
-                                ::core::convert::From::from(__io_e),
+                                ::io_model::__private::completion_error(__io_e),
                             );
                         }
                     };
                     self.total += first;
-                    let second: u64 = match self.read_one(b) {
+                    let second: u64 = match ::io_model::__private::operation(
+                        self.read_one(b),
+                    ) {
                         ::core::result::Result::Ok(
                             ::io_model::IOResult::Done(__io_v),
                         ) => __io_v,
                         ::core::result::Result::Ok(
                             ::io_model::IOResult::IO(__io_io),
                         ) => {
-                            self.read_two = ReadTwoState::Call1 {
+                            (*::io_model::__private::state::<
+                                ReadTwoState,
+                                _,
+                            >(&mut self.read_two)) = ReadTwoState::Call1 {
                                 first: first,
                             };
                             return ::core::result::Result::Ok(
@@ -190,7 +228,7 @@ impl Reader {
                         }
                         ::core::result::Result::Err(__io_e) => {
                             return ::core::result::Result::Err(
-                                ::core::convert::From::from(__io_e),
+                                ::io_model::__private::operation_error(__io_e),
                             );
                         }
                     };
@@ -206,14 +244,19 @@ impl Reader {
                 )]
                 ReadTwoState::Call1 { first: __io_b0 } => {
                     let first = __io_b0;
-                    let second: u64 = match self.read_one(b) {
+                    let second: u64 = match ::io_model::__private::operation(
+                        self.read_one(b),
+                    ) {
                         ::core::result::Result::Ok(
                             ::io_model::IOResult::Done(__io_v),
                         ) => __io_v,
                         ::core::result::Result::Ok(
                             ::io_model::IOResult::IO(__io_io),
                         ) => {
-                            self.read_two = ReadTwoState::Call1 {
+                            (*::io_model::__private::state::<
+                                ReadTwoState,
+                                _,
+                            >(&mut self.read_two)) = ReadTwoState::Call1 {
                                 first: first,
                             };
                             return ::core::result::Result::Ok(
@@ -222,7 +265,7 @@ impl Reader {
                         }
                         ::core::result::Result::Err(__io_e) => {
                             return ::core::result::Result::Err(
-                                ::core::convert::From::from(__io_e),
+                                ::io_model::__private::operation_error(__io_e),
                             );
                         }
                     };
@@ -235,8 +278,11 @@ impl Reader {
                 }
             }
         })();
-        if let ReadTwoState::__Poisoned = self.read_two {
-            self.read_two = ReadTwoState::Idle;
+        if let ReadTwoState::__Poisoned = (*::io_model::__private::state::<
+            ReadTwoState,
+            _,
+        >(&mut self.read_two)) {
+            (*::io_model::__private::state::<ReadTwoState, _>(&mut self.read_two)) = ReadTwoState::Idle;
         }
         __io_ret
     }

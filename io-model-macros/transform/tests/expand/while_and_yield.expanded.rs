@@ -21,7 +21,9 @@ fn count_down(st: &mut CountDownState, s: &Sched, from: u32) -> Result<IOResult<
                     if n > 0 {
                         let c = s.io(n);
                         {
-                            let __io_c: ::io_model::Completion = c;
+                            let __io_c: ::io_model::Completion = ::io_model::__private::waitable(
+                                c,
+                            );
                             if !::io_model::Completion::finished(&__io_c) {
                                 *st = CountDownState::Wait0 {
                                     n: n,
@@ -38,7 +40,7 @@ fn count_down(st: &mut CountDownState, s: &Sched, from: u32) -> Result<IOResult<
                                 &__io_c,
                             ) {
                                 return ::core::result::Result::Err(
-                                    ::core::convert::From::from(__io_e),
+                                    ::io_model::__private::completion_error(__io_e),
                                 );
                             }
                         };
@@ -81,7 +83,7 @@ fn count_down(st: &mut CountDownState, s: &Sched, from: u32) -> Result<IOResult<
                                     &__io_c,
                                 ) {
                                     return ::core::result::Result::Err(
-                                        ::core::convert::From::from(__io_e),
+                                        ::io_model::__private::completion_error(__io_e),
                                     );
                                 }
                             };
@@ -93,7 +95,9 @@ fn count_down(st: &mut CountDownState, s: &Sched, from: u32) -> Result<IOResult<
                         if n > 0 {
                             let c = s.io(n);
                             {
-                                let __io_c: ::io_model::Completion = c;
+                                let __io_c: ::io_model::Completion = ::io_model::__private::waitable(
+                                    c,
+                                );
                                 if !::io_model::Completion::finished(&__io_c) {
                                     *st = CountDownState::Wait0 {
                                         n: n,
@@ -110,7 +114,7 @@ fn count_down(st: &mut CountDownState, s: &Sched, from: u32) -> Result<IOResult<
                                     &__io_c,
                                 ) {
                                     return ::core::result::Result::Err(
-                                        ::core::convert::From::from(__io_e),
+                                        ::io_model::__private::completion_error(__io_e),
                                     );
                                 }
                             };

@@ -1,4 +1,5 @@
-use io_model::{IOResult, Result};
+#[allow(unused_imports)]
+use io_model::{Completion, IOResult, Result};
 
 #[io_model::resumable(state = st, state = st, colour = red)]
 fn f(st: &mut FState) -> Result<IOResult<()>> {

@@ -1,11 +1,16 @@
+#[allow(unused_imports)]
 use io_model::{Completion, IOResult, Result};
 
-fn compute() -> u64 {
+fn sub() -> Result<IOResult<u32>> {
+    Ok(IOResult::Done(1))
+}
+
+fn compute() -> u32 {
     4
 }
 
 #[io_model::resumable(state = st)]
-fn f(st: &mut FState, c: Completion) -> Result<IOResult<u64>> {
+fn f(st: &mut FState, c: Completion) -> Result<IOResult<u32>> {
     let x = compute();
     wait!(c);
     Ok(IOResult::Done(x))

@@ -1,15 +1,16 @@
-use io_model::{IOResult, Result};
+#[allow(unused_imports)]
+use io_model::{Completion, IOResult, Result};
 
 fn sub() -> Result<IOResult<u32>> {
     Ok(IOResult::Done(1))
 }
 
-fn consume(_: u32) {}
-
 #[io_model::resumable(state = st)]
-fn f(st: &mut FState) -> Result<IOResult<()>> {
+fn f(st: &mut FState, c: Completion) -> Result<IOResult<u32>> {
+    fn consume(_: u32) {}
     consume(call!(sub()));
-    Ok(IOResult::Done(()))
+    wait!(c);
+    Ok(IOResult::Done(1))
 }
 
 fn main() {}

@@ -1,11 +1,17 @@
+#[allow(unused_imports)]
 use io_model::{Completion, IOResult, Result};
 
+fn sub() -> Result<IOResult<u32>> {
+    Ok(IOResult::Done(1))
+}
+
 #[io_model::resumable(state = st)]
-fn f(st: &mut FState, cs: Vec<Completion>) -> Result<IOResult<()>> {
-    cs.into_iter().for_each(|c| {
+fn f(st: &mut FState, c: Completion) -> Result<IOResult<u32>> {
+    let w = |c: Completion| {
         wait!(c);
-    });
-    Ok(IOResult::Done(()))
+    };
+    w(c);
+    Ok(IOResult::Done(1))
 }
 
 fn main() {}

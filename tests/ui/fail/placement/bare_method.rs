@@ -1,4 +1,5 @@
-use io_model::{IOResult, Result};
+#[allow(unused_imports)]
+use io_model::{Completion, IOResult, Result};
 
 struct S {
     st: RunState,

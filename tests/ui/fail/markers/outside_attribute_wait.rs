@@ -1,4 +1,7 @@
-use io_model::{wait, Completion, IOResult, Result};
+#[allow(unused_imports)]
+use io_model::{Completion, IOResult, Result};
+
+use io_model::wait;
 
 fn f(c: Completion) -> Result<IOResult<()>> {
     wait!(c);

@@ -1,0 +1,17 @@
+#[allow(unused_imports)]
+use io_model::{Completion, IOResult, Result};
+
+struct S {
+    st: u32,
+}
+
+#[io_model::resumable]
+impl S {
+    #[resumable(state = self.st)]
+    fn run(&mut self, c: Completion) -> Result<IOResult<()>> {
+        wait!(c);
+        Ok(IOResult::Done(()))
+    }
+}
+
+fn main() {}

@@ -1,0 +1,18 @@
+#[allow(unused_imports)]
+use io_model::{Completion, IOResult, Result};
+
+fn sub() -> Result<IOResult<u32>> {
+    Ok(IOResult::Done(1))
+}
+
+#[io_model::resumable(state = st)]
+fn f(st: &mut FState, c: Completion) -> Result<IOResult<u32>> {
+    let o: Option<u32> = Some(1);
+    let Some(v) = o else {
+        return Ok(IOResult::Done(0));
+    };
+    wait!(c);
+    Ok(IOResult::Done(v))
+}
+
+fn main() {}

@@ -1,0 +1,17 @@
+#[allow(unused_imports)]
+use io_model::{Completion, IOResult, Result};
+
+fn sub() -> Result<IOResult<u32>> {
+    Ok(IOResult::Done(1))
+}
+
+#[io_model::resumable(state = st)]
+fn f(st: &mut FState, c: Completion) -> Result<IOResult<u32>> {
+    for i in call!(sub())..10 {
+        let _ = i;
+    }
+    wait!(c);
+    Ok(IOResult::Done(1))
+}
+
+fn main() {}

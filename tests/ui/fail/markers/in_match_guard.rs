@@ -1,0 +1,19 @@
+#[allow(unused_imports)]
+use io_model::{Completion, IOResult, Result};
+
+fn sub() -> Result<IOResult<u32>> {
+    Ok(IOResult::Done(1))
+}
+
+#[io_model::resumable(state = st)]
+fn f(st: &mut FState, c: Completion) -> Result<IOResult<u32>> {
+    let x: u32 = 3;
+    match x {
+        n if call!(sub()) > n => {}
+        _ => {}
+    }
+    wait!(c);
+    Ok(IOResult::Done(x))
+}
+
+fn main() {}

@@ -1,0 +1,5 @@
+use io_model::call;
+
+fn main() {
+    call!(f());
+}

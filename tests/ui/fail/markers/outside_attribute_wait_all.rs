@@ -1,0 +1,5 @@
+use io_model::wait_all;
+
+fn main() {
+    wait_all!(v);
+}

@@ -1,0 +1,5 @@
+use io_model::yield_now;
+
+fn main() {
+    yield_now!();
+}
