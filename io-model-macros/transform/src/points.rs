@@ -127,7 +127,8 @@ struct Blocker {
     fix: &'static str,
 }
 
-const BIND_FIRST: &str = "bind its value first: `let v = call!(..);`, then use `v`";
+const BIND_FIRST: &str = "a suspension point resumes only where its value is used whole; \
+                          bind it first: `let v = call!(..);`, then use `v`";
 
 /// What a marker's macro tokens hold: `[Label =>] operand`.
 struct MarkerArgs {
@@ -137,6 +138,19 @@ struct MarkerArgs {
 
 impl MarkerArgs {
     fn parse(kind: MarkerKind, input: ParseStream) -> syn::Result<Self> {
+        if kind == MarkerKind::Yield && !input.is_empty() {
+            let fork = input.fork();
+            let is_label = fork
+                .parse::<Ident>()
+                .is_ok_and(|i| i.to_string().starts_with(|c: char| c.is_ascii_uppercase()))
+                && fork.is_empty();
+            if !is_label {
+                return Err(input.error(
+                    "`yield_now!` takes no operand; write `yield_now!()`, or to name its state, \
+                     `yield_now!(Label)` with an UpperCamelCase label",
+                ));
+            }
+        }
         let label = if input.peek(Ident) && (input.peek2(Token![=>]) || kind == MarkerKind::Yield) {
             let label: Ident = input.parse()?;
             if kind != MarkerKind::Yield {
@@ -320,7 +334,8 @@ impl<'e> Finder<'e> {
                 span,
                 format!(
                     "a suspension point cannot stand inside the arguments of `{name}!`: the \
-                     attribute cannot see into other macros; {BIND_FIRST}"
+                     attribute cannot see into other macros; bind its value first: \
+                     `let v = call!(..);`, then use `v` in `{name}!`"
                 ),
             );
         }
@@ -339,11 +354,7 @@ impl<'e> Finder<'e> {
         if let Some(b) = blocker {
             self.errors.push(
                 span,
-                format!(
-                    "`{name}` cannot stand {}: {}",
-                    b.what,
-                    b.fix.replace("call!", name)
-                ),
+                format!("`{name}` cannot stand {}: {}", b.what, fix_for(kind, b.fix)),
             );
             return;
         }
@@ -354,7 +365,7 @@ impl<'e> Finder<'e> {
                     "`{name}` must stand on its own: as a statement, a `let` initializer, the right \
                      side of an assignment, a block's tail, a match arm, or an `if`/`match`/`while` \
                      scrutinee; {}",
-                    BIND_FIRST.replace("call!", name)
+                    fix_for(kind, BIND_FIRST)
                 ),
             );
             return;
@@ -568,6 +579,25 @@ impl<'e> Finder<'e> {
             depth: 0,
         };
         syn::visit_mut::VisitMut::visit_expr_mut(&mut c, expr);
+    }
+}
+
+/// The fix of a blocker, for this marker: a `wait!` has no value to bind,
+/// so it is moved to a statement of its own instead.
+fn fix_for(kind: MarkerKind, fix: &'static str) -> String {
+    if fix != BIND_FIRST {
+        return fix.replace("call!", kind.macro_name());
+    }
+    match kind {
+        MarkerKind::Call => fix.to_string(),
+        MarkerKind::Yield => "a suspension point resumes only at a whole statement; put it on its \
+                              own: `yield_now!();`"
+            .to_string(),
+        _ => format!(
+            "a suspension point resumes only at a whole statement; put it on its own, before \
+             the expression: `{}(..);`",
+            kind.macro_name()
+        ),
     }
 }
 

@@ -238,6 +238,8 @@ case("markers", "in_while_short_circuit", free("let mut n: u32 = 3;\nwhile n > 0
 case("markers", "in_cast", free("let v: u64 = call!(sub()) as u64;\nwait!(c);\nOk(IOResult::Done(v as u32))"))
 case("markers", "in_assignment_place", free("let mut v: Vec<u32> = vec![0; 4];\nv[call!(sub()) as usize] = 1;\nwait!(c);\nOk(IOResult::Done(v[1]))"))
 
+case("markers", "wait_as_argument", free("fn consume(_: ()) {}\nconsume(wait!(c));\nOk(IOResult::Done(1))"))
+
 # ---- labels
 case("labels", "duplicate_label", free("wait!(Read => c.clone());\nwait!(Read => c);\nOk(IOResult::Done(1))"))
 case("labels", "lowercase_label", free("wait!(read_header => c);\nOk(IOResult::Done(1))"))

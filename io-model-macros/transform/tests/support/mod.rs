@@ -354,57 +354,81 @@ fn apply(item: &syn::Item, op: Shrink) -> Option<syn::Item> {
     a.done.then_some(item)
 }
 
+/// How many of each shrinkable node an item has, in the order [`Apply`]
+/// visits them.
+#[derive(Default)]
+struct Count {
+    block_lens: Vec<usize>,
+    exprs: usize,
+    params: usize,
+    impl_items: usize,
+}
+
+impl<'ast> syn::visit::Visit<'ast> for Count {
+    fn visit_block(&mut self, b: &'ast syn::Block) {
+        self.block_lens.push(b.stmts.len());
+        syn::visit::visit_block(self, b);
+    }
+    fn visit_expr(&mut self, e: &'ast syn::Expr) {
+        self.exprs += 1;
+        syn::visit::visit_expr(self, e);
+    }
+    fn visit_signature(&mut self, s: &'ast syn::Signature) {
+        self.params += s.inputs.len();
+        syn::visit::visit_signature(self, s);
+    }
+    fn visit_item_impl(&mut self, i: &'ast syn::ItemImpl) {
+        self.impl_items += i.items.len();
+        syn::visit::visit_item_impl(self, i);
+    }
+}
+
+/// Every shrinking step that applies to `item`, big steps first.
+fn steps(item: &syn::Item) -> Vec<Shrink> {
+    let mut c = Count::default();
+    syn::visit::Visit::visit_item(&mut c, item);
+    let mut out: Vec<Shrink> = (0..c.impl_items).map(Shrink::ImplItem).collect();
+    out.extend((0..c.params).map(Shrink::Param));
+    for (block, &len) in c.block_lens.iter().enumerate() {
+        out.extend((0..len).rev().map(|stmt| Shrink::Stmt { block, stmt }));
+    }
+    out.extend((0..c.exprs).map(Shrink::Expr));
+    out
+}
+
 /// Greedily removes statements, parameters and impl items and simplifies
-/// expressions while the input still fails with the same signature.
-/// Returns the smallest item found.
-pub fn shrink(attr: &TokenStream, item: &syn::Item, signature: &str) -> syn::Item {
+/// expressions while the input still fails with the same signature (at
+/// most `budget` expansions). Returns the smallest item found.
+pub fn shrink(attr: &TokenStream, item: &syn::Item, signature: &str, budget: usize) -> syn::Item {
     let fails_same = |it: &syn::Item| -> bool {
-        let tokens = it.to_token_stream();
-        match check(attr, &tokens).result {
+        match check(attr, &it.to_token_stream()).result {
             Err(f) => f.signature() == signature,
             Ok(_) => false,
         }
     };
     let mut best = item.clone();
-    let mut tries = 0;
-    loop {
-        let mut improved = false;
-        let kinds: [fn(usize) -> Vec<Shrink>; 4] = [
-            |n| vec![Shrink::ImplItem(n)],
-            |n| vec![Shrink::Param(n)],
-            |n| {
-                (0..64)
-                    .map(|s| Shrink::Stmt { block: n, stmt: s })
-                    .collect()
-            },
-            |n| vec![Shrink::Expr(n)],
-        ];
-        for kind in kinds {
-            let mut n = 0;
-            while n < 4096 && tries < 20_000 {
-                let mut any_applied = false;
-                for op in kind(n).into_iter().rev() {
-                    let Some(candidate) = apply(&best, op) else {
-                        continue;
-                    };
-                    any_applied = true;
-                    tries += 1;
-                    if candidate.to_token_stream().to_string() != best.to_token_stream().to_string()
-                        && fails_same(&candidate)
-                    {
-                        best = candidate;
-                        improved = true;
-                    }
-                }
-                // Blocks can be empty; stop only well past the last node.
-                if !any_applied && n > 256 {
-                    break;
-                }
-                n += 1;
+    let mut best_text = best.to_token_stream().to_string();
+    let (mut i, mut improved, mut tries) = (0, false, 0);
+    while tries < budget {
+        let steps = steps(&best);
+        if i >= steps.len() {
+            if !improved {
+                break;
             }
+            (i, improved) = (0, false);
+            continue;
         }
-        if !improved || tries >= 20_000 {
-            return best;
+        let Some(candidate) = apply(&best, steps[i]) else {
+            i += 1;
+            continue;
+        };
+        let text = candidate.to_token_stream().to_string();
+        tries += 1;
+        if text != best_text && fails_same(&candidate) {
+            (best, best_text, improved) = (candidate, text, true);
+        } else {
+            i += 1;
         }
     }
+    best
 }
