@@ -214,29 +214,27 @@ fn lit_type(lit: &Lit) -> Option<Type> {
     }
 }
 
-fn path_ends_with(func: &Expr, names: &[&str]) -> bool {
-    let Expr::Path(p) = strip_expr(func) else {
-        return false;
+/// The names of a path expression's segments: `a::b::c` -> `[a, b, c]`.
+fn path_segments(e: &Expr) -> Option<Vec<String>> {
+    let Expr::Path(p) = strip_expr(e) else {
+        return None;
     };
-    let segs: Vec<String> = p
-        .path
-        .segments
-        .iter()
-        .map(|s| s.ident.to_string())
-        .collect();
-    segs.len() >= names.len() && segs[segs.len() - names.len()..] == *names
+    Some(
+        p.path
+            .segments
+            .iter()
+            .map(|s| s.ident.to_string())
+            .collect(),
+    )
+}
+
+fn path_ends_with(func: &Expr, names: &[&str]) -> bool {
+    path_segments(func)
+        .is_some_and(|segs| segs.len() >= names.len() && segs[segs.len() - names.len()..] == *names)
 }
 
 fn call_type(c: &syn::ExprCall, scope: &dyn TypeScope) -> Option<Type> {
-    let Expr::Path(p) = strip_expr(&c.func) else {
-        return None;
-    };
-    let segs: Vec<String> = p
-        .path
-        .segments
-        .iter()
-        .map(|s| s.ident.to_string())
-        .collect();
+    let segs = path_segments(&c.func)?;
     let n = segs.len();
     if n >= 2 && segs[n - 2] == "Completion" && segs[n - 1].starts_with("new_") {
         return ty(quote::quote!(::io_model::Completion));

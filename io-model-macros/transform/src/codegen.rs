@@ -52,13 +52,7 @@ pub fn state_enum(a: &Analyzed) -> TokenStream {
         let s = vname.to_string();
         quote!(#name::#vname { .. } => #s,)
     });
-    let waits: Vec<&Ident> = a
-        .layout
-        .variants
-        .iter()
-        .filter(|v| v.holds_completion)
-        .map(|v| &v.name)
-        .collect();
+    let waits = a.layout.wait_variants();
     let abort = (!waits.is_empty()).then(|| {
         quote! {
             if let #(#name::#waits { __io_c, .. })|* = self {
@@ -140,13 +134,7 @@ pub fn function(a: &Analyzed) -> TokenStream {
             #pat => #block
         }
     });
-    let waits: Vec<&Ident> = a
-        .layout
-        .variants
-        .iter()
-        .filter(|v| v.holds_completion)
-        .map(|v| &v.name)
-        .collect();
+    let waits = a.layout.wait_variants();
     let peek = (!waits.is_empty()).then(|| {
         quote! {
             // Called again before the completion finished: nothing to do.

@@ -81,6 +81,15 @@ impl Layout {
         &self.variants[id.0]
     }
 
+    /// The variants that hold a completion (those of `wait!`/`wait_all!`).
+    pub fn wait_variants(&self) -> Vec<&Ident> {
+        self.variants
+            .iter()
+            .filter(|v| v.holds_completion)
+            .map(|v| &v.name)
+            .collect()
+    }
+
     /// Whether visible local `visible_id` of point `id` is stored.
     pub fn is_live(&self, id: PointId, visible_id: usize) -> bool {
         self.variant(id)
