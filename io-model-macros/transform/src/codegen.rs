@@ -8,7 +8,6 @@ use syn::Ident;
 
 use crate::continuation::internal;
 use crate::item::{Analyzed, FnInput};
-use crate::points::Point;
 
 /// The enum, its trait impls and methods.
 pub fn state_enum(a: &Analyzed) -> TokenStream {
@@ -207,12 +206,4 @@ pub fn stand_in_signature(sig: &syn::Signature) -> syn::Signature {
     sig.constness = None;
     sig.asyncness = None;
     sig
-}
-
-/// Docs helper kept for snapshot tests: the variants' names in order.
-pub fn variant_names(points: &[Point]) -> Vec<String> {
-    points
-        .iter()
-        .map(|p| crate::layout::variant_name(points, p.id).to_string())
-        .collect()
 }

@@ -628,8 +628,3 @@ fn cond_bindings(cond: &Expr) -> Vec<PatBinding> {
     walk(cond, &mut out);
     out
 }
-
-/// Tokens of a block, for tests and snapshots.
-pub fn block_tokens(b: &Block) -> TokenStream {
-    quote!(#b)
-}

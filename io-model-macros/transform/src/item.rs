@@ -520,8 +520,3 @@ fn reserved_ident(tokens: TokenStream) -> Option<Ident> {
         _ => None,
     })
 }
-
-/// Where a point's marker is, for docs.
-pub fn point_line(p: &Point) -> usize {
-    line_of(p.span)
-}

@@ -11,7 +11,7 @@
 
 use proc_macro2::{Span, TokenStream, TokenTree};
 use quote::ToTokens;
-use syn::parse::{Parse, ParseStream};
+use syn::parse::ParseStream;
 use syn::{Block, Expr, ExprMacro, Ident, Macro, Stmt, Token};
 
 use crate::errors::{line_of, Errors};
@@ -658,11 +658,4 @@ pub fn find_marker_tokens(tokens: TokenStream) -> Option<Span> {
         }
     }
     None
-}
-
-impl Parse for PointId {
-    fn parse(input: ParseStream) -> syn::Result<Self> {
-        let lit: syn::LitInt = input.parse()?;
-        Ok(PointId(lit.base10_parse()?))
-    }
 }
