@@ -74,6 +74,9 @@ pub enum FailureKind {
     FallbackPanicked,
     /// `expand` returned `Ok` with tokens that do not parse as a file.
     Unparsable,
+    /// `expand` returned an error that reports a broken internal invariant
+    /// of the transform (`BUG: ..`), not a problem of the input.
+    InternalError,
 }
 
 #[derive(Clone, Debug)]
@@ -106,13 +109,20 @@ impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.kind {
             FailureKind::ExpandPanicked => {
-                write!(f, "`expand` panicked at {}: {}", self.location, self.message)
+                write!(
+                    f,
+                    "`expand` panicked at {}: {}",
+                    self.location, self.message
+                )
             }
             FailureKind::FallbackPanicked => write!(
                 f,
                 "`expand_or_fallback` panicked at {}: {}",
                 self.location, self.message
             ),
+            FailureKind::InternalError => {
+                write!(f, "`expand` reported an internal error: {}", self.message)
+            }
             FailureKind::Unparsable => write!(
                 f,
                 "`expand` returned Ok, but the output does not parse as a file: {}\noutput: {}",
@@ -134,7 +144,10 @@ pub struct Checked {
     pub fallback_unparsable: Option<String>,
 }
 
-/// Runs `expand` and `expand_or_fallback` on one input.
+/// Runs `expand` and, when it returned an error, `expand_or_fallback` on
+/// one input. (On `Ok`, `expand_or_fallback` is `expand` again and returns
+/// the same tokens, so it is not run twice; the fuzz target calls both
+/// always.)
 pub fn check(attr: &TokenStream, item: &TokenStream) -> Checked {
     let expanded = catching(|| io_model_transform::expand(attr.clone(), item.clone()));
     let result = match expanded {
@@ -153,8 +166,36 @@ pub fn check(attr: &TokenStream, item: &TokenStream) -> Checked {
                 output: Some(tokens.to_string()),
             }),
         },
-        Ok(Err(e)) => Ok(Err(e.to_string())),
+        Ok(Err(e)) => {
+            let first = e.to_string();
+            match e
+                .into_iter()
+                .map(|m| m.to_string())
+                .find(|m| m.contains("BUG:"))
+            {
+                Some(bug) => Err(Failure {
+                    kind: FailureKind::InternalError,
+                    message: bug,
+                    location: String::new(),
+                    output: None,
+                }),
+                None => Ok(Err(first)),
+            }
+        }
     };
+    if matches!(
+        result,
+        Ok(Ok(()))
+            | Err(Failure {
+                kind: FailureKind::Unparsable,
+                ..
+            })
+    ) {
+        return Checked {
+            result,
+            fallback_unparsable: None,
+        };
+    }
     let fallback = catching(|| io_model_transform::expand_or_fallback(attr.clone(), item.clone()));
     let (result, fallback_unparsable) = match fallback {
         Err((message, location)) => {
@@ -170,7 +211,9 @@ pub fn check(attr: &TokenStream, item: &TokenStream) -> Checked {
             (r, None)
         }
         Ok(tokens) => {
-            let bad = syn::parse2::<syn::File>(tokens).err().map(|e| e.to_string());
+            let bad = syn::parse2::<syn::File>(tokens)
+                .err()
+                .map(|e| e.to_string());
             (result, bad)
         }
     };
@@ -220,6 +263,28 @@ pub const KNOWN: &[Known] = &[
                     .any(|k| input.contains(&format!("name = {k}")))
         },
     },
+    Known {
+        name: "a `let` expression as a marker's operand (`call!(let x = c)`) is spliced where a \
+               `let` cannot stand",
+        regression_test: "generated_bodies::regression_let_expression_as_marker_operand",
+        matches: |f, input| {
+            f.kind != FailureKind::Unparsable
+                && f.location.contains("continuation.rs")
+                && f.message.contains("expected")
+                && (input.contains("! (let ") || input.contains("=> let "))
+        },
+    },
+    Known {
+        name: "a `for` loop holding a point, with an or-pattern or a leading `|` \
+               (`for A | B in it`), is rewritten to `let A | B = ..`, which does not parse",
+        regression_test: "generated_bodies::regression_for_loop_or_pattern",
+        matches: |f, input| {
+            f.kind != FailureKind::Unparsable
+                && f.location.contains("normalize.rs")
+                && input.contains("for ")
+                && input.contains('|')
+        },
+    },
 ];
 
 /// The known failure this one is, if any.
@@ -264,6 +329,25 @@ pub fn with_big_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static)
         .unwrap_or_else(|e| std::panic::resume_unwind(e))
 }
 
+/// The enum name the transform derives from a function name (as
+/// `item::pascal_case` does), so that most generated state parameters have
+/// the right type and the expansion gets past the signature checks.
+pub fn state_enum_name(fn_name: &str) -> String {
+    let pascal: String = fn_name
+        .trim_start_matches("r#")
+        .split('_')
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            let mut c = s.chars();
+            match c.next() {
+                Some(f) => f.to_uppercase().chain(c).collect::<String>(),
+                None => String::new(),
+            }
+        })
+        .collect();
+    format!("{pascal}State")
+}
+
 // ----- shrinking -----
 
 /// One way to make an item smaller.
@@ -277,6 +361,11 @@ enum Shrink {
     Param(usize),
     /// Remove the `n`th item of an `impl` block.
     ImplItem(usize),
+    /// Replace the `n`th expression, an `if`, loop, `match` or `unsafe`
+    /// block, by its (first) body.
+    Unwrap(usize),
+    /// Remove the generics and `where` clause of the `n`th signature.
+    Generics(usize),
 }
 
 struct Apply {
@@ -306,10 +395,41 @@ impl VisitMut for Apply {
                 self.done = true;
             }
         }
+        if let Shrink::Unwrap(n) = self.op {
+            if !self.done && n == self.exprs {
+                let body: Option<syn::Block> = match e {
+                    syn::Expr::If(i) => Some(i.then_branch.clone()),
+                    syn::Expr::Loop(l) => Some(l.body.clone()),
+                    syn::Expr::While(w) => Some(w.body.clone()),
+                    syn::Expr::ForLoop(f) => Some(f.body.clone()),
+                    syn::Expr::Unsafe(u) => Some(u.block.clone()),
+                    syn::Expr::Match(m) => m.arms.first().map(|a| {
+                        let body = &a.body;
+                        syn::parse_quote!({ #body })
+                    }),
+                    _ => None,
+                };
+                if let Some(block) = body {
+                    *e = syn::Expr::Block(syn::ExprBlock {
+                        attrs: Vec::new(),
+                        label: None,
+                        block,
+                    });
+                    self.done = true;
+                }
+            }
+        }
         self.exprs += 1;
         visit_mut::visit_expr_mut(self, e);
     }
     fn visit_signature_mut(&mut self, s: &mut syn::Signature) {
+        if let Shrink::Generics(n) = self.op {
+            if !self.done && n == self.params && !s.generics.params.is_empty() {
+                s.generics = syn::Generics::default();
+                self.done = true;
+            }
+            self.params += 1;
+        }
         if let Shrink::Param(n) = self.op {
             let len = s.inputs.len();
             if !self.done && n >= self.params && n < self.params + len {
@@ -361,6 +481,7 @@ struct Count {
     block_lens: Vec<usize>,
     exprs: usize,
     params: usize,
+    signatures: usize,
     impl_items: usize,
 }
 
@@ -375,6 +496,7 @@ impl<'ast> syn::visit::Visit<'ast> for Count {
     }
     fn visit_signature(&mut self, s: &'ast syn::Signature) {
         self.params += s.inputs.len();
+        self.signatures += 1;
         syn::visit::visit_signature(self, s);
     }
     fn visit_item_impl(&mut self, i: &'ast syn::ItemImpl) {
@@ -388,7 +510,9 @@ fn steps(item: &syn::Item) -> Vec<Shrink> {
     let mut c = Count::default();
     syn::visit::Visit::visit_item(&mut c, item);
     let mut out: Vec<Shrink> = (0..c.impl_items).map(Shrink::ImplItem).collect();
+    out.extend((0..c.signatures).map(Shrink::Generics));
     out.extend((0..c.params).map(Shrink::Param));
+    out.extend((0..c.exprs).map(Shrink::Unwrap));
     for (block, &len) in c.block_lens.iter().enumerate() {
         out.extend((0..len).rev().map(|stmt| Shrink::Stmt { block, stmt }));
     }

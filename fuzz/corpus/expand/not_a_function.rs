@@ -1,0 +1,4 @@
+#[io_model::resumable(state = st)]
+struct NotAFunction {
+    st: u32,
+}
