@@ -115,8 +115,14 @@ impl Args {
                         );
                         continue;
                     }
+                    let is_plain_ident = |p: &syn::ExprPath| {
+                        p.path.get_ident().is_some_and(|i| {
+                            syn::parse_str::<Ident>(&i.to_string()).is_ok()
+                                && !i.to_string().starts_with("r#")
+                        })
+                    };
                     match &arg.value {
-                        Expr::Path(p) if p.qself.is_none() && p.path.get_ident().is_some() => {
+                        Expr::Path(p) if p.qself.is_none() && is_plain_ident(p) => {
                             args.name = Some(Spanned {
                                 value: p.path.get_ident().cloned().expect("checked above"),
                                 key_span: arg.key.span(),
@@ -124,7 +130,8 @@ impl Args {
                         }
                         other => errors.push_spanned(
                             other,
-                            "`name` takes the state enum's name, a plain identifier: `name = ReadState`",
+                            "`name` takes the state enum's name, a plain identifier that is not a \
+                             keyword: `name = ReadState`",
                         ),
                     }
                 }

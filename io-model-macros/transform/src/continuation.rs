@@ -117,10 +117,27 @@ impl<'a> Builder<'a> {
     }
 
     fn bug(&mut self, what: &str) {
+        self.report_bug(&format!("could not resume into {what}"));
+    }
+
+    fn report_bug(&mut self, what: &str) {
         if self.bug.is_none() {
             self.bug = Some(format!(
-                "BUG: io-model's #[resumable] could not resume into {what}; please report this with the function"
+                "BUG: io-model's #[resumable] {what}; please report this with the function"
             ));
+        }
+    }
+
+    /// Parses generated code that splices user tokens. It always parses
+    /// when the marker phase did its job; if it does not, that is reported
+    /// as a bug instead of panicking.
+    fn expr(&mut self, tokens: TokenStream) -> Expr {
+        match syn::parse2(tokens.clone()) {
+            Ok(e) => e,
+            Err(e) => {
+                self.report_bug(&format!("generated code that does not parse ({e})"));
+                Expr::Verbatim(tokens)
+            }
         }
     }
 
@@ -416,7 +433,7 @@ impl<'a> Builder<'a> {
         let Mode::Final(layout) = &self.mode else {
             return match p.kind {
                 MarkerKind::Yield => parse_quote!(()),
-                _ => parse_quote!({ #operand }),
+                _ => self.expr(quote!({ #operand })),
             };
         };
         let store = layout.store(id);
@@ -433,7 +450,7 @@ impl<'a> Builder<'a> {
                     quote_spanned!(op_span=> ::io_model::__private::waitable(#operand))
                 };
                 let convert = self.convert_completion_error(&e);
-                parse_quote! {{
+                self.expr(quote! {{
                     let #c: ::io_model::Completion = #init;
                     if !::io_model::Completion::finished(&#c) {
                         #store
@@ -442,25 +459,25 @@ impl<'a> Builder<'a> {
                     if let ::core::option::Option::Some(#e) = ::io_model::Completion::get_error(&#c) {
                         return #err(#convert);
                     }
-                }}
+                }})
             }
             MarkerKind::Call => self.call_code(id),
-            MarkerKind::Yield => parse_quote! {{
+            MarkerKind::Yield => self.expr(quote! {{
                 if ::io_model::__private::suspend() {
                     #store
                     return #ok(::io_model::IOResult::IO(::io_model::IOCompletions::Single(
                         ::io_model::Completion::new_yield(),
                     )));
                 }
-            }},
+            }}),
         }
     }
 
-    fn call_code(&self, id: PointId) -> Expr {
+    fn call_code(&mut self, id: PointId) -> Expr {
         let p = self.point(id);
         let operand = p.operand.as_ref();
         let Mode::Final(layout) = &self.mode else {
-            return parse_quote!({ #operand });
+            return self.expr(quote!({ #operand }));
         };
         let store = layout.store(id);
         let v = internal("__io_v");
@@ -477,7 +494,7 @@ impl<'a> Builder<'a> {
         let operand = quote_spanned!(op_span=> ::io_model::__private::operation(#operand));
         // An error type that does not convert is reported at the marker.
         let convert = quote_spanned!(span=> ::io_model::__private::operation_error(#e));
-        parse_quote! {
+        self.expr(quote! {
             match #operand {
                 #done => #v,
                 #pending => {
@@ -486,7 +503,7 @@ impl<'a> Builder<'a> {
                 }
                 #failed => return ::core::result::Result::Err(#convert),
             }
-        }
+        })
     }
 
     /// The target marker, resumed: its completion has finished (the entry

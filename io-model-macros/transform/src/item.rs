@@ -61,12 +61,19 @@ pub fn pascal_case(name: &str) -> String {
 
 /// The enum name a function's state gets.
 pub fn enum_name(input: &FnInput) -> Ident {
+    derived_enum_name(input).unwrap_or_else(|| Ident::new("State", input.sig.ident.span()))
+}
+
+/// The enum name, or `None` where the function's name gives none (`_1`).
+fn derived_enum_name(input: &FnInput) -> Option<Ident> {
     match &input.args.name {
-        Some(n) => n.value.clone(),
-        None => Ident::new(
-            &format!("{}State", pascal_case(&input.sig.ident.to_string())),
-            input.sig.ident.span(),
-        ),
+        Some(n) => Some(n.value.clone()),
+        None => {
+            let name = format!("{}State", pascal_case(&input.sig.ident.to_string()));
+            syn::parse_str::<Ident>(&name)
+                .ok()
+                .map(|i| Ident::new(&i.to_string(), input.sig.ident.span()))
+        }
     }
 }
 
@@ -270,6 +277,15 @@ fn replace_self(ty: &Type, self_ty: Option<&Type>) -> Type {
 pub fn analyze(input: FnInput, errors: &mut Errors) -> Option<Analyzed> {
     check_signature(&input.sig, errors);
     let ret_ty = check_return_type(&input.sig, errors);
+    if derived_enum_name(&input).is_none() {
+        errors.push(
+            input.sig.ident.span(),
+            format!(
+                "no enum name can be made from `{}`; name the state enum: `name = MyState`",
+                input.sig.ident
+            ),
+        );
+    }
     let enum_name = enum_name(&input);
     let place = state_place(&input, &enum_name, errors);
 

@@ -135,7 +135,12 @@ impl Layout {
 
 /// Field names: the local's own name, made unique within the variant.
 pub fn field_name(source: &Ident, taken: &mut BTreeSet<String>) -> Ident {
-    let base = source.to_string().trim_start_matches("r#").to_string();
+    // `r#type` becomes the field `type_`: a keyword cannot be a plain name.
+    let text = source.to_string();
+    let base = match text.strip_prefix("r#") {
+        Some(raw) => format!("{raw}_"),
+        None => text,
+    };
     let mut name = base.clone();
     let mut n = 1;
     while !taken.insert(name.clone()) {

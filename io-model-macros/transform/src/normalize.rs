@@ -61,7 +61,15 @@ impl VisitMut for Normalizer {
             Expr::ForLoop(f) if contains_point(&f.body, None) => {
                 let iter = Ident::new(&format!("__io_iter{}", self.fors.len()), Span::call_site());
                 let label = &f.label;
-                let pat = &f.pat;
+                // A `let` takes no top-level or-pattern: `let (A | B) = ..`.
+                let pat = match &*f.pat {
+                    syn::Pat::Or(or) => {
+                        let mut or = or.clone();
+                        or.leading_vert = None;
+                        quote::quote!((#or))
+                    }
+                    other => quote::quote!(#other),
+                };
                 let iterable = &f.expr;
                 let body = &f.body;
                 let span = Span::call_site();

@@ -183,6 +183,17 @@ impl MarkerArgs {
             )));
         }
         let operand: Expr = input.parse()?;
+        if let Expr::Let(l) = &operand {
+            return Err(syn::Error::new(
+                l.let_token.span,
+                format!(
+                    "`{}` takes an expression, and `let` is not one here; bind first: \
+                     `let v = ..;`, then `{}(v)`",
+                    kind.macro_name(),
+                    kind.macro_name()
+                ),
+            ));
+        }
         if !input.is_empty() {
             return Err(input.error(format!(
                 "unexpected tokens after the operand of `{}`; it takes one expression",

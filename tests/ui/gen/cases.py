@@ -303,6 +303,16 @@ impl<T: Clone> S<T> {
 fn main() {}
 """)
 
+case("args", "name_is_a_keyword", free("wait!(c);\nOk(IOResult::Done(1))", attr="state = st, name = Self", sig="st: &mut u8, c: Completion"))
+case("args", "no_enum_name_from_fn_name", HEAD + """#[io_model::resumable(state = st)]
+fn _1(st: &mut State) -> Result<IOResult<()>> {
+    Ok(IOResult::Done(()))
+}
+
+fn main() {}
+""")
+case("markers", "let_as_operand", free("let o: Option<Completion> = Some(c);\nwait!(let Some(x) = o);\nOk(IOResult::Done(1))"))
+
 # ---- reserved names
 case("reserved", "io_prefix", free("let __io_c: u32 = 1;\nwait!(c);\nOk(IOResult::Done(__io_c))"))
 case("args", "state_param_shadowed", free("let st: u32 = 3;\nwait!(c);\nOk(IOResult::Done(st))"))
