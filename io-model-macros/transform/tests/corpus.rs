@@ -579,7 +579,11 @@ fn the_expander_never_panics_on_the_syn_sources() {
         );
     }
     for (name, n) in &stats.known {
-        println!("known failure, {n} expansions: {name}");
+        let test = support::KNOWN
+            .iter()
+            .find(|k| k.name == *name)
+            .map_or("", |k| k.regression_test);
+        println!("known failure, {n} expansions (reproduced by {test}): {name}");
     }
     let mut report = String::new();
     for (failure, origin, input, hits) in stats.found.values() {
