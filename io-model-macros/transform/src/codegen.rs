@@ -129,7 +129,7 @@ pub fn function(a: &Analyzed) -> TokenStream {
     let arms = a.points.iter().zip(&a.arms).map(|(p, block)| {
         let pat = a.layout.arm_pattern(p.id);
         quote! {
-            #[allow(unreachable_code, unused_mut, unused_variables, unused_assignments, unused_braces, unused_labels)]
+            #[allow(unreachable_code, unused_mut, unused_variables, unused_assignments, unused_braces, unused_parens, unused_labels)]
             #pat => #block
         }
     });

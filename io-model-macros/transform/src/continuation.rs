@@ -584,6 +584,13 @@ fn retarget(
                     }
                     if self.targets(&b.label) {
                         b.label = Some(self.exit.clone());
+                        // `break 'l ::a::b` would read as a label and `:`.
+                        if let Some(v) = &mut b.expr {
+                            if quote!(#v).to_string().starts_with("::") {
+                                let inner = (**v).clone();
+                                **v = parse_quote!((#inner));
+                            }
+                        }
                     }
                 }
                 Expr::Continue(c) => {

@@ -290,7 +290,15 @@ impl<'e> Finder<'e> {
     }
 
     fn block(&mut self, block: &mut Block, blocker: Option<Blocker>) {
-        for stmt in &mut block.stmts {
+        let last = block.stmts.len().saturating_sub(1);
+        for (i, stmt) in block.stmts.iter_mut().enumerate() {
+            // `wait! { c }` needs no `;` before the next statement; its
+            // placeholder, an expression statement, does.
+            if let Stmt::Macro(m) = stmt {
+                if i < last && m.semi_token.is_none() && marker_kind(&m.mac).is_some() {
+                    m.semi_token = Some(Default::default());
+                }
+            }
             self.stmt(stmt, blocker);
         }
     }
