@@ -75,6 +75,7 @@ pub fn commit(st: &mut CommitState, pager: &mut Pager) -> Result<IOResult<usize>
                 unused_variables,
                 unused_assignments,
                 unused_braces,
+                unused_parens,
                 unused_labels
             )]
             CommitState::WaitAll0 { __io_c: __io_c } => {
@@ -120,6 +121,7 @@ pub fn commit(st: &mut CommitState, pager: &mut Pager) -> Result<IOResult<usize>
                 unused_variables,
                 unused_assignments,
                 unused_braces,
+                unused_parens,
                 unused_labels
             )]
             CommitState::Fsync { __io_c: __io_c } => {

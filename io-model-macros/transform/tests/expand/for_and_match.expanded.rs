@@ -59,6 +59,7 @@ fn balance(
                 unused_variables,
                 unused_assignments,
                 unused_braces,
+                unused_parens,
                 unused_labels
             )]
             BalanceState::Call0 {

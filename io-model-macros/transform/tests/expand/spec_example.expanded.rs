@@ -106,6 +106,7 @@ impl Reader {
                     unused_variables,
                     unused_assignments,
                     unused_braces,
+                    unused_parens,
                     unused_labels
                 )]
                 ReadTwoState::Call0 {} => {
@@ -193,6 +194,7 @@ impl Reader {
                     unused_variables,
                     unused_assignments,
                     unused_braces,
+                    unused_parens,
                     unused_labels
                 )]
                 ReadTwoState::Wait0 { first: __io_b0, __io_c: __io_c } => {
@@ -240,6 +242,7 @@ impl Reader {
                     unused_variables,
                     unused_assignments,
                     unused_braces,
+                    unused_parens,
                     unused_labels
                 )]
                 ReadTwoState::Call1 { first: __io_b0 } => {

@@ -70,6 +70,7 @@ fn count_down(st: &mut CountDownState, s: &Sched, from: u32) -> Result<IOResult<
                 unused_variables,
                 unused_assignments,
                 unused_braces,
+                unused_parens,
                 unused_labels
             )]
             CountDownState::Wait0 { n: __io_b0, sum: __io_b1, __io_c: __io_c } => {
@@ -145,6 +146,7 @@ fn count_down(st: &mut CountDownState, s: &Sched, from: u32) -> Result<IOResult<
                 unused_variables,
                 unused_assignments,
                 unused_braces,
+                unused_parens,
                 unused_labels
             )]
             CountDownState::Yield0 { sum: __io_b1 } => {
