@@ -156,7 +156,10 @@ pub trait IO: Send + Sync {
     /// Drives an operation to its end: calls `op` until it returns
     /// `Done`, waiting for each completion it returns in between (an
     /// explicit yield is simply followed by the next call). A completion
-    /// that failed ends the run with its error.
+    /// that failed ends the run with an error: `op` is called once more so
+    /// that it sees the failure and can leave its state clean (a
+    /// `#[resumable]` state returns to idle), and its error is returned, or
+    /// the completion's if `op` returned none.
     ///
     /// On a backend behind `dyn IO`, call it through the pointer:
     /// `Arc<dyn IO>` and `Box<dyn IO>` implement `IO`, so `io.block(..)`
@@ -211,8 +214,15 @@ where
             IOResult::Done(v) => return Ok(v),
             IOResult::IO(io_completions) => {
                 let c = io_completions.into_completion();
-                if !c.is_explicit_yield() {
-                    io.wait_for_completion(c)?;
+                if c.is_explicit_yield() {
+                    continue;
+                }
+                if let Err(err) = io.wait_for_completion(c) {
+                    // Let the operation see the failure and leave its state
+                    // clean; return its error, or this one if it has none.
+                    // Whatever else it returns is dropped: the run failed.
+                    let _ = op()?;
+                    return Err(E::from(err));
                 }
             }
         }
@@ -307,9 +317,13 @@ mod tests {
 
     #[test]
     fn block_returns_the_completion_error() {
+        // An operation that never looks at the failure: the completion's
+        // error, after one more call.
         let io = Deferred::default();
+        let mut calls = 0;
         let err = io
             .block(|| -> Result<IOResult<()>> {
+                calls += 1;
                 Ok(IOResult::IO(
                     io.submit(Some(CompletionError::ShortWrite)).into(),
                 ))
@@ -319,6 +333,31 @@ mod tests {
             err,
             Error::Completion(CompletionError::ShortWrite)
         ));
+        assert_eq!(calls, 2);
+    }
+
+    #[test]
+    fn block_lets_the_operation_see_the_failure_and_returns_its_error() {
+        let io = Deferred::default();
+        let mut waiting: Option<Completion> = None;
+        let mut cleaned_up = false;
+        let err = io
+            .block(|| -> Result<IOResult<()>> {
+                match waiting.take() {
+                    None => {
+                        let c = io.submit(Some(CompletionError::Aborted));
+                        waiting = Some(c.clone());
+                        Ok(IOResult::IO(c.into()))
+                    }
+                    Some(c) => {
+                        cleaned_up = true;
+                        Err(Error::InvalidArgument(format!("saw {:?}", c.get_error())))
+                    }
+                }
+            })
+            .unwrap_err();
+        assert!(cleaned_up);
+        assert_eq!(err.to_string(), "invalid argument: saw Some(Aborted)");
     }
 
     #[test]
