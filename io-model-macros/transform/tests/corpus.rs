@@ -17,16 +17,17 @@
 //!    `yield_now!();`, `wait_all!(Label => cs);`, ..), and with two markers
 //!    at two positions.
 //!
-//! Every expansion runs under `catch_unwind`: a panic, or an `Ok` output
-//! that does not parse as a `syn::File`, fails the test with the function
-//! (shrunk) and what happened. Failures already reported (see
+//! Every expansion runs under `catch_unwind`: a panic, an `Ok` output that
+//! does not parse as a `syn::File`, or a `BUG: ..` error fails the test
+//! with the function (shrunk) and what happened. Failures already reported (see
 //! `support::KNOWN`) are counted, not failed, unless
 //! `IO_MODEL_FUZZ_STRICT=1`. Without the sources the test prints a message
 //! and passes.
 //!
-//! The default run samples the marker positions (well under a minute in a
-//! debug build). The long run does every function and every statement
-//! position with every marker, and two-marker pairs (or `.ci/no-panic-long`):
+//! The default run samples the marker positions (about 20 s in a debug
+//! build on 2 cores). The long run does every function and every statement
+//! position with every marker, and two-marker pairs (about 2 minutes in
+//! release; or `.ci/no-panic-long`):
 //!   IO_MODEL_CORPUS_FULL=1 cargo test --release -p io-model-transform \
 //!       --test corpus -- --nocapture
 
