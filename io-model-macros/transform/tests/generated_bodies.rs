@@ -285,6 +285,9 @@ const ODD_OPERANDS: &[&str] = &[
     "r#match",
     "self",
     "Self",
+    "crate",
+    "super",
+    "crate = x",
     "super::c",
     "1.0.max(2.)",
     "\"str\"",
@@ -2670,6 +2673,34 @@ fn regression_brace_delimited_marker_statement() {
         "state = st",
         "fn f(st: &mut FState, c: Completion) -> Result<IOResult<u32>> { \
              while a { yield_now! {} x; } Ok(IOResult::Done(1)) }",
+    );
+}
+
+/// A bare `crate` is a path expression, so it passes as a marker's operand;
+/// spliced into statement position (`match crate { .. }` for `call!`,
+/// `{ crate }` for the analysis form of a `wait!`) it no longer parses:
+/// syn reads a statement starting with `crate` as an item or a macro path
+/// ("expected `!`"). In a loop that holds the point, `parse_quote!` of the
+/// peeled loop panics (continuation.rs, `Expr::Loop` in `resume_expr`);
+/// elsewhere the user gets "BUG: io-model's #[resumable] generated code
+/// that does not parse ..; please report" instead of an error at the
+/// operand. Found by the fuzz target (`call!(crate =#[..]!(op()))`).
+#[test]
+#[ignore = "panics: see report"]
+fn regression_crate_as_marker_operand() {
+    assert_no_failure(
+        "state = st",
+        "fn f(st: &mut FState) -> Result<IOResult<u32>> { loop { wait!(crate); } }",
+    );
+    assert_no_failure(
+        "state = st",
+        "fn f(st: &mut FState) -> Result<IOResult<u32>> { \
+             let v: u32 = call!(crate); Ok(IOResult::Done(v)) }",
+    );
+    assert_no_failure(
+        "state = st",
+        "fn f(st: &mut FState) -> Result<IOResult<u32>> { \
+             yield_now!(); wait!(crate); Ok(IOResult::Done(1)) }",
     );
 }
 
