@@ -433,7 +433,7 @@ impl<'a> Builder<'a> {
         let Mode::Final(layout) = &self.mode else {
             return match p.kind {
                 MarkerKind::Yield => parse_quote!(()),
-                _ => self.expr(quote!({ #operand })),
+                _ => self.expr(quote!({ (#operand) })),
             };
         };
         let store = layout.store(id);
@@ -477,7 +477,7 @@ impl<'a> Builder<'a> {
         let p = self.point(id);
         let operand = p.operand.as_ref();
         let Mode::Final(layout) = &self.mode else {
-            return self.expr(quote!({ #operand }));
+            return self.expr(quote!({ (#operand) }));
         };
         let store = layout.store(id);
         let v = internal("__io_v");

@@ -2685,8 +2685,9 @@ fn regression_brace_delimited_marker_statement() {
 /// elsewhere the user gets "BUG: io-model's #[resumable] generated code
 /// that does not parse ..; please report" instead of an error at the
 /// operand. Found by the fuzz target (`call!(crate =#[..]!(op()))`).
+///
+/// Fixed: operands spliced into generated code are parenthesized.
 #[test]
-#[ignore = "panics: see report"]
 fn regression_crate_as_marker_operand() {
     assert_no_failure(
         "state = st",
