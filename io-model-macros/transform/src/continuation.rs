@@ -385,12 +385,12 @@ impl<'a> Builder<'a> {
                 retarget(&mut partial, target, &exit, &next);
                 let mut whole = l.clone();
                 whole.body = self.normal_block(&l.body);
-                parse_quote! {
+                self.expr(quote! {
                     #exit: {
                         #next: #partial
                         #whole
                     }
-                }
+                })
             }
             Expr::Assign(a) => {
                 let mut a = a.clone();
