@@ -226,33 +226,18 @@ pub fn check(attr: &TokenStream, item: &TokenStream) -> Checked {
 /// A failure found and reported before: the suite does not fail on it
 /// (unless `IO_MODEL_FUZZ_STRICT=1`); the named ignored test reproduces
 /// it. Remove the entry once the transform is fixed and the test
-/// un-ignored. The seven found before are fixed, each with its regression
-/// test in `generated_bodies.rs` (the enum name of `fn _1`,
+/// un-ignored. Empty now: the eight found so far are fixed, each with its
+/// regression test in `generated_bodies.rs` (the enum name of `fn _1`,
 /// stored raw-keyword locals, `name = Self`, a `let` operand, or-patterns
 /// in a rewritten `for` loop, `break ::path` in a peeled loop,
-/// brace-delimited marker statements).
+/// brace-delimited marker statements, a bare `crate` operand).
 pub struct Known {
     pub name: &'static str,
     pub regression_test: &'static str,
     pub matches: fn(&Failure, &str) -> bool,
 }
 
-pub const KNOWN: &[Known] = &[Known {
-    name: "a bare `crate` as a marker's operand is spliced into statement position \
-           (`match crate {`, `{ crate }`), where it does not parse: a panic in a peeled \
-           loop, a `BUG:` error elsewhere",
-    regression_test: "generated_bodies::regression_crate_as_marker_operand",
-    matches: |f, input| {
-        let spliced = match f.kind {
-            FailureKind::InternalError => f.message.contains("does not parse"),
-            FailureKind::ExpandPanicked | FailureKind::FallbackPanicked => {
-                f.location.contains("continuation.rs")
-            }
-            FailureKind::Unparsable => false,
-        };
-        spliced && (input.contains("! (crate") || input.contains("=> crate"))
-    },
-}];
+pub const KNOWN: &[Known] = &[];
 
 /// The known failure this one is, if any.
 pub fn known(f: &Failure, input: &str) -> Option<&'static Known> {
