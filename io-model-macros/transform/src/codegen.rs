@@ -151,9 +151,11 @@ pub fn function(a: &Analyzed) -> TokenStream {
          poisoned; call `.cancel()` on the state (or reset it to `{}::default()`) to start a new run",
         sig.ident, name, name
     );
+    let (outer, inner) = split_attrs(attrs);
     quote! {
-        #(#attrs)*
+        #(#outer)*
         #vis #sig {
+            #(#inner)*
             #peek
             let #resume = ::core::mem::replace(&mut #place, #name::__Poisoned);
             #[allow(clippy::redundant_closure_call)]
@@ -178,6 +180,7 @@ pub fn function(a: &Analyzed) -> TokenStream {
 pub fn fallback(input: &FnInput, enum_name: &Ident) -> TokenStream {
     let FnInput { attrs, vis, .. } = input;
     let sig = stand_in_signature(&input.sig);
+    let (outer, inner) = split_attrs(attrs);
     quote! {
         #[allow(private_interfaces, missing_docs, dead_code)]
         #[derive(Default, Debug)]
@@ -191,12 +194,21 @@ pub fn fallback(input: &FnInput, enum_name: &Ident) -> TokenStream {
             pub fn is_idle(&self) -> bool { true }
             pub fn cancel(&mut self) {}
         }
-        #(#attrs)*
+        #(#outer)*
         #[allow(unused_variables, unused_mut, clippy::diverging_sub_expression)]
         #vis #sig {
+            #(#inner)*
             ::core::unreachable!("this function did not compile")
         }
     }
+}
+
+/// An item's attributes: the outer ones (`#[..]`), written before it, and
+/// the inner ones (`#![..]`), written at the top of its body.
+pub fn split_attrs(attrs: &[syn::Attribute]) -> (Vec<&syn::Attribute>, Vec<&syn::Attribute>) {
+    attrs
+        .iter()
+        .partition(|a| matches!(a.style, syn::AttrStyle::Outer))
 }
 
 /// The signature of a stand-in body: `const` and `async` dropped, so the

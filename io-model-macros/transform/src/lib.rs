@@ -265,10 +265,14 @@ fn fallback(attr: TokenStream, item: TokenStream) -> TokenStream {
                 let name = item::enum_name(&input);
                 let FnInput { attrs, vis, .. } = &input;
                 let sig = codegen::stand_in_signature(&input.sig);
+                let (outer, inner) = codegen::split_attrs(attrs);
                 methods.push(quote! {
-                    #(#attrs)*
+                    #(#outer)*
                     #[allow(unused_variables, unused_mut)]
-                    #vis #sig { ::core::unreachable!("this function did not compile") }
+                    #vis #sig {
+                        #(#inner)*
+                        ::core::unreachable!("this function did not compile")
+                    }
                 });
                 enums.extend(quote! {
                     #[allow(private_interfaces, missing_docs, dead_code)]
@@ -278,7 +282,7 @@ fn fallback(attr: TokenStream, item: TokenStream) -> TokenStream {
                 false
             });
             let (impl_generics, _, where_clause) = imp.generics.split_for_impl();
-            let attrs = &imp.attrs;
+            let (attrs, inner) = codegen::split_attrs(&imp.attrs);
             let trait_ = imp
                 .trait_
                 .as_ref()
@@ -290,6 +294,7 @@ fn fallback(attr: TokenStream, item: TokenStream) -> TokenStream {
             quote! {
                 #(#attrs)*
                 #defaultness #unsafety impl #impl_generics #trait_ #self_ty #where_clause {
+                    #(#inner)*
                     #(#items)*
                     #(#methods)*
                 }

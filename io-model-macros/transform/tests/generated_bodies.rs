@@ -2723,8 +2723,9 @@ fn regression_crate_as_marker_operand() {
 /// method that does not parse"; for a free function the output starts
 /// with `#![allow(unused)] fn ..`, which parses as a file's attribute but
 /// is not what the user wrote (rustc refuses an inner attribute there).
+///
+/// Fixed: inner attributes stay inside the body or the impl block.
 #[test]
-#[ignore = "unparsable output: see report"]
 fn regression_fallback_inner_attributes() {
     assert_no_failure("", "impl Reader { #![allow(dead_code)] fn f(&self) {} }");
     assert_no_failure(
