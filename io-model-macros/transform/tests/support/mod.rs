@@ -257,17 +257,7 @@ pub struct Known {
     pub matches: fn(&Failure, &str) -> bool,
 }
 
-pub const KNOWN: &[Known] = &[Known {
-    name: "inner attributes (`#![..]` of an `impl` block or a fn body) are written in front of \
-           the item: the stand-in does not parse, and a method's expansion is a `BUG:` error",
-    regression_test: "generated_bodies::regression_fallback_inner_attributes",
-    matches: |f, input| {
-        matches!(
-            f.kind,
-            FailureKind::FallbackUnparsable | FailureKind::InternalError | FailureKind::Unparsable
-        ) && input.contains("# !")
-    },
-}];
+pub const KNOWN: &[Known] = &[];
 
 /// The known failure this one is, if any.
 pub fn known(f: &Failure, input: &str) -> Option<&'static Known> {
