@@ -117,13 +117,10 @@ impl File for SyncFile {
     }
 
     fn pwrite(&self, pos: u64, buf: Arc<Buffer>, c: Completion) -> Result<Completion> {
-        if let Err(what) = sys::check_range(pos, buf.len()) {
-            return sys::refuse(c, what);
-        }
-        if self.read_only {
-            c.error(sys::READ_ONLY);
-            return Ok(c);
-        }
+        let c = match sys::admit_write(c, pos, buf.len(), self.read_only) {
+            Ok(c) => c,
+            Err(done) => return done,
+        };
         let res = sys::write_full(&self.file, &buf.lock(), pos).map(|()| buf.len() as i32);
         sys::finish(&c, res);
         Ok(c)

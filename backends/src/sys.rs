@@ -161,6 +161,26 @@ pub(crate) fn check_len(len: u64) -> Result<(), String> {
 /// The error of a write or truncation on a file opened read-only.
 pub(crate) const READ_ONLY: CompletionError = CompletionError::IOError(ErrorKind::PermissionDenied);
 
+/// Checks what every file-backed backend checks the same way before a write
+/// of `len` bytes at `pos`: the range is valid and the file is writable.
+/// `Ok(c)` to go on; `Err(result)` is what `pwrite` returns at once (the
+/// completion finished, with an error).
+pub(crate) fn admit_write(
+    c: Completion,
+    pos: u64,
+    len: usize,
+    read_only: bool,
+) -> Result<Completion, Result<Completion>> {
+    if let Err(what) = check_range(pos, len) {
+        return Err(refuse(c, what));
+    }
+    if read_only {
+        c.error(READ_ONLY);
+        return Err(Ok(c));
+    }
+    Ok(c)
+}
+
 /// Finishes `c` with a backend's result.
 pub(crate) fn finish(c: &Completion, res: Result<i32, CompletionError>) {
     match res {

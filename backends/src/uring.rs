@@ -916,13 +916,10 @@ impl File for UringFile {
     }
 
     fn pwrite(&self, pos: u64, buf: Arc<Buffer>, c: Completion) -> Result<Completion> {
-        if let Err(what) = sys::check_range(pos, buf.len()) {
-            return sys::refuse(c, what);
-        }
-        if self.read_only {
-            c.error(sys::READ_ONLY);
-            return Ok(c);
-        }
+        let c = match sys::admit_write(c, pos, buf.len(), self.read_only) {
+            Ok(c) => c,
+            Err(done) => return done,
+        };
         let len = buf.len();
         if len == 0 {
             c.complete(0);
