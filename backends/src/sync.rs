@@ -117,7 +117,7 @@ impl File for SyncFile {
     }
 
     fn pwrite(&self, pos: u64, buf: Arc<Buffer>, c: Completion) -> Result<Completion> {
-        let c = match sys::admit_write(c, pos, buf.len(), self.read_only) {
+        let c = match sys::admit_write(c, sys::check_range(pos, buf.len()), self.read_only) {
             Ok(c) => c,
             Err(done) => return done,
         };
@@ -132,13 +132,10 @@ impl File for SyncFile {
     }
 
     fn truncate(&self, len: u64, c: Completion) -> Result<Completion> {
-        if let Err(what) = sys::check_len(len) {
-            return sys::refuse(c, what);
-        }
-        if self.read_only {
-            c.error(sys::READ_ONLY);
-            return Ok(c);
-        }
+        let c = match sys::admit_write(c, sys::check_len(len), self.read_only) {
+            Ok(c) => c,
+            Err(done) => return done,
+        };
         sys::finish(&c, sys::truncate(&self.file, len).map(|()| 0));
         Ok(c)
     }

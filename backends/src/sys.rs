@@ -161,17 +161,17 @@ pub(crate) fn check_len(len: u64) -> Result<(), String> {
 /// The error of a write or truncation on a file opened read-only.
 pub(crate) const READ_ONLY: CompletionError = CompletionError::IOError(ErrorKind::PermissionDenied);
 
-/// Checks what every file-backed backend checks the same way before a write
-/// of `len` bytes at `pos`: the range is valid and the file is writable.
-/// `Ok(c)` to go on; `Err(result)` is what `pwrite` returns at once (the
+/// Admits a request that changes a file (a write or a truncation) the way
+/// every file-backed backend does: its range check (`range`, from
+/// [`check_range`] or [`check_len`]) passed and the file is writable.
+/// `Ok(c)` to go on; `Err(result)` is what the request returns at once (the
 /// completion finished, with an error).
 pub(crate) fn admit_write(
     c: Completion,
-    pos: u64,
-    len: usize,
+    range: Result<(), String>,
     read_only: bool,
 ) -> Result<Completion, Result<Completion>> {
-    if let Err(what) = check_range(pos, len) {
+    if let Err(what) = range {
         return Err(refuse(c, what));
     }
     if read_only {

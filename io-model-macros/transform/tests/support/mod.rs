@@ -303,23 +303,11 @@ pub fn with_big_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static)
         .unwrap_or_else(|e| std::panic::resume_unwind(e))
 }
 
-/// The enum name the transform derives from a function name (as
-/// `item::pascal_case` does), so that most generated state parameters have
+/// The enum name the transform derives from a function name (through
+/// `item::pascal_case`), so that most generated state parameters have
 /// the right type and the expansion gets past the signature checks.
 pub fn state_enum_name(fn_name: &str) -> String {
-    let pascal: String = fn_name
-        .trim_start_matches("r#")
-        .split('_')
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            let mut c = s.chars();
-            match c.next() {
-                Some(f) => f.to_uppercase().chain(c).collect::<String>(),
-                None => String::new(),
-            }
-        })
-        .collect();
-    format!("{pascal}State")
+    format!("{}State", io_model_transform::item::pascal_case(fn_name))
 }
 
 // ----- shrinking -----
