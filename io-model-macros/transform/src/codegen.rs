@@ -178,9 +178,14 @@ pub fn function(a: &Analyzed) -> TokenStream {
 /// body that is never run, and the enum with its idle variant, so that the
 /// user sees the real errors and not a cascade of missing names.
 pub fn fallback(input: &FnInput, enum_name: &Ident) -> TokenStream {
-    let FnInput { attrs, vis, .. } = input;
-    let sig = stand_in_signature(&input.sig);
-    let (outer, inner) = split_attrs(attrs);
+    let state = stand_in_enum(&input.vis, enum_name);
+    let func = stand_in_fn(input);
+    quote!(#state #func)
+}
+
+/// The state enum of a function that has errors: its `Idle` variant and
+/// the methods the real one has, so the user's uses of it still resolve.
+pub fn stand_in_enum(vis: &syn::Visibility, enum_name: &Ident) -> TokenStream {
     quote! {
         #[allow(private_interfaces, missing_docs, dead_code)]
         #[derive(Default, Debug)]
@@ -194,6 +199,15 @@ pub fn fallback(input: &FnInput, enum_name: &Ident) -> TokenStream {
             pub fn is_idle(&self) -> bool { true }
             pub fn cancel(&mut self) {}
         }
+    }
+}
+
+/// A function that has errors: its signature and a body that is never run.
+pub fn stand_in_fn(input: &FnInput) -> TokenStream {
+    let FnInput { attrs, vis, .. } = input;
+    let sig = stand_in_signature(&input.sig);
+    let (outer, inner) = split_attrs(attrs);
+    quote! {
         #(#outer)*
         #[allow(unused_variables, unused_mut, clippy::diverging_sub_expression)]
         #vis #sig {

@@ -262,23 +262,8 @@ fn fallback(attr: TokenStream, item: TokenStream) -> TokenStream {
                     self_ty: None,
                     generics: Vec::new(),
                 };
-                let name = item::enum_name(&input);
-                let FnInput { attrs, vis, .. } = &input;
-                let sig = codegen::stand_in_signature(&input.sig);
-                let (outer, inner) = codegen::split_attrs(attrs);
-                methods.push(quote! {
-                    #(#outer)*
-                    #[allow(unused_variables, unused_mut)]
-                    #vis #sig {
-                        #(#inner)*
-                        ::core::unreachable!("this function did not compile")
-                    }
-                });
-                enums.extend(quote! {
-                    #[allow(private_interfaces, missing_docs, dead_code)]
-                    #[derive(Default, Debug)]
-                    #vis enum #name { #[default] Idle }
-                });
+                methods.push(codegen::stand_in_fn(&input));
+                enums.extend(codegen::stand_in_enum(&input.vis, &item::enum_name(&input)));
                 false
             });
             let (impl_generics, _, where_clause) = imp.generics.split_for_impl();
