@@ -32,6 +32,55 @@ pub struct FnInput {
     pub generics: Vec<String>,
 }
 
+impl FnInput {
+    /// A free function.
+    pub fn from_fn(f: syn::ItemFn, args: Args) -> Self {
+        FnInput {
+            generics: type_params(&f.sig.generics),
+            attrs: f.attrs,
+            vis: f.vis,
+            sig: f.sig,
+            block: *f.block,
+            args,
+            self_ty: None,
+        }
+    }
+
+    /// A method of an `impl` block with the given self type and generic
+    /// parameters; its `#[resumable(..)]` attribute is left out.
+    pub fn from_method(
+        m: &syn::ImplItemFn,
+        args: Args,
+        self_ty: Option<Type>,
+        impl_generics: &[String],
+    ) -> Self {
+        let mut generics = impl_generics.to_vec();
+        generics.extend(type_params(&m.sig.generics));
+        FnInput {
+            attrs: m
+                .attrs
+                .iter()
+                .filter(|a| !crate::is_resumable_attr(a))
+                .cloned()
+                .collect(),
+            vis: m.vis.clone(),
+            sig: m.sig.clone(),
+            block: m.block.clone(),
+            args,
+            self_ty,
+            generics,
+        }
+    }
+}
+
+/// The names of the generic type parameters of `generics`.
+pub fn type_params(generics: &syn::Generics) -> Vec<String> {
+    generics
+        .type_params()
+        .map(|t| t.ident.to_string())
+        .collect()
+}
+
 /// Everything codegen needs for one function.
 pub struct Analyzed {
     pub input: FnInput,

@@ -75,7 +75,7 @@ pub fn expand_or_fallback(attr: TokenStream, item: TokenStream) -> TokenStream {
     }
 }
 
-fn is_resumable_attr(attr: &Attribute) -> bool {
+pub(crate) fn is_resumable_attr(attr: &Attribute) -> bool {
     let segs = &attr.path().segments;
     match segs.len() {
         1 => segs[0].ident == "resumable",
@@ -97,10 +97,6 @@ fn attr_tokens(attr: &Attribute, errors: &mut Errors) -> Option<TokenStream> {
             None
         }
     }
-}
-
-fn type_params(generics: &syn::Generics) -> impl Iterator<Item = String> + '_ {
-    generics.type_params().map(|t| t.ident.to_string())
 }
 
 fn expand_into(attr: TokenStream, item: TokenStream, errors: &mut Errors) -> TokenStream {
@@ -126,16 +122,7 @@ fn expand_into(attr: TokenStream, item: TokenStream, errors: &mut Errors) -> Tok
                 return TokenStream::new();
             }
             let args = Args::parse(attr, errors);
-            let input = FnInput {
-                attrs: f.attrs,
-                vis: f.vis,
-                generics: type_params(&f.sig.generics).collect(),
-                sig: f.sig,
-                block: *f.block,
-                args,
-                self_ty: None,
-            };
-            match expand_fn(input, errors) {
+            match expand_fn(FnInput::from_fn(f, args), errors) {
                 Some((func, state)) => quote!(#func #state),
                 None => TokenStream::new(),
             }
@@ -148,7 +135,7 @@ fn expand_into(attr: TokenStream, item: TokenStream, errors: &mut Errors) -> Tok
                      `#[resumable(state = self.field)]` on each resumable method instead",
                 );
             }
-            let impl_generics: Vec<String> = type_params(&imp.generics).collect();
+            let impl_generics = item::type_params(&imp.generics);
             // `Self` in stored types is replaced by the self type when that
             // names no generic parameter.
             let self_ty = (impl_generics.is_empty() && imp.generics.lifetimes().next().is_none())
@@ -166,17 +153,7 @@ fn expand_into(attr: TokenStream, item: TokenStream, errors: &mut Errors) -> Tok
                     continue;
                 };
                 let args = Args::parse(tokens, errors);
-                let mut generics = impl_generics.clone();
-                generics.extend(type_params(&m.sig.generics));
-                let input = FnInput {
-                    attrs: m.attrs.clone(),
-                    vis: m.vis.clone(),
-                    sig: m.sig.clone(),
-                    block: m.block.clone(),
-                    args,
-                    self_ty: self_ty.clone(),
-                    generics,
-                };
+                let input = FnInput::from_method(m, args, self_ty.clone(), &impl_generics);
                 let Some((func, state)) = expand_fn(input, errors) else {
                     continue;
                 };
@@ -227,15 +204,7 @@ fn fallback(attr: TokenStream, item: TokenStream) -> TokenStream {
     match item {
         Item::Fn(f) if f.sig.receiver().is_none() => {
             let args = Args::parse(attr, &mut ignored);
-            let input = FnInput {
-                attrs: f.attrs,
-                vis: f.vis,
-                sig: f.sig,
-                block: *f.block,
-                args,
-                self_ty: None,
-                generics: Vec::new(),
-            };
+            let input = FnInput::from_fn(f, args);
             codegen::fallback(&input, &item::enum_name(&input))
         }
         Item::Fn(f) => f.into_token_stream(),
@@ -248,20 +217,7 @@ fn fallback(attr: TokenStream, item: TokenStream) -> TokenStream {
                     return true;
                 };
                 let tokens = attr_tokens(attr, &mut ignored).unwrap_or_default();
-                let input = FnInput {
-                    attrs: m
-                        .attrs
-                        .iter()
-                        .filter(|a| !is_resumable_attr(a))
-                        .cloned()
-                        .collect(),
-                    vis: m.vis.clone(),
-                    sig: m.sig.clone(),
-                    block: m.block.clone(),
-                    args: Args::parse(tokens, &mut ignored),
-                    self_ty: None,
-                    generics: Vec::new(),
-                };
+                let input = FnInput::from_method(m, Args::parse(tokens, &mut ignored), None, &[]);
                 methods.push(codegen::stand_in_fn(&input));
                 enums.extend(codegen::stand_in_enum(&input.vis, &item::enum_name(&input)));
                 false
