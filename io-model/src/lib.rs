@@ -60,7 +60,12 @@ pub use types::{IOCompletions, IOResult};
 /// Put it on a free function with `state = param` (the parameter is
 /// `&mut <Name>State`), or on an `impl` block whose methods carry
 /// `#[resumable(state = self.field)]`; `name = MyState` renames the enum.
-/// The function returns `Result<IOResult<T>, E>` with
+/// The state place may also be a guard expression that derefs mutably to
+/// the enum (`state = self.st.lock().unwrap()`, `self.st.borrow_mut()`,
+/// `self.st.write()`): the method can then take `&self`, as in an
+/// `Arc`-shared pager. The guard is taken only to read the state on entry
+/// and to store it on return, never while the body runs, so the body and
+/// its callees may lock the same field. The function returns `Result<IOResult<T>, E>` with
 /// `E: From<CompletionError>`. Inside it:
 ///
 /// | marker | does |
@@ -104,6 +109,35 @@ pub use types::{IOCompletions, IOResult};
 /// assert_eq!(write_then_sync(&mut st, w, s, &mut log).unwrap().done(), Some(2));
 /// assert_eq!(log, ["issued", "written", "synced"]);
 /// assert!(st.is_idle());
+/// ```
+///
+/// A `&self` method with its state behind a lock:
+///
+/// ```
+/// use std::sync::{Arc, Mutex};
+/// use io_model::{Completion, IOResult, Result};
+///
+/// struct Pager { sync: Mutex<SyncState>, syncs: Mutex<u32> }
+///
+/// #[io_model::resumable]
+/// impl Pager {
+///     #[resumable(state = self.sync.lock().unwrap())]
+///     fn sync(&self, c: Completion) -> Result<IOResult<u32>> {
+///         wait!(c);
+///         // The state's lock is free while the body runs.
+///         assert_eq!(self.sync.lock().unwrap().name(), "Poisoned");
+///         let mut n = self.syncs.lock().unwrap();
+///         *n += 1;
+///         Ok(IOResult::Done(*n))
+///     }
+/// }
+///
+/// let pager = Arc::new(Pager { sync: Mutex::new(SyncState::default()), syncs: Mutex::new(0) });
+/// let c = Completion::new_sync(|_| {});
+/// assert!(pager.sync(c.clone()).unwrap().is_io());
+/// assert_eq!(pager.sync.lock().unwrap().name(), "Wait0");
+/// c.complete(0);
+/// assert_eq!(pager.sync(c).unwrap().done(), Some(1));
 /// ```
 pub use io_model_macros::resumable;
 

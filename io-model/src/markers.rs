@@ -189,6 +189,33 @@ pub(crate) mod __private {
         place.state()
     }
 
+    /// What `state = <guard expression>` must give: a value that derefs
+    /// mutably to the state enum `S` (`MutexGuard<S>`, `RefMut<S>`,
+    /// `RwLockWriteGuard<S>`, a lock crate's guard, or `&mut S`). The trait
+    /// exists for its error message.
+    #[diagnostic::on_unimplemented(
+        message = "`state = ..` is an expression of type `{Self}`, but it must deref mutably to the state enum `{S}`",
+        label = "this does not deref to `{S}`",
+        note = "a guard place is an expression whose value implements `DerefMut<Target = {S}>`, such as `self.st.lock().unwrap()` (`Mutex<{S}>`), `self.st.borrow_mut()` (`RefCell<{S}>`) or `self.st.write()` (a lock crate's `RwLock<{S}>`)"
+    )]
+    pub trait StateGuard<S> {
+        /// The state enum behind the guard.
+        fn state(&mut self) -> &mut S;
+    }
+
+    impl<S, G: core::ops::DerefMut<Target = S>> StateGuard<S> for G {
+        #[inline(always)]
+        fn state(&mut self) -> &mut S {
+            self
+        }
+    }
+
+    /// The state behind a guard, checked to be the state enum `S`.
+    #[inline(always)]
+    pub fn guard_state<S, G: StateGuard<S>>(guard: &mut G) -> &mut S {
+        guard.state()
+    }
+
     /// Groups the completions of a `wait_all!` operand into one.
     pub fn group_all<I>(completions: I) -> Completion
     where

@@ -1,7 +1,7 @@
 //! Phase 1a: the attribute's arguments, each kept with its span.
 //!
-//! `state = self.field`, `state = self.a.b` or `state = param`, and
-//! `name = Ident`. Duplicates and unknown arguments are rejected here;
+//! `state = self.field`, `state = self.a.b`, `state = param` or a guard
+//! expression (`state = self.st.lock().unwrap()`), and `name = Ident`. Duplicates and unknown arguments are rejected here;
 //! combinations are checked in [`crate::item`].
 
 use proc_macro2::{Span, TokenStream};
@@ -27,6 +27,10 @@ pub enum StatePlace {
     },
     /// A parameter of the function: `st`.
     Param(Ident),
+    /// An expression whose value derefs mutably to the state enum, such as
+    /// `self.st.lock().unwrap()` or `self.st.borrow_mut()`: evaluated once
+    /// to take the state on entry and once to put it back on return.
+    Guard(Box<Expr>),
 }
 
 /// The arguments of one `#[resumable(..)]` / `#[io_model::resumable(..)]`.
@@ -101,9 +105,10 @@ impl Args {
                         }
                         None => errors.push_spanned(
                             &arg.value,
-                            "`state` must name a field of `self` or a parameter, where this \
-                             function's state is kept between calls; write `state = self.field` \
-                             or `state = param`",
+                            "`state` must say where this function's state is kept between calls: \
+                             a field of `self` (`state = self.field`), a parameter (`state = param`), \
+                             or a guard expression that derefs mutably to the state \
+                             (`state = self.st.lock().unwrap()`, `state = self.st.borrow_mut()`)",
                         ),
                     }
                 }
@@ -182,6 +187,16 @@ fn state_place(expr: &Expr) -> Option<StatePlace> {
                 fields,
             })
         }
+        Expr::MethodCall(_)
+        | Expr::Call(_)
+        | Expr::Macro(_)
+        | Expr::Try(_)
+        | Expr::Index(_)
+        | Expr::Unary(syn::ExprUnary {
+            op: syn::UnOp::Deref(_),
+            ..
+        }) => Some(StatePlace::Guard(Box::new(expr.clone()))),
+        Expr::Paren(p) => state_place(&p.expr),
         _ => None,
     }
 }
@@ -203,12 +218,25 @@ mod tests {
         assert!(e.is_empty());
         match a.state.unwrap().value {
             StatePlace::SelfField { fields, .. } => assert_eq!(fields.len(), 2),
-            StatePlace::Param(_) => panic!("expected a field"),
+            _ => panic!("expected a field"),
         }
         assert_eq!(a.name.unwrap().value, "ReadState");
         let (a, e) = parse(quote!(state = st));
         assert!(e.is_empty());
         assert!(matches!(a.state.unwrap().value, StatePlace::Param(p) if p == "st"));
+        for guard in [
+            quote!(state = self.st.lock().unwrap()),
+            quote!(state = self.st.borrow_mut()),
+            quote!(state = (self.st.write())),
+            quote!(state = STATE.lock().unwrap()),
+        ] {
+            let (a, e) = parse(guard.clone());
+            assert!(e.is_empty(), "{guard}");
+            assert!(
+                matches!(a.state.unwrap().value, StatePlace::Guard(_)),
+                "{guard}"
+            );
+        }
     }
 
     #[test]
@@ -218,7 +246,8 @@ mod tests {
             quote!(name = A, name = B),
             quote!(colour = red),
             quote!(state = self),
-            quote!(state = foo()),
+            quote!(state = 0),
+            quote!(state = "st"),
             quote!(name = a::b),
             quote!(state),
         ] {

@@ -134,10 +134,12 @@ pub fn function(a: &Analyzed) -> TokenStream {
         }
     });
     let waits = a.layout.wait_variants();
+    let p = internal("__io_p");
+    let next = internal("__io_next");
     let peek = (!waits.is_empty()).then(|| {
         quote! {
             // Called again before the completion finished: nothing to do.
-            if let #(#name::#waits { __io_c, .. })|* = &#place {
+            if let #(#name::#waits { __io_c, .. })|* = &*#p {
                 if !::io_model::Completion::finished(__io_c) {
                     return ::core::result::Result::Ok(::io_model::IOResult::IO(
                         ::io_model::IOCompletions::Single(::core::clone::Clone::clone(__io_c)),
@@ -156,8 +158,12 @@ pub fn function(a: &Analyzed) -> TokenStream {
         #(#outer)*
         #vis #sig {
             #(#inner)*
-            #peek
-            let #resume = ::core::mem::replace(&mut #place, #name::__Poisoned);
+            let #resume = {
+                #place
+                #peek
+                ::core::mem::replace(#p, #name::__Poisoned)
+            };
+            let mut #next = #name::Idle;
             #[allow(clippy::redundant_closure_call)]
             let #out: #ret = (|| -> #ret {
                 match #resume {
@@ -166,8 +172,10 @@ pub fn function(a: &Analyzed) -> TokenStream {
                     #name::__Poisoned => ::core::panic!(#poisoned),
                 }
             })();
-            if let #name::__Poisoned = #place {
-                #place = #name::Idle;
+            {
+                // Done, an error, or a suspension that set the next state.
+                #place
+                *#p = #next;
             }
             #out
         }

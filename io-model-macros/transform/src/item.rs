@@ -163,7 +163,9 @@ fn check_return_type(sig: &Signature, errors: &mut Errors) -> Option<Type> {
     Some((**ty).clone())
 }
 
-/// The tokens of the state place, after checking it against the signature.
+/// The statements that bind `__io_p: &mut Enum` to the state place, after
+/// checking the place against the signature. The generated function runs
+/// them twice: to take the state on entry and to put it back on return.
 fn state_place(input: &FnInput, enum_name: &Ident, errors: &mut Errors) -> Option<TokenStream> {
     let Some(state) = &input.args.state else {
         if input.args.state_given {
@@ -214,8 +216,11 @@ fn state_place(input: &FnInput, enum_name: &Ident, errors: &mut Errors) -> Optio
                 errors.push_spanned(
                     receiver,
                     format!(
-                        "`{}` takes `&self`, but its state in `{}` is written on every call; take `&mut self`",
+                        "`{}` takes `&self`, but its state in `{}` is written on every call; take \
+                         `&mut self`, or keep the state behind a lock and name the guard: \
+                         `state = {}.lock().unwrap()`",
                         input.sig.ident,
+                        expr.to_token_stream(),
                         expr.to_token_stream()
                     ),
                 );
@@ -224,9 +229,22 @@ fn state_place(input: &FnInput, enum_name: &Ident, errors: &mut Errors) -> Optio
             // Through a checked accessor, so that a field of the wrong type
             // gives one error at the user's `state = ..` with the fix.
             let span = expr.span();
-            Some(
-                quote::quote_spanned!(span=> (*::io_model::__private::state::<#enum_name, _>(&mut #expr))),
-            )
+            let p = crate::continuation::internal("__io_p");
+            Some(quote::quote_spanned!(span=>
+                let #p: &mut #enum_name = ::io_model::__private::state::<#enum_name, _>(&mut #expr);
+            ))
+        }
+        StatePlace::Guard(expr) => {
+            // The guard lives only as long as the statements that take or
+            // put back the state; checked so that a guard of the wrong type
+            // gives one error at the user's expression.
+            let span = expr.span();
+            let p = crate::continuation::internal("__io_p");
+            let g = crate::continuation::internal("__io_g");
+            Some(quote::quote_spanned!(span=>
+                let mut #g = #expr;
+                let #p: &mut #enum_name = ::io_model::__private::guard_state::<#enum_name, _>(&mut #g);
+            ))
         }
         StatePlace::Param(name) => {
             let param = input.sig.inputs.iter().find_map(|arg| match arg {
@@ -269,7 +287,8 @@ fn state_place(input: &FnInput, enum_name: &Ident, errors: &mut Errors) -> Optio
                 );
                 return None;
             }
-            Some(quote::quote!(*#name))
+            let p = crate::continuation::internal("__io_p");
+            Some(quote::quote!(let #p: &mut #enum_name = &mut *#name;))
         }
     }
 }

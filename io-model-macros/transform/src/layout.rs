@@ -54,7 +54,8 @@ pub struct Variant {
 /// Every variant of one function's state enum.
 pub struct Layout {
     pub enum_name: Ident,
-    /// Where the state lives: `self.field` or `*param`.
+    /// The statements that bind `__io_p: &mut Enum` to where the state
+    /// lives (see `item::state_place`).
     pub place: TokenStream,
     pub variants: Vec<Variant>,
 }
@@ -103,7 +104,7 @@ impl Layout {
         let v = self.variant(id);
         let enum_name = &self.enum_name;
         let name = &v.name;
-        let next = &self.place;
+        let next = internal("__io_next");
         let names = v.fields.iter().map(|f| &f.name);
         let sources = v.fields.iter().map(|f| &f.source);
         let completion = v.holds_completion.then(|| {

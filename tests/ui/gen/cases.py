@@ -28,7 +28,7 @@ fn main() {}
 """)
 case("args", "duplicate_name", free("wait!(c);\nOk(IOResult::Done(1))", attr="state = st, name = A, name = B", sig="st: &mut A, c: Completion"))
 case("args", "missing_state_free_fn", free("wait!(c);\nOk(IOResult::Done(1))", attr=""))
-case("args", "state_not_a_place", free("wait!(c);\nOk(IOResult::Done(1))", attr="state = make_state()"))
+case("args", "state_not_a_place", free("wait!(c);\nOk(IOResult::Done(1))", attr="state = 0"))
 case("args", "state_is_bare_self", HEAD + """struct S {
     st: RunState,
 }
@@ -108,6 +108,23 @@ case("args", "state_field_of_wrong_type", HEAD + """struct S {
 impl S {
     #[resumable(state = self.st)]
     fn run(&mut self, c: Completion) -> Result<IOResult<()>> {
+        wait!(c);
+        Ok(IOResult::Done(()))
+    }
+}
+
+fn main() {}
+""")
+case("args", "guard_of_wrong_type", HEAD + """use std::sync::Mutex;
+
+struct S {
+    st: Mutex<u32>,
+}
+
+#[io_model::resumable]
+impl S {
+    #[resumable(state = self.st.lock().unwrap())]
+    fn run(&self, c: Completion) -> Result<IOResult<()>> {
         wait!(c);
         Ok(IOResult::Done(()))
     }

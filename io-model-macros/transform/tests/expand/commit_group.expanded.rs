@@ -1,16 +1,21 @@
 pub fn commit(st: &mut CommitState, pager: &mut Pager) -> Result<IOResult<usize>> {
-    if let CommitState::WaitAll0 { __io_c, .. } | CommitState::Fsync { __io_c, .. } = &*st {
-        if !::io_model::Completion::finished(__io_c) {
-            return ::core::result::Result::Ok(
-                ::io_model::IOResult::IO(
-                    ::io_model::IOCompletions::Single(
-                        ::core::clone::Clone::clone(__io_c),
+    let __io_resume = {
+        let __io_p: &mut CommitState = &mut *st;
+        if let CommitState::WaitAll0 { __io_c, .. }
+        | CommitState::Fsync { __io_c, .. } = &*__io_p {
+            if !::io_model::Completion::finished(__io_c) {
+                return ::core::result::Result::Ok(
+                    ::io_model::IOResult::IO(
+                        ::io_model::IOCompletions::Single(
+                            ::core::clone::Clone::clone(__io_c),
+                        ),
                     ),
-                ),
-            );
+                );
+            }
         }
-    }
-    let __io_resume = ::core::mem::replace(&mut *st, CommitState::__Poisoned);
+        ::core::mem::replace(__io_p, CommitState::__Poisoned)
+    };
+    let mut __io_next = CommitState::Idle;
     #[allow(clippy::redundant_closure_call)]
     let __io_ret: Result<IOResult<usize>> = (|| -> Result<IOResult<usize>> {
         match __io_resume {
@@ -25,7 +30,7 @@ pub fn commit(st: &mut CommitState, pager: &mut Pager) -> Result<IOResult<usize>
                         writes,
                     );
                     if !::io_model::Completion::finished(&__io_c) {
-                        *st = CommitState::WaitAll0 {
+                        __io_next = CommitState::WaitAll0 {
                             __io_c: ::core::clone::Clone::clone(&__io_c),
                         };
                         return ::core::result::Result::Ok(
@@ -48,7 +53,7 @@ pub fn commit(st: &mut CommitState, pager: &mut Pager) -> Result<IOResult<usize>
                         sync,
                     );
                     if !::io_model::Completion::finished(&__io_c) {
-                        *st = CommitState::Fsync {
+                        __io_next = CommitState::Fsync {
                             __io_c: ::core::clone::Clone::clone(&__io_c),
                         };
                         return ::core::result::Result::Ok(
@@ -94,7 +99,7 @@ pub fn commit(st: &mut CommitState, pager: &mut Pager) -> Result<IOResult<usize>
                         sync,
                     );
                     if !::io_model::Completion::finished(&__io_c) {
-                        *st = CommitState::Fsync {
+                        __io_next = CommitState::Fsync {
                             __io_c: ::core::clone::Clone::clone(&__io_c),
                         };
                         return ::core::result::Result::Ok(
@@ -145,8 +150,9 @@ pub fn commit(st: &mut CommitState, pager: &mut Pager) -> Result<IOResult<usize>
             }
         }
     })();
-    if let CommitState::__Poisoned = *st {
-        *st = CommitState::Idle;
+    {
+        let __io_p: &mut CommitState = &mut *st;
+        *__io_p = __io_next;
     }
     __io_ret
 }

@@ -3,7 +3,11 @@ fn balance(
     p: &mut Pager,
     children: &[u32],
 ) -> Result<IOResult<u32>> {
-    let __io_resume = ::core::mem::replace(&mut *st, BalanceState::__Poisoned);
+    let __io_resume = {
+        let __io_p: &mut BalanceState = &mut *st;
+        ::core::mem::replace(__io_p, BalanceState::__Poisoned)
+    };
+    let mut __io_next = BalanceState::Idle;
     #[allow(clippy::redundant_closure_call)]
     let __io_ret: Result<IOResult<u32>> = (|| -> Result<IOResult<u32>> {
         match __io_resume {
@@ -29,7 +33,7 @@ fn balance(
                                 ::core::result::Result::Ok(
                                     ::io_model::IOResult::IO(__io_io),
                                 ) => {
-                                    *st = BalanceState::Call0 {
+                                    __io_next = BalanceState::Call0 {
                                         sum: sum,
                                         sub: sub,
                                         __io_iter0: __io_iter0,
@@ -85,7 +89,7 @@ fn balance(
                                     ::core::result::Result::Ok(
                                         ::io_model::IOResult::IO(__io_io),
                                     ) => {
-                                        *st = BalanceState::Call0 {
+                                        __io_next = BalanceState::Call0 {
                                             sum: sum,
                                             sub: sub,
                                             __io_iter0: __io_iter0,
@@ -123,7 +127,7 @@ fn balance(
                                     ::core::result::Result::Ok(
                                         ::io_model::IOResult::IO(__io_io),
                                     ) => {
-                                        *st = BalanceState::Call0 {
+                                        __io_next = BalanceState::Call0 {
                                             sum: sum,
                                             sub: sub,
                                             __io_iter0: __io_iter0,
@@ -155,8 +159,9 @@ fn balance(
             }
         }
     })();
-    if let BalanceState::__Poisoned = *st {
-        *st = BalanceState::Idle;
+    {
+        let __io_p: &mut BalanceState = &mut *st;
+        *__io_p = __io_next;
     }
     __io_ret
 }

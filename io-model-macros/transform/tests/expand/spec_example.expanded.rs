@@ -1,23 +1,24 @@
 impl Reader {
     fn read_two(&mut self, a: u64, b: u64) -> Result<IOResult<u64>> {
-        if let ReadTwoState::Wait0 { __io_c, .. } = &(*::io_model::__private::state::<
-            ReadTwoState,
-            _,
-        >(&mut self.read_two)) {
-            if !::io_model::Completion::finished(__io_c) {
-                return ::core::result::Result::Ok(
-                    ::io_model::IOResult::IO(
-                        ::io_model::IOCompletions::Single(
-                            ::core::clone::Clone::clone(__io_c),
+        let __io_resume = {
+            let __io_p: &mut ReadTwoState = ::io_model::__private::state::<
+                ReadTwoState,
+                _,
+            >(&mut self.read_two);
+            if let ReadTwoState::Wait0 { __io_c, .. } = &*__io_p {
+                if !::io_model::Completion::finished(__io_c) {
+                    return ::core::result::Result::Ok(
+                        ::io_model::IOResult::IO(
+                            ::io_model::IOCompletions::Single(
+                                ::core::clone::Clone::clone(__io_c),
+                            ),
                         ),
-                    ),
-                );
+                    );
+                }
             }
-        }
-        let __io_resume = ::core::mem::replace(
-            &mut (*::io_model::__private::state::<ReadTwoState, _>(&mut self.read_two)),
-            ReadTwoState::__Poisoned,
-        );
+            ::core::mem::replace(__io_p, ReadTwoState::__Poisoned)
+        };
+        let mut __io_next = ReadTwoState::Idle;
         #[allow(clippy::redundant_closure_call)]
         let __io_ret: Result<IOResult<u64>> = (|| -> Result<IOResult<u64>> {
             match __io_resume {
@@ -31,10 +32,7 @@ impl Reader {
                         ::core::result::Result::Ok(
                             ::io_model::IOResult::IO(__io_io),
                         ) => {
-                            (*::io_model::__private::state::<
-                                ReadTwoState,
-                                _,
-                            >(&mut self.read_two)) = ReadTwoState::Call0 {};
+                            __io_next = ReadTwoState::Call0 {};
                             return ::core::result::Result::Ok(
                                 ::io_model::IOResult::IO(__io_io),
                             );
@@ -51,10 +49,7 @@ impl Reader {
                             self.file.sync(c)?,
                         );
                         if !::io_model::Completion::finished(&__io_c) {
-                            (*::io_model::__private::state::<
-                                ReadTwoState,
-                                _,
-                            >(&mut self.read_two)) = ReadTwoState::Wait0 {
+                            __io_next = ReadTwoState::Wait0 {
                                 first: first,
                                 __io_c: ::core::clone::Clone::clone(&__io_c),
                             };
@@ -82,10 +77,7 @@ impl Reader {
                         ::core::result::Result::Ok(
                             ::io_model::IOResult::IO(__io_io),
                         ) => {
-                            (*::io_model::__private::state::<
-                                ReadTwoState,
-                                _,
-                            >(&mut self.read_two)) = ReadTwoState::Call1 {
+                            __io_next = ReadTwoState::Call1 {
                                 first: first,
                             };
                             return ::core::result::Result::Ok(
@@ -119,10 +111,7 @@ impl Reader {
                         ::core::result::Result::Ok(
                             ::io_model::IOResult::IO(__io_io),
                         ) => {
-                            (*::io_model::__private::state::<
-                                ReadTwoState,
-                                _,
-                            >(&mut self.read_two)) = ReadTwoState::Call0 {};
+                            __io_next = ReadTwoState::Call0 {};
                             return ::core::result::Result::Ok(
                                 ::io_model::IOResult::IO(__io_io),
                             );
@@ -139,10 +128,7 @@ impl Reader {
                             self.file.sync(c)?,
                         );
                         if !::io_model::Completion::finished(&__io_c) {
-                            (*::io_model::__private::state::<
-                                ReadTwoState,
-                                _,
-                            >(&mut self.read_two)) = ReadTwoState::Wait0 {
+                            __io_next = ReadTwoState::Wait0 {
                                 first: first,
                                 __io_c: ::core::clone::Clone::clone(&__io_c),
                             };
@@ -170,10 +156,7 @@ impl Reader {
                         ::core::result::Result::Ok(
                             ::io_model::IOResult::IO(__io_io),
                         ) => {
-                            (*::io_model::__private::state::<
-                                ReadTwoState,
-                                _,
-                            >(&mut self.read_two)) = ReadTwoState::Call1 {
+                            __io_next = ReadTwoState::Call1 {
                                 first: first,
                             };
                             return ::core::result::Result::Ok(
@@ -218,10 +201,7 @@ impl Reader {
                         ::core::result::Result::Ok(
                             ::io_model::IOResult::IO(__io_io),
                         ) => {
-                            (*::io_model::__private::state::<
-                                ReadTwoState,
-                                _,
-                            >(&mut self.read_two)) = ReadTwoState::Call1 {
+                            __io_next = ReadTwoState::Call1 {
                                 first: first,
                             };
                             return ::core::result::Result::Ok(
@@ -256,10 +236,7 @@ impl Reader {
                         ::core::result::Result::Ok(
                             ::io_model::IOResult::IO(__io_io),
                         ) => {
-                            (*::io_model::__private::state::<
-                                ReadTwoState,
-                                _,
-                            >(&mut self.read_two)) = ReadTwoState::Call1 {
+                            __io_next = ReadTwoState::Call1 {
                                 first: first,
                             };
                             return ::core::result::Result::Ok(
@@ -281,11 +258,12 @@ impl Reader {
                 }
             }
         })();
-        if let ReadTwoState::__Poisoned = (*::io_model::__private::state::<
-            ReadTwoState,
-            _,
-        >(&mut self.read_two)) {
-            (*::io_model::__private::state::<ReadTwoState, _>(&mut self.read_two)) = ReadTwoState::Idle;
+        {
+            let __io_p: &mut ReadTwoState = ::io_model::__private::state::<
+                ReadTwoState,
+                _,
+            >(&mut self.read_two);
+            *__io_p = __io_next;
         }
         __io_ret
     }

@@ -1,16 +1,20 @@
 fn count_down(st: &mut CountDownState, s: &Sched, from: u32) -> Result<IOResult<u32>> {
-    if let CountDownState::Wait0 { __io_c, .. } = &*st {
-        if !::io_model::Completion::finished(__io_c) {
-            return ::core::result::Result::Ok(
-                ::io_model::IOResult::IO(
-                    ::io_model::IOCompletions::Single(
-                        ::core::clone::Clone::clone(__io_c),
+    let __io_resume = {
+        let __io_p: &mut CountDownState = &mut *st;
+        if let CountDownState::Wait0 { __io_c, .. } = &*__io_p {
+            if !::io_model::Completion::finished(__io_c) {
+                return ::core::result::Result::Ok(
+                    ::io_model::IOResult::IO(
+                        ::io_model::IOCompletions::Single(
+                            ::core::clone::Clone::clone(__io_c),
+                        ),
                     ),
-                ),
-            );
+                );
+            }
         }
-    }
-    let __io_resume = ::core::mem::replace(&mut *st, CountDownState::__Poisoned);
+        ::core::mem::replace(__io_p, CountDownState::__Poisoned)
+    };
+    let mut __io_next = CountDownState::Idle;
     #[allow(clippy::redundant_closure_call)]
     let __io_ret: Result<IOResult<u32>> = (|| -> Result<IOResult<u32>> {
         match __io_resume {
@@ -25,7 +29,7 @@ fn count_down(st: &mut CountDownState, s: &Sched, from: u32) -> Result<IOResult<
                                 c,
                             );
                             if !::io_model::Completion::finished(&__io_c) {
-                                *st = CountDownState::Wait0 {
+                                __io_next = CountDownState::Wait0 {
                                     n: n,
                                     sum: sum,
                                     __io_c: ::core::clone::Clone::clone(&__io_c),
@@ -52,7 +56,7 @@ fn count_down(st: &mut CountDownState, s: &Sched, from: u32) -> Result<IOResult<
                 }
                 {
                     if ::io_model::__private::suspend() {
-                        *st = CountDownState::Yield0 { sum: sum };
+                        __io_next = CountDownState::Yield0 { sum: sum };
                         return ::core::result::Result::Ok(
                             ::io_model::IOResult::IO(
                                 ::io_model::IOCompletions::Single(
@@ -100,7 +104,7 @@ fn count_down(st: &mut CountDownState, s: &Sched, from: u32) -> Result<IOResult<
                                     c,
                                 );
                                 if !::io_model::Completion::finished(&__io_c) {
-                                    *st = CountDownState::Wait0 {
+                                    __io_next = CountDownState::Wait0 {
                                         n: n,
                                         sum: sum,
                                         __io_c: ::core::clone::Clone::clone(&__io_c),
@@ -128,7 +132,7 @@ fn count_down(st: &mut CountDownState, s: &Sched, from: u32) -> Result<IOResult<
                 }
                 {
                     if ::io_model::__private::suspend() {
-                        *st = CountDownState::Yield0 { sum: sum };
+                        __io_next = CountDownState::Yield0 { sum: sum };
                         return ::core::result::Result::Ok(
                             ::io_model::IOResult::IO(
                                 ::io_model::IOCompletions::Single(
@@ -161,8 +165,9 @@ fn count_down(st: &mut CountDownState, s: &Sched, from: u32) -> Result<IOResult<
             }
         }
     })();
-    if let CountDownState::__Poisoned = *st {
-        *st = CountDownState::Idle;
+    {
+        let __io_p: &mut CountDownState = &mut *st;
+        *__io_p = __io_next;
     }
     __io_ret
 }

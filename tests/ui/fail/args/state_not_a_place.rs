@@ -5,7 +5,7 @@ fn sub() -> Result<IOResult<u32>> {
     Ok(IOResult::Done(1))
 }
 
-#[io_model::resumable(state = make_state())]
+#[io_model::resumable(state = 0)]
 fn f(st: &mut FState, c: Completion) -> Result<IOResult<u32>> {
     wait!(c);
     Ok(IOResult::Done(1))
