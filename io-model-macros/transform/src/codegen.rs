@@ -1,21 +1,65 @@
-//! Phase 7: code generation. The state enum with its methods, and the
-//! function rewritten as "take the state, run the arm of where it stopped,
-//! put the new state back".
+//! Phase 8: code generation. The state enum with its methods, and the
+//! function rewritten as "take the state out of its place, go round
+//! `loop { match state { .. } }` from arm to arm until the run suspends or
+//! ends, put the state back".
+//!
+//! ```text
+//! fn f(..) -> Result<IOResult<T>, E> {
+//!     let mut __io_s = { <bind __io_p to the place>; <return at once if the
+//!                        awaited completion is still pending>; take(__io_p) };
+//!     let __io_ret = (|| -> Result<IOResult<T>, E> {
+//!         let mut __io_m3 = None; ..          // carriers to merges
+//!         '__io_dispatch: loop {
+//!             match replace(&mut __io_s, Poisoned) {
+//!                 FState::Idle => { .. }       // one arm per entry
+//!                 FState::Wait0 { n: __io_b0, __io_c } => { .. }
+//!                 FState::__Merge0 => { .. }
+//!                 FState::__Poisoned => panic!(..),
+//!             }
+//!         }
+//!     })();
+//!     { <bind __io_p>; *__io_p = if poisoned { Idle } else { __io_s }; }
+//!     __io_ret
+//! }
+//! ```
 
-use proc_macro2::TokenStream;
-use quote::quote;
+use std::collections::{BTreeMap, BTreeSet};
+
+use proc_macro2::{TokenStream, TokenTree};
+use quote::{quote, quote_spanned, ToTokens};
 use syn::Ident;
 
-use crate::continuation::internal;
-use crate::item::{Analyzed, FnInput};
+use crate::arms::{Arms, Code, CondCode, Entry, Jump, ResumeSink, JUMP};
+use crate::errors::Errors;
+use crate::ir::{Body, LocalId, Param};
+use crate::item::{Checked, FnInput};
+use crate::layout::{Layout, Variant};
+use crate::liveness::Liveness;
+use crate::names::{carrier, dispatch, internal, slot, state};
+use crate::points::{MarkerKind, Point, PointId};
+
+/// Everything the generated code is made from.
+pub struct Parts<'a> {
+    pub checked: &'a Checked,
+    pub points: &'a [Point],
+    pub body: &'a Body,
+    pub arms: &'a Arms,
+    pub live: &'a Liveness,
+    pub layout: &'a Layout,
+}
+
+fn cfg_attrs(attrs: &[syn::Attribute]) -> TokenStream {
+    quote!(#(#attrs)*)
+}
 
 /// The enum, its trait impls and methods.
-pub fn state_enum(a: &Analyzed) -> TokenStream {
-    let name = &a.enum_name;
-    let fn_name = &a.input.sig.ident;
-    let vis = &a.input.vis;
-    let variants = a.layout.variants.iter().map(|v| {
-        let p = &a.points[v.point.0];
+pub fn state_enum(p: &Parts) -> TokenStream {
+    let l = p.layout;
+    let name = &l.enum_name;
+    let fn_name = &p.checked.input.sig.ident;
+    let vis = &p.checked.input.vis;
+    let variants = l.variants.iter().map(|v| {
+        let pt = &p.points[v.point.0];
         let vname = &v.name;
         let holds: Vec<String> = v
             .fields
@@ -24,8 +68,8 @@ pub fn state_enum(a: &Analyzed) -> TokenStream {
             .collect();
         let doc = format!(
             " Suspended at the `{}` on line {}{}.",
-            p.kind.macro_name(),
-            p.line,
+            pt.kind.macro_name(),
+            pt.line,
             if holds.is_empty() {
                 "; holds no locals".to_string()
             } else {
@@ -36,28 +80,39 @@ pub fn state_enum(a: &Analyzed) -> TokenStream {
             let fname = &f.name;
             let ty = &f.ty;
             let fdoc = &f.doc;
-            quote!(#[doc = #fdoc] #fname: #ty,)
+            let cfg = cfg_attrs(&f.cfg);
+            quote!(#cfg #[doc = #fdoc] #fname: #ty,)
         });
         let completion = v.holds_completion.then(
             || quote!(#[doc = " The completion waited for."] __io_c: ::io_model::Completion,),
         );
+        let cfg = cfg_attrs(&v.cfg);
         quote! {
+            #cfg
             #[doc = #doc]
             #vname { #(#fields)* #completion },
         }
     });
-    let names = a.layout.variants.iter().map(|v| {
+    let merges = l.merges.iter().map(|m| {
+        let mname = &m.name;
+        let cfg = cfg_attrs(&m.cfg);
+        quote!(#cfg #[doc(hidden)] #mname,)
+    });
+    let names = l.variants.iter().map(|v| {
         let vname = &v.name;
         let s = vname.to_string();
-        quote!(#name::#vname { .. } => #s,)
+        let cfg = cfg_attrs(&v.cfg);
+        quote!(#cfg #name::#vname { .. } => #s,)
     });
-    let waits = a.layout.wait_variants();
-    let abort = (!waits.is_empty()).then(|| {
-        quote! {
-            if let #(#name::#waits { __io_c, .. })|* = self {
-                ::io_model::Completion::abort(__io_c);
-            }
-        }
+    let merge_names = l.merges.iter().map(|m| {
+        let mname = &m.name;
+        let cfg = cfg_attrs(&m.cfg);
+        quote!(#cfg #name::#mname => "Running",)
+    });
+    let aborts = wait_variants(l).map(|v| {
+        let vname = &v.name;
+        let cfg = cfg_attrs(&v.cfg);
+        quote!(#cfg #name::#vname { __io_c, .. } => ::io_model::Completion::abort(__io_c),)
     });
     let doc = format!(
         " The state of `{fn_name}` between calls: idle, or the suspension point it waits at with \
@@ -65,11 +120,12 @@ pub fn state_enum(a: &Analyzed) -> TokenStream {
     );
     quote! {
         #[doc = #doc]
-        #[allow(private_interfaces, missing_docs, clippy::large_enum_variant)]
+        #[allow(private_interfaces, missing_docs, clippy::large_enum_variant, non_camel_case_types)]
         #vis enum #name {
             /// Not running: the next call starts a new run.
             Idle,
             #(#variants)*
+            #(#merges)*
             #[doc(hidden)]
             __Poisoned,
         }
@@ -91,11 +147,12 @@ pub fn state_enum(a: &Analyzed) -> TokenStream {
         #[allow(dead_code)]
         impl #name {
             /// The name of the current state: `"Idle"`, a suspension point's
-            /// variant, or `"Poisoned"` after a panic.
+            /// variant, or `"Poisoned"` after a panic (or while a call runs).
             pub fn name(&self) -> &'static str {
                 match self {
                     #name::Idle => "Idle",
                     #(#names)*
+                    #(#merge_names)*
                     #name::__Poisoned => "Poisoned",
                 }
             }
@@ -106,40 +163,42 @@ pub fn state_enum(a: &Analyzed) -> TokenStream {
             }
 
             /// Abandons the current run: aborts the completion the state
-            /// waits for, if any, drops the stored locals and returns to idle.
+            /// waits for, if any, drops the stored locals (in reverse order
+            /// of declaration) and returns to idle.
             pub fn cancel(&mut self) {
-                #abort
+                #[allow(unreachable_patterns)]
+                match self {
+                    #(#aborts)*
+                    _ => {}
+                }
                 *self = #name::Idle;
             }
         }
     }
 }
 
+fn wait_variants(l: &Layout) -> impl Iterator<Item = &Variant> {
+    l.variants.iter().filter(|v| v.holds_completion)
+}
+
 /// The rewritten function.
-pub fn function(a: &Analyzed) -> TokenStream {
+pub fn function(p: &Parts, errors: &mut Errors) -> TokenStream {
     let FnInput {
         attrs, vis, sig, ..
-    } = &a.input;
-    let name = &a.enum_name;
-    let place = &a.place;
-    let ret = &a.ret_ty;
-    let resume = internal("__io_resume");
+    } = &p.checked.input;
+    let name = &p.layout.enum_name;
+    let place = &p.checked.place;
+    let ret = &p.checked.ret_ty;
     let out = internal("__io_ret");
-    let entry = &a.entry;
-    let arms = a.points.iter().zip(&a.arms).map(|(p, block)| {
-        let pat = a.layout.arm_pattern(p.id);
+    let pp = internal("__io_p");
+    let s = state();
+    let label = dispatch();
+    let peeks = wait_variants(p.layout).map(|v| {
+        let vname = &v.name;
+        let cfg = cfg_attrs(&v.cfg);
         quote! {
-            #[allow(unreachable_code, unused_mut, unused_variables, unused_assignments, unused_braces, unused_parens, unused_labels)]
-            #pat => #block
-        }
-    });
-    let waits = a.layout.wait_variants();
-    let p = internal("__io_p");
-    let next = internal("__io_next");
-    let peek = (!waits.is_empty()).then(|| {
-        quote! {
-            // Called again before the completion finished: nothing to do.
-            if let #(#name::#waits { __io_c, .. })|* = &*#p {
+            #cfg
+            #name::#vname { __io_c, .. } => {
                 if !::io_model::Completion::finished(__io_c) {
                     return ::core::result::Result::Ok(::io_model::IOResult::IO(
                         ::io_model::IOCompletions::Single(::core::clone::Clone::clone(__io_c)),
@@ -148,6 +207,49 @@ pub fn function(a: &Analyzed) -> TokenStream {
             }
         }
     });
+    let peek = (wait_variants(p.layout).next().is_some()).then(|| {
+        quote! {
+            // Called again before the completion finished: nothing to do.
+            #[allow(unreachable_patterns)]
+            match &*#pp {
+                #(#peeks)*
+                _ => {}
+            }
+        }
+    });
+    let carriers = p.layout.carried.iter().map(|id| {
+        let c = carrier(*id);
+        let cfg = cfg_attrs(&p.body.locals[id.0].cfg);
+        quote!(#cfg let mut #c = ::core::option::Option::None;)
+    });
+    // Parameters that may be moved out of wait in carriers between arms.
+    let params: Vec<LocalId> = (0..p.body.locals.len())
+        .map(LocalId)
+        .filter(|id| p.body.locals[id.0].param == Param::Carried)
+        .collect();
+    let param_carriers = params.iter().map(|id| {
+        let c = carrier(*id);
+        let ident = &p.body.locals[id.0].ident;
+        quote!(let mut #c = ::core::option::Option::Some(#ident);)
+    });
+    let mut arms = Vec::new();
+    for arm in &p.arms.arms {
+        let mut pr = Printer {
+            p,
+            arm: arm.entry,
+            scopes: vec![Vec::new()],
+            taken: BTreeSet::new(),
+            errors,
+        };
+        let takes = pr.take_params(&params);
+        let code = pr.code(&arm.code);
+        let pat = arm_pattern(p, arm.entry);
+        let cfg = cfg_attrs(&arm.cfg);
+        arms.push(quote! {
+            #cfg
+            #pat => { #takes #code }
+        });
+    }
     let poisoned = format!(
         "`{}` was called again after a panic interrupted an earlier call, so its state `{}` is \
          poisoned; call `.cancel()` on the state (or reset it to `{}::default()`) to start a new run",
@@ -158,26 +260,650 @@ pub fn function(a: &Analyzed) -> TokenStream {
         #(#outer)*
         #vis #sig {
             #(#inner)*
-            let #resume = {
+            let mut #s: #name = {
                 #place
                 #peek
-                ::core::mem::replace(#p, #name::__Poisoned)
+                ::core::mem::replace(#pp, #name::__Poisoned)
             };
-            let mut #next = #name::Idle;
             #[allow(clippy::redundant_closure_call)]
             let #out: #ret = (|| -> #ret {
-                match #resume {
-                    #name::Idle => #entry,
-                    #(#arms)*
-                    #name::__Poisoned => ::core::panic!(#poisoned),
+                #(#param_carriers)*
+                #(#carriers)*
+                #[allow(
+                    unreachable_code,
+                    unused_mut,
+                    unused_variables,
+                    unused_assignments,
+                    unused_braces,
+                    unused_parens,
+                    unused_labels,
+                    clippy::needless_return,
+                    clippy::never_loop,
+                    clippy::let_unit_value,
+                    clippy::unused_unit
+                )]
+                #label: loop {
+                    match ::core::mem::replace(&mut #s, #name::__Poisoned) {
+                        #(#arms)*
+                        #name::__Poisoned => ::core::panic!(#poisoned),
+                    }
                 }
             })();
             {
                 // Done, an error, or a suspension that set the next state.
                 #place
-                *#p = #next;
+                *#pp = match #s {
+                    #name::__Poisoned => #name::Idle,
+                    __io_next => __io_next,
+                };
             }
             #out
+        }
+    }
+}
+
+/// The pattern of an entry's arm in the dispatch `match`.
+fn arm_pattern(p: &Parts, e: Entry) -> TokenStream {
+    let name = &p.layout.enum_name;
+    match e {
+        Entry::Idle => quote!(#name::Idle),
+        Entry::Point(pt) => {
+            let v = &p.layout.variants[pt.0];
+            let vname = &v.name;
+            let fields = v.fields.iter().map(|f| {
+                let fname = &f.name;
+                let b = slot(f.local);
+                let cfg = cfg_attrs(&f.cfg);
+                quote!(#cfg #fname: #b,)
+            });
+            let c = v.holds_completion.then(|| {
+                let c = internal("__io_c");
+                quote!(__io_c: #c,)
+            });
+            quote!(#name::#vname { #(#fields)* #c })
+        }
+        Entry::After(_) | Entry::Head(_) => {
+            let m = p
+                .layout
+                .merges
+                .iter()
+                .find(|m| m.entry == e)
+                .map(|m| m.name.clone())
+                .unwrap_or_else(|| internal("__BUG"));
+            quote!(#name::#m)
+        }
+    }
+}
+
+/// An item's attributes: the outer ones (`#[..]`), written before it, and
+/// the inner ones (`#![..]`), written at the top of its body.
+pub fn split_attrs(attrs: &[syn::Attribute]) -> (Vec<&syn::Attribute>, Vec<&syn::Attribute>) {
+    attrs
+        .iter()
+        .partition(|a| matches!(a.style, syn::AttrStyle::Outer))
+}
+
+struct Printer<'a, 'e> {
+    p: &'a Parts<'a>,
+    arm: Entry,
+    /// The locals visible by name, innermost last, to check that a stored
+    /// local is the one its name means where it is stored.
+    scopes: Vec<Vec<(String, LocalId)>>,
+    /// The parameters this arm took out of their carriers.
+    taken: BTreeSet<LocalId>,
+    errors: &'e mut Errors,
+}
+
+fn take(c: &Ident) -> TokenStream {
+    quote! {
+        match ::core::option::Option::take(&mut #c) {
+            ::core::option::Option::Some(__io_x) => __io_x,
+            ::core::option::Option::None => ::core::unreachable!(),
+        }
+    }
+}
+
+impl Printer<'_, '_> {
+    /// Takes the parameters this arm uses out of their carriers.
+    fn take_params(&mut self, params: &[LocalId]) -> TokenStream {
+        let live = self.p.live.live_in.get(&self.arm);
+        let mentioned = self.p.live.mentioned.get(&self.arm);
+        let mut out = TokenStream::new();
+        for id in params {
+            let used =
+                live.is_some_and(|l| l.contains(id)) || mentioned.is_some_and(|m| m.contains(id));
+            if !used {
+                continue;
+            }
+            let local = &self.p.body.locals[id.0];
+            let ident = &local.ident;
+            let mutability = local.mutable.then(|| quote!(mut));
+            let source = take(&carrier(*id));
+            out.extend(quote!(let #mutability #ident = #source;));
+            self.taken.insert(*id);
+            self.declare(*id);
+        }
+        out
+    }
+
+    /// Puts back the parameters the arm took that `e` needs.
+    fn put_params(&self, e: Entry) -> TokenStream {
+        let live = self.p.live.live_in.get(&e);
+        let puts = self
+            .taken
+            .iter()
+            .filter(|id| live.is_some_and(|l| l.contains(id)))
+            .map(|id| {
+                let c = carrier(*id);
+                let ident = &self.p.body.locals[id.0].ident;
+                quote!(#c = ::core::option::Option::Some(#ident);)
+            });
+        quote!(#(#puts)*)
+    }
+
+    fn declare(&mut self, id: LocalId) {
+        let name = self.p.body.locals[id.0].ident.to_string();
+        self.scopes
+            .last_mut()
+            .expect("BUG: no scope")
+            .push((name, id));
+    }
+
+    fn visible(&self, id: LocalId) -> bool {
+        let name = self.p.body.locals[id.0].ident.to_string();
+        for scope in self.scopes.iter().rev() {
+            if let Some((_, found)) = scope.iter().rev().find(|(n, _)| *n == name) {
+                return *found == id;
+            }
+        }
+        false
+    }
+
+    /// A `let x;` whose local this arm never touches: left out, as its
+    /// type could not be inferred (a carrier declared before the arm jumps
+    /// away, say).
+    fn dead_declaration(&self, stmt: &syn::Stmt, info: &crate::ir::LeafInfo) -> bool {
+        let syn::Stmt::Local(l) = stmt else {
+            return false;
+        };
+        if l.init.is_some() || matches!(l.pat, syn::Pat::Type(_)) {
+            return false;
+        }
+        let mentioned = self.p.live.mentioned.get(&self.arm);
+        !info
+            .defs
+            .iter()
+            .any(|d| mentioned.is_some_and(|m| m.contains(d)))
+    }
+
+    fn live_in(&self, e: Entry) -> Vec<LocalId> {
+        self.p
+            .live
+            .live_in
+            .get(&e)
+            .map(|s| s.iter().copied().collect())
+            .unwrap_or_default()
+    }
+
+    /// Checks that the locals a jump moves are the ones their names mean.
+    fn check_visible(&mut self, ids: &[LocalId], point: Option<PointId>) {
+        for id in ids {
+            if self.visible(*id) {
+                continue;
+            }
+            let local = &self.p.body.locals[id.0];
+            if local.internal {
+                continue;
+            }
+            let name = &local.ident;
+            let at = match point {
+                Some(pt) => {
+                    let pt = &self.p.points[pt.0];
+                    format!("the `{}` at line {}", pt.kind.macro_name(), pt.line)
+                }
+                None => "a suspension point".to_string(),
+            };
+            self.errors.push(
+                name.span(),
+                format!(
+                    "`{name}` is needed after {at}, but another `{name}` shadows it there, so it \
+                     cannot be stored in the state; rename one of the two"
+                ),
+            );
+        }
+    }
+
+    fn code(&mut self, c: &Code) -> TokenStream {
+        match c {
+            Code::Block {
+                restores,
+                binds,
+                items,
+                label,
+                unsafety,
+                attrs,
+            } => {
+                self.scopes.push(Vec::new());
+                for b in binds {
+                    self.declare(*b);
+                }
+                let restores = self.restores(restores);
+                let body = self.items(items);
+                self.scopes.pop();
+                let label = label.as_ref().map(|(_, l)| quote!(#l:));
+                let unsafety = unsafety.then(|| quote!(unsafe));
+                quote!(#(#attrs)* #label #unsafety { #restores #body })
+            }
+            Code::Seq(items) => self.items(items),
+            Code::Leaf {
+                stmt, info, jumps, ..
+            } => {
+                if self.dead_declaration(stmt, info) {
+                    return TokenStream::new();
+                }
+                let tokens = self.leaf_tokens(stmt, jumps);
+                for d in &info.defs {
+                    self.declare(*d);
+                }
+                tokens
+            }
+            Code::If {
+                attrs,
+                cond,
+                then,
+                els,
+            } => self.if_code(attrs, cond, then, els.as_deref()),
+            Code::Match { attrs, scrut, arms } => {
+                let scrut = self.cond(scrut);
+                let arms: Vec<TokenStream> = arms
+                    .iter()
+                    .map(|arm| {
+                        let attrs = &arm.attrs;
+                        let pat = &arm.pat;
+                        let guard = arm.guard.as_ref().map(|(g, _)| quote!(if #g));
+                        let body = self.code(&arm.body);
+                        quote!(#(#attrs)* #pat #guard => #body)
+                    })
+                    .collect();
+                quote!(#(#attrs)* match #scrut { #(#arms)* })
+            }
+            Code::Loop {
+                attrs, label, body, ..
+            } => {
+                let body = self.braced(body);
+                quote!(#(#attrs)* #label: loop #body)
+            }
+            Code::Exit { label, body, .. } => {
+                let body = self.braced(body);
+                quote!(#label: #body;)
+            }
+            Code::LetElse {
+                attrs,
+                pat,
+                init,
+                defs,
+                diverge,
+                ..
+            } => {
+                let diverge = self.braced(diverge);
+                for d in defs {
+                    self.declare(*d);
+                }
+                quote!(#(#attrs)* let #pat = #init else #diverge;)
+            }
+            Code::Goto(e) => self.goto(*e, None),
+            Code::Arrive(pt) => self.arrive(*pt),
+            Code::Resume { point, sink } => {
+                let value = self.resumed(*point);
+                match sink {
+                    ResumeSink::Discard { .. } => quote!(#value;),
+                    ResumeSink::Let {
+                        attrs,
+                        pat,
+                        defs,
+                        diverge,
+                    } => {
+                        let (value, diverge) = match diverge {
+                            // `let PAT = match .. {..} else {..}` does not parse.
+                            Some(d) => {
+                                let d = self.braced(d);
+                                (quote!((#value)), Some(quote!(else #d)))
+                            }
+                            None => (value, None),
+                        };
+                        for d in defs {
+                            self.declare(*d);
+                        }
+                        quote!(#(#attrs)* let #pat = #value #diverge;)
+                    }
+                    ResumeSink::Assign { place, op, .. } => quote!(#place #op #value;),
+                }
+            }
+            Code::Return(e, _) => quote!(return #e;),
+            Code::Cfg { attrs, body } => {
+                let body = self.braced(body);
+                quote!(#(#attrs)* #body)
+            }
+        }
+    }
+
+    /// Code as a block: `{ .. }`.
+    fn braced(&mut self, c: &Code) -> TokenStream {
+        match c {
+            Code::Block { .. } => self.code(c),
+            other => {
+                self.scopes.push(Vec::new());
+                let inner = self.code(other);
+                self.scopes.pop();
+                quote!({ #inner })
+            }
+        }
+    }
+
+    fn if_code(
+        &mut self,
+        attrs: &[syn::Attribute],
+        cond: &CondCode,
+        then: &Code,
+        els: Option<&Code>,
+    ) -> TokenStream {
+        let cond = self.cond(cond);
+        let then = self.braced(then);
+        let els = els.map(|e| match e {
+            Code::If {
+                attrs,
+                cond,
+                then,
+                els,
+            } => {
+                let inner = self.if_code(attrs, cond, then, els.as_deref());
+                quote!(else #inner)
+            }
+            other => {
+                let b = self.braced(other);
+                quote!(else #b)
+            }
+        });
+        quote!(#(#attrs)* if #cond #then #els)
+    }
+
+    fn cond(&mut self, c: &CondCode) -> TokenStream {
+        match c {
+            CondCode::Plain(e, _) => e.to_token_stream(),
+            CondCode::Resume(pt) => self.resumed(*pt),
+            CondCode::LetResume(pat, pt) => {
+                let v = self.resumed(*pt);
+                quote!(let #pat = #v)
+            }
+        }
+    }
+
+    /// Statements of one scope; a tail expression that code follows gets
+    /// its `;`.
+    fn items(&mut self, items: &[Code]) -> TokenStream {
+        let mut flat = Vec::new();
+        flatten(items, &mut flat);
+        let n = flat.len();
+        let mut out = TokenStream::new();
+        for (i, item) in flat.into_iter().enumerate() {
+            let t = self.code(item);
+            out.extend(t);
+            if i + 1 < n {
+                if let Code::Leaf {
+                    stmt: syn::Stmt::Expr(_, None),
+                    ..
+                } = item
+                {
+                    out.extend(quote!(;));
+                }
+                if matches!(item, Code::Goto(_) | Code::Arrive(_)) {
+                    // Unreachable code may follow a jump; it is allowed.
+                }
+            }
+        }
+        out
+    }
+
+    fn restores(&mut self, ids: &[LocalId]) -> TokenStream {
+        let live = self
+            .p
+            .live
+            .live_in
+            .get(&self.arm)
+            .cloned()
+            .unwrap_or_default();
+        let mentioned = self
+            .p
+            .live
+            .mentioned
+            .get(&self.arm)
+            .cloned()
+            .unwrap_or_default();
+        let mut out = TokenStream::new();
+        for id in ids {
+            let local = &self.p.body.locals[id.0];
+            let ident = &local.ident;
+            let mutability = local.mutable.then(|| quote!(mut));
+            let cfg = cfg_attrs(&local.cfg);
+            if live.contains(id) {
+                let source = match self.arm {
+                    Entry::Point(_) => slot(*id).to_token_stream(),
+                    _ => take(&carrier(*id)),
+                };
+                out.extend(quote!(#cfg let #mutability #ident = #source;));
+            } else if mentioned.contains(id) {
+                // Assigned before any use in this arm (a deferred
+                // initialization, or a value overwritten whole).
+                let ty = local.declared_ty.as_ref().map(|t| quote!(: #t));
+                out.extend(quote!(#cfg let #mutability #ident #ty;));
+            } else {
+                continue;
+            }
+            self.declare(*id);
+        }
+        out
+    }
+
+    /// The statements that move `ids` into the variant of `pt`.
+    fn variant_value(&mut self, pt: PointId, completion: Option<TokenStream>) -> TokenStream {
+        let v = &self.p.layout.variants[pt.0];
+        let name = &self.p.layout.enum_name;
+        let vname = &v.name;
+        let ids: Vec<LocalId> = v.fields.iter().map(|f| f.local).collect();
+        self.check_visible(&ids, Some(pt));
+        let fields = v.fields.iter().map(|f| {
+            let fname = &f.name;
+            let src = &self.p.body.locals[f.local.0].ident;
+            let cfg = cfg_attrs(&f.cfg);
+            quote!(#cfg #fname: #src,)
+        });
+        let c = completion.map(|c| quote!(__io_c: #c,));
+        quote!(#name::#vname { #(#fields)* #c })
+    }
+
+    /// Jumps to a merge, or (through its variant) to a point's arm.
+    fn goto(&mut self, e: Entry, kill: Option<LocalId>) -> TokenStream {
+        let s = state();
+        let label = dispatch();
+        let name = &self.p.layout.enum_name;
+        match e {
+            Entry::After(_) | Entry::Head(_) => {
+                // A carrier the jump sets (`kill`) travels on like the rest.
+                let _ = kill;
+                let ids: Vec<LocalId> = self
+                    .live_in(e)
+                    .into_iter()
+                    .filter(|id| self.p.body.locals[id.0].param == Param::No)
+                    .collect();
+                self.check_visible(&ids, None);
+                let params = self.put_params(e);
+                let stores = ids.iter().map(|id| {
+                    let c = carrier(*id);
+                    let local = &self.p.body.locals[id.0];
+                    let src = &local.ident;
+                    let cfg = cfg_attrs(&local.cfg);
+                    quote!(#cfg { #c = ::core::option::Option::Some(#src); })
+                });
+                let pat = arm_pattern(self.p, e);
+                quote!({ #(#stores)* #params #s = #pat; continue #label; })
+            }
+            Entry::Point(pt) => {
+                let v = self.variant_value(pt, None);
+                let params = self.put_params(e);
+                let _ = name;
+                quote!({ #params #s = #v; continue #label; })
+            }
+            Entry::Idle => quote!({ continue #label; }),
+        }
+    }
+
+    fn arrive(&mut self, pt: PointId) -> TokenStream {
+        let point = &self.p.points[pt.0];
+        let s = state();
+        let label = dispatch();
+        let c = internal("__io_c");
+        let ok = quote!(::core::result::Result::Ok);
+        match point.kind {
+            MarkerKind::Wait | MarkerKind::WaitAll => {
+                let operand = point.operand.as_ref();
+                let span = point.span;
+                let init = if point.kind == MarkerKind::WaitAll {
+                    quote_spanned!(span=> ::io_model::__private::group_all(#operand))
+                } else {
+                    let op_span = operand.map_or(span, syn::spanned::Spanned::span);
+                    quote_spanned!(op_span=> ::io_model::__private::waitable(#operand))
+                };
+                let pending =
+                    self.variant_value(pt, Some(quote!(::core::clone::Clone::clone(&#c))));
+                let done = self.variant_value(pt, Some(quote!(#c)));
+                let params = self.put_params(Entry::Point(pt));
+                quote! {{
+                    let #c: ::io_model::Completion = #init;
+                    if !::io_model::Completion::finished(&#c) {
+                        #s = #pending;
+                        return #ok(::io_model::IOResult::IO(::io_model::IOCompletions::Single(#c)));
+                    }
+                    #params
+                    #s = #done;
+                    continue #label;
+                }}
+            }
+            MarkerKind::Call => self.goto(Entry::Point(pt), None),
+            MarkerKind::Yield => {
+                let v = self.variant_value(pt, None);
+                quote! {{
+                    #s = #v;
+                    return #ok(::io_model::IOResult::IO(::io_model::IOCompletions::Single(
+                        ::io_model::Completion::new_yield(),
+                    )));
+                }}
+            }
+        }
+    }
+
+    /// The value of the marker the arm resumes at.
+    fn resumed(&mut self, pt: PointId) -> TokenStream {
+        let point = &self.p.points[pt.0];
+        let span = point.span;
+        let e = internal("__io_e");
+        let c = internal("__io_c");
+        match point.kind {
+            MarkerKind::Wait | MarkerKind::WaitAll => {
+                let ret_span = self.p.checked.ret_span;
+                let convert =
+                    quote_spanned!(ret_span=> ::io_model::__private::completion_error(#e));
+                quote! {{
+                    if let ::core::option::Option::Some(#e) = ::io_model::Completion::get_error(&#c) {
+                        return ::core::result::Result::Err(#convert);
+                    }
+                }}
+            }
+            MarkerKind::Yield => quote!(()),
+            MarkerKind::Call => {
+                let operand = point.operand.as_ref();
+                let v = internal("__io_v");
+                let io = internal("__io_io");
+                let s = state();
+                let again = self.variant_value(pt, None);
+                // The operand's type is checked at the marker: "expected
+                // `Result<IOResult<_>, _>`".
+                let done = quote_spanned!(span=> ::core::result::Result::Ok(::io_model::IOResult::Done(#v)));
+                let pending = quote_spanned!(span=> ::core::result::Result::Ok(::io_model::IOResult::IO(#io)));
+                let failed = quote_spanned!(span=> ::core::result::Result::Err(#e));
+                let op_span = operand.map_or(span, syn::spanned::Spanned::span);
+                let operand = quote_spanned!(op_span=> ::io_model::__private::operation(#operand));
+                // An error type that does not convert is reported at the marker.
+                let convert = quote_spanned!(span=> ::io_model::__private::operation_error(#e));
+                quote! {
+                    match #operand {
+                        #done => #v,
+                        #pending => {
+                            #s = #again;
+                            return ::core::result::Result::Ok(::io_model::IOResult::IO(#io));
+                        }
+                        #failed => return ::core::result::Result::Err(#convert),
+                    }
+                }
+            }
+        }
+    }
+
+    /// A leaf's tokens with its rewritten jumps filled in.
+    fn leaf_tokens(&mut self, stmt: &syn::Stmt, jumps: &[Jump]) -> TokenStream {
+        let tokens = stmt.to_token_stream();
+        if !jumps.iter().any(|j| matches!(j, Jump::Goto(..))) {
+            return tokens;
+        }
+        let mut gotos = BTreeMap::new();
+        for (i, j) in jumps.iter().enumerate() {
+            if let Jump::Goto(e, kill) = j {
+                gotos.insert(i, (*e, *kill));
+            }
+        }
+        self.fill(tokens, &gotos)
+    }
+
+    fn fill(
+        &mut self,
+        tokens: TokenStream,
+        gotos: &BTreeMap<usize, (Entry, Option<LocalId>)>,
+    ) -> TokenStream {
+        let mut out = Vec::new();
+        let mut iter = tokens.into_iter().peekable();
+        while let Some(tt) = iter.next() {
+            match tt {
+                TokenTree::Ident(i) if i == JUMP => {
+                    let _bang = iter.next();
+                    let Some(TokenTree::Group(g)) = iter.next() else {
+                        continue;
+                    };
+                    let k: usize = g.stream().to_string().trim().parse().unwrap_or(usize::MAX);
+                    let code = match gotos.get(&k) {
+                        Some((e, kill)) => self.goto(*e, *kill),
+                        None => quote!(::core::compile_error!(
+                            "BUG: io-model's #[resumable] lost a jump; please report this with the function"
+                        )),
+                    };
+                    out.extend(code);
+                }
+                TokenTree::Group(g) => {
+                    let inner = self.fill(g.stream(), gotos);
+                    let mut ng = proc_macro2::Group::new(g.delimiter(), inner);
+                    ng.set_span(g.span());
+                    out.push(TokenTree::Group(ng));
+                }
+                other => out.push(other),
+            }
+        }
+        out.into_iter().collect()
+    }
+}
+
+fn flatten<'c>(items: &'c [Code], out: &mut Vec<&'c Code>) {
+    for i in items {
+        match i {
+            Code::Seq(inner) => flatten(inner, out),
+            other => out.push(other),
         }
     }
 }
@@ -223,14 +949,6 @@ pub fn stand_in_fn(input: &FnInput) -> TokenStream {
             ::core::unreachable!("this function did not compile")
         }
     }
-}
-
-/// An item's attributes: the outer ones (`#[..]`), written before it, and
-/// the inner ones (`#![..]`), written at the top of its body.
-pub fn split_attrs(attrs: &[syn::Attribute]) -> (Vec<&syn::Attribute>, Vec<&syn::Attribute>) {
-    attrs
-        .iter()
-        .partition(|a| matches!(a.style, syn::AttrStyle::Outer))
 }
 
 /// The signature of a stand-in body: `const` and `async` dropped, so the

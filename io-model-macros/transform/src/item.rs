@@ -1,9 +1,7 @@
 //! Phase 1b: the annotated item. A free function with `state = param`, or
 //! an `impl` block whose methods carry `#[resumable(state = ..)]`; each
-//! resumable function is checked (signature, state place) and then run
-//! through the later phases by [`analyze`].
-
-use std::collections::BTreeSet;
+//! resumable function is checked here ([`check`]: signature, state place)
+//! before the later phases see its body.
 
 use proc_macro2::{Span, TokenStream};
 use quote::ToTokens;
@@ -11,13 +9,8 @@ use syn::spanned::Spanned;
 use syn::{Attribute, Block, FnArg, Ident, Signature, Type, Visibility};
 
 use crate::args::{Args, StatePlace};
-use crate::bindings::{check_stored_type, pat_bindings, PatBinding, TypeProblem};
-use crate::continuation::{Builder, Mode};
-use crate::errors::{line_of, Errors};
-use crate::layout::{field_name, variant_name, Field, Layout, Variant};
-use crate::liveness::live_probes;
-use crate::normalize::{normalize_loops, ForLoop};
-use crate::points::{Finder, Point};
+use crate::bindings::{pat_bindings, PatBinding};
+use crate::errors::Errors;
 
 /// One function to transform.
 pub struct FnInput {
@@ -81,16 +74,17 @@ pub fn type_params(generics: &syn::Generics) -> Vec<String> {
         .collect()
 }
 
-/// Everything codegen needs for one function.
-pub struct Analyzed {
+/// A function whose signature and state place passed the checks.
+pub struct Checked {
     pub input: FnInput,
     pub enum_name: Ident,
+    /// The statements that bind `__io_p: &mut Enum` to the state place.
     pub place: TokenStream,
     pub ret_ty: Type,
-    pub points: Vec<Point>,
-    pub layout: Layout,
-    pub entry: Block,
-    pub arms: Vec<Block>,
+    /// Where an error type without `From<CompletionError>` is reported.
+    pub ret_span: Span,
+    /// The parameters, for reading the types of locals.
+    pub params: Vec<PatBinding>,
 }
 
 /// `read_two` -> `ReadTwo`.
@@ -229,7 +223,7 @@ fn state_place(input: &FnInput, enum_name: &Ident, errors: &mut Errors) -> Optio
             // Through a checked accessor, so that a field of the wrong type
             // gives one error at the user's `state = ..` with the fix.
             let span = expr.span();
-            let p = crate::continuation::internal("__io_p");
+            let p = crate::names::internal("__io_p");
             Some(quote::quote_spanned!(span=>
                 let #p: &mut #enum_name = ::io_model::__private::state::<#enum_name, _>(&mut #expr);
             ))
@@ -239,8 +233,8 @@ fn state_place(input: &FnInput, enum_name: &Ident, errors: &mut Errors) -> Optio
             // put back the state; checked so that a guard of the wrong type
             // gives one error at the user's expression.
             let span = expr.span();
-            let p = crate::continuation::internal("__io_p");
-            let g = crate::continuation::internal("__io_g");
+            let p = crate::names::internal("__io_p");
+            let g = crate::names::internal("__io_g");
             Some(quote::quote_spanned!(span=>
                 let mut #g = #expr;
                 let #p: &mut #enum_name = ::io_model::__private::guard_state::<#enum_name, _>(&mut #g);
@@ -287,7 +281,7 @@ fn state_place(input: &FnInput, enum_name: &Ident, errors: &mut Errors) -> Optio
                 );
                 return None;
             }
-            let p = crate::continuation::internal("__io_p");
+            let p = crate::names::internal("__io_p");
             Some(quote::quote!(let #p: &mut #enum_name = &mut *#name;))
         }
     }
@@ -319,30 +313,8 @@ fn params(sig: &Signature) -> Vec<PatBinding> {
     out
 }
 
-/// Replaces `Self` in a stored type by the impl's self type.
-fn replace_self(ty: &Type, self_ty: Option<&Type>) -> Type {
-    use syn::visit_mut::VisitMut;
-    struct R<'a>(&'a Type);
-    impl VisitMut for R<'_> {
-        fn visit_type_mut(&mut self, t: &mut Type) {
-            if let Type::Path(p) = t {
-                if p.qself.is_none() && p.path.is_ident("Self") {
-                    *t = self.0.clone();
-                    return;
-                }
-            }
-            syn::visit_mut::visit_type_mut(self, t);
-        }
-    }
-    let mut ty = ty.clone();
-    if let Some(s) = self_ty {
-        R(s).visit_type_mut(&mut ty);
-    }
-    ty
-}
-
-/// Runs parse-to-layout on one function.
-pub fn analyze(input: FnInput, errors: &mut Errors) -> Option<Analyzed> {
+/// Checks the signature and the state place of one function.
+pub fn check(input: FnInput, errors: &mut Errors) -> Option<Checked> {
     check_signature(&input.sig, errors);
     let ret_ty = check_return_type(&input.sig, errors);
     if derived_enum_name(&input).is_none() {
@@ -375,191 +347,18 @@ pub fn analyze(input: FnInput, errors: &mut Errors) -> Option<Analyzed> {
         );
         return None;
     }
-
-    let mut body = input.block.clone();
-    let mut finder = Finder::new(errors);
-    finder.run(&mut body);
-    let points = finder.points;
-    let fors = normalize_loops(&mut body);
-    let params = params(&input.sig);
-
-    let mut variants = Vec::new();
-    let mut reported = BTreeSet::new();
-    for p in &points {
-        let mut b = Builder::new(&points, &params, Mode::Analysis);
-        let code = b.resume(&body, p.id);
-        if let Some(bug) = b.bug.take() {
-            errors.push(p.span, bug);
-        }
-        let live = live_probes(&code);
-        let mut fields = Vec::new();
-        let mut taken = BTreeSet::new();
-        for id in live {
-            let local = &b.visible[id].binding;
-            let key = format!("{}@{:?}", local.ident, local.ident.span().start());
-            let report =
-                |errors: &mut Errors, reported: &mut BTreeSet<String>, span: Span, msg: String| {
-                    if reported.insert(key.clone()) {
-                        errors.push(span, msg);
-                    }
-                };
-            let at = format!("the `{}` at line {}", p.kind.macro_name(), p.line);
-            let name = &local.ident;
-            let shadowing = b
-                .visible
-                .iter()
-                .rev()
-                .find(|v| v.binding.ident == *name)
-                .map(|v| v.id);
-            if shadowing != Some(id) {
-                report(
-                    errors,
-                    &mut reported,
-                    name.span(),
-                    format!(
-                        "`{name}` is needed after {at}, but another `{name}` shadows it there, so it \
-                         cannot be stored in the state; rename one of the two"
-                    ),
-                );
-                continue;
-            }
-            if local.by_ref {
-                report(
-                    errors,
-                    &mut reported,
-                    name.span(),
-                    format!(
-                        "`{name}` is a reference (`ref`) held across {at}; the state cannot borrow \
-                         between calls; bind the value itself (drop `ref`), a clone, or an index"
-                    ),
-                );
-                continue;
-            }
-            let Some(ty) = &local.ty else {
-                // A loop variable whose iterator cannot be stored either:
-                // the iterator's error says what to fix.
-                let iter_failed = fors.iter().any(|f| {
-                    f.pat_names.iter().any(|n| name == n)
-                        && b.visible
-                            .iter()
-                            .any(|v| v.binding.ident == f.iter && v.binding.ty.is_none())
-                });
-                if iter_failed {
-                    continue;
-                }
-                let msg = match fors.iter().find(|f: &&ForLoop| f.iter == *name) {
-                    Some(_) => format!(
-                        "the iterator of this `for` loop is held across {at}, so it is stored in the \
-                         state, but its type cannot be read; iterate over a range with a typed bound \
-                         (`0..n` with `n: usize`, or `0..n as usize`), or hold the iterator in a typed \
-                         local: `let mut it: std::vec::IntoIter<T> = v.into_iter(); while let Some(x) = it.next() {{ .. }}`"
-                    ),
-                    None => format!(
-                        "`{name}` is held across {at}, so it is stored in the state, but its type \
-                         cannot be read here; give it a type: `let {name}: Type = ..` (for a pattern \
-                         binding, rebind it first: `let {name}: Type = {name};`)"
-                    ),
-                };
-                match fors.iter().find(|f| f.iter == *name) {
-                    Some(f) => {
-                        if reported.insert(key.clone()) {
-                            errors.push_spanned(&f.iterable, msg);
-                        }
-                    }
-                    None => report(errors, &mut reported, name.span(), msg),
-                }
-                continue;
-            };
-            let ty = replace_self(ty, input.self_ty.as_ref());
-            if let Some(problem) = check_stored_type(&ty, &input.generics) {
-                let (at_tokens, msg) = match problem {
-                    TypeProblem::Borrow(t) => (
-                        t,
-                        format!(
-                            "`{name}` holds a reference across {at}; the state cannot borrow between \
-                             calls; store an owned value (`.to_vec()`, `.clone()`, `.to_owned()`) or an \
-                             index instead"
-                        ),
-                    ),
-                    TypeProblem::Unnamed(t) => (
-                        t,
-                        format!(
-                            "`{name}` is held across {at}, so it is stored in the state, but its type \
-                             has a part that cannot be named there (`_` or `impl Trait`); write the \
-                             full type"
-                        ),
-                    ),
-                    TypeProblem::Generic(t, g) => (
-                        t,
-                        format!(
-                            "`{name}` is held across {at} and its type uses the generic parameter \
-                             `{g}`, but the state enum is not generic; store a concrete type, or keep \
-                             the value in `self`"
-                        ),
-                    ),
-                };
-                if reported.insert(key.clone()) {
-                    errors.push_spanned(at_tokens, msg);
-                }
-                continue;
-            }
-            let doc = match fors.iter().find(|f| f.iter == *name) {
-                Some(f) => format!(
-                    " The iterator of the `for` loop on line {}.",
-                    line_of(syn::spanned::Spanned::span(&f.iterable))
-                ),
-                None => format!(" The local `{name}`."),
-            };
-            fields.push(Field {
-                name: field_name(name, &mut taken),
-                source: name.clone(),
-                ty,
-                visible_id: id,
-                doc,
-            });
-        }
-        variants.push(Variant {
-            name: variant_name(&points, p.id),
-            point: p.id,
-            fields,
-            holds_completion: p.kind.holds_completion(),
-        });
-    }
-
-    let (Some(ret_ty), Some(place)) = (ret_ty, place) else {
-        return None;
-    };
-    if !errors.is_empty() {
-        return None;
-    }
-    let layout = Layout {
-        enum_name: enum_name.clone(),
-        place: place.clone(),
-        variants,
-    };
-    let mut b = Builder::new(&points, &params, Mode::Final(&layout));
-    b.ret_span = match &input.sig.output {
+    let ret_span = match &input.sig.output {
         syn::ReturnType::Type(_, ty) => ty.span(),
         syn::ReturnType::Default => input.sig.ident.span(),
     };
-    let entry = b.entry(&body);
-    let mut arms = Vec::new();
-    for p in &points {
-        arms.push(b.resume(&body, p.id));
-    }
-    if let Some(bug) = b.bug.take() {
-        errors.push(input.sig.ident.span(), bug);
-        return None;
-    }
-    Some(Analyzed {
-        input,
+    let params = params(&input.sig);
+    Some(Checked {
+        ret_ty: ret_ty?,
+        place: place?,
         enum_name,
-        place,
-        ret_ty,
-        points,
-        layout,
-        entry,
-        arms,
+        ret_span,
+        params,
+        input,
     })
 }
 

@@ -1,32 +1,68 @@
-//! Phase 6: the state enum's layout: one variant per suspension point,
-//! holding exactly the locals live across it (and, for `wait!` and
-//! `wait_all!`, the completion waited for).
+//! Phase 7: the state enum's layout. One variant per suspension point,
+//! holding exactly the locals live after it, in reverse order of
+//! declaration (so that dropping the state, or `cancel()`, drops them as
+//! leaving their scopes would), plus the completion waited for; one hidden
+//! variant per merge, whose locals travel in carriers (`Option` locals of
+//! the generated function, never stored between calls).
+//!
+//! A stored local needs a type the macro can read; where it has none, or a
+//! type the enum cannot hold (a reference, `impl Trait`, a generic
+//! parameter), the error names the local, the suspension point and the fix.
 
 use std::collections::BTreeSet;
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
-use syn::{Ident, Type};
+use quote::{format_ident, ToTokens};
+use syn::{Attribute, Ident, Type};
 
-use crate::continuation::internal;
+use crate::arms::{Arms, Entry};
+use crate::bindings::{check_stored_type, TypeProblem};
+use crate::errors::{line_of, Errors};
+use crate::ir::{Body, LocalId, Param};
+use crate::liveness::Liveness;
 use crate::points::{Point, PointId};
 
 /// A stored local.
 pub struct Field {
     /// The field's name in the variant.
     pub name: Ident,
-    /// The user's local it is moved from and restored into.
-    pub source: Ident,
+    pub local: LocalId,
     pub ty: Type,
-    /// The local's id in the point's continuation walk.
-    pub visible_id: usize,
     /// What the field holds, for its rustdoc.
     pub doc: String,
+    pub cfg: Vec<Attribute>,
+}
+
+/// The variant of one suspension point.
+pub struct Variant {
+    pub name: Ident,
+    pub point: PointId,
+    /// In reverse order of declaration.
+    pub fields: Vec<Field>,
+    pub holds_completion: bool,
+    /// The `#[cfg]` of the statements around the point.
+    pub cfg: Vec<Attribute>,
+}
+
+/// The hidden variant of a merge.
+pub struct Merge {
+    pub entry: Entry,
+    pub name: Ident,
+    pub cfg: Vec<Attribute>,
+}
+
+/// Every variant of one function's state enum.
+pub struct Layout {
+    pub enum_name: Ident,
+    pub variants: Vec<Variant>,
+    pub merges: Vec<Merge>,
+    /// Locals that travel to a merge in a carrier.
+    pub carried: BTreeSet<LocalId>,
 }
 
 /// A type as a reader writes it: `Vec<u8>`, not `Vec < u8 >`.
 pub fn type_string(ty: &Type) -> String {
-    let mut s = quote::ToTokens::to_token_stream(ty).to_string();
+    let mut s = ty.to_token_stream().to_string();
     for (from, to) in [
         (" :: ", "::"),
         (":: ", "::"),
@@ -41,23 +77,6 @@ pub fn type_string(ty: &Type) -> String {
         s = s.replace(from, to);
     }
     s
-}
-
-/// The variant of one suspension point.
-pub struct Variant {
-    pub name: Ident,
-    pub point: PointId,
-    pub fields: Vec<Field>,
-    pub holds_completion: bool,
-}
-
-/// Every variant of one function's state enum.
-pub struct Layout {
-    pub enum_name: Ident,
-    /// The statements that bind `__io_p: &mut Enum` to where the state
-    /// lives (see `item::state_place`).
-    pub place: TokenStream,
-    pub variants: Vec<Variant>,
 }
 
 /// The generated variant name of an unlabelled point: its marker's kind and
@@ -77,63 +96,6 @@ pub fn variant_name(points: &[Point], id: PointId) -> Ident {
     }
 }
 
-impl Layout {
-    pub fn variant(&self, id: PointId) -> &Variant {
-        &self.variants[id.0]
-    }
-
-    /// The variants that hold a completion (those of `wait!`/`wait_all!`).
-    pub fn wait_variants(&self) -> Vec<&Ident> {
-        self.variants
-            .iter()
-            .filter(|v| v.holds_completion)
-            .map(|v| &v.name)
-            .collect()
-    }
-
-    /// Whether visible local `visible_id` of point `id` is stored.
-    pub fn is_live(&self, id: PointId, visible_id: usize) -> bool {
-        self.variant(id)
-            .fields
-            .iter()
-            .any(|f| f.visible_id == visible_id)
-    }
-
-    /// The statement that records "suspended at `id`" with its locals.
-    pub fn store(&self, id: PointId) -> TokenStream {
-        let v = self.variant(id);
-        let enum_name = &self.enum_name;
-        let name = &v.name;
-        let next = internal("__io_next");
-        let names = v.fields.iter().map(|f| &f.name);
-        let sources = v.fields.iter().map(|f| &f.source);
-        let completion = v.holds_completion.then(|| {
-            let c = internal("__io_c");
-            quote!(__io_c: ::core::clone::Clone::clone(&#c),)
-        });
-        quote! {
-            #next = #enum_name::#name { #(#names: #sources,)* #completion };
-        }
-    }
-
-    /// The pattern of the arm that resumes at `id`.
-    pub fn arm_pattern(&self, id: PointId) -> TokenStream {
-        let v = self.variant(id);
-        let enum_name = &self.enum_name;
-        let name = &v.name;
-        let names = v.fields.iter().map(|f| &f.name);
-        let slots = v
-            .fields
-            .iter()
-            .map(|f| crate::continuation::slot_ident(f.visible_id));
-        let completion = v.holds_completion.then(|| {
-            let c = internal("__io_c");
-            quote!(__io_c: #c,)
-        });
-        quote!(#enum_name::#name { #(#names: #slots,)* #completion })
-    }
-}
-
 /// Field names: the local's own name, made unique within the variant.
 pub fn field_name(source: &Ident, taken: &mut BTreeSet<String>) -> Ident {
     // `r#type` becomes the field `type_`: a keyword cannot be a plain name.
@@ -149,4 +111,229 @@ pub fn field_name(source: &Ident, taken: &mut BTreeSet<String>) -> Ident {
         n += 1;
     }
     format_ident!("{}", name)
+}
+
+/// What layout needs to know about the function.
+pub struct Context<'a> {
+    pub enum_name: &'a Ident,
+    /// The impl's self type, to replace `Self` in stored types.
+    pub self_ty: Option<&'a Type>,
+    /// The generic parameters in scope, which stored types cannot name.
+    pub generics: &'a [String],
+}
+
+/// Lays out the variants; reports every local that cannot be stored.
+pub fn layout(
+    cx: &Context,
+    body: &Body,
+    points: &[Point],
+    arms: &Arms,
+    live: &Liveness,
+    errors: &mut Errors,
+) -> Layout {
+    let mut reported = BTreeSet::new();
+    let mut variants = Vec::new();
+    for p in points {
+        let entry = Entry::Point(p.id);
+        let cfg = arms
+            .arms
+            .iter()
+            .find(|a| a.entry == entry)
+            .map(|a| a.cfg.clone())
+            .unwrap_or_default();
+        // Parameters are passed again on every call: never stored.
+        let mut stored: Vec<LocalId> = live
+            .live_in
+            .get(&entry)
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(|id| body.locals[id.0].param == Param::No)
+            .collect();
+        // Checked (and reported) in declaration order; stored in reverse.
+        stored.sort_by_key(|id| body.locals[id.0].order);
+        let mut fields = Vec::new();
+        let mut taken = BTreeSet::new();
+        for id in stored {
+            if let Some(ty) = stored_type(cx, body, points, p, id, &mut reported, errors) {
+                let local = &body.locals[id.0];
+                let doc = match &local.for_iter {
+                    Some(f) => format!(
+                        " The iterator of the `for` loop on line {}.",
+                        line_of(syn::spanned::Spanned::span(&f.iterable))
+                    ),
+                    None => format!(" The local `{}`.", local.ident),
+                };
+                let name = match &local.for_iter {
+                    Some(_) => format_ident!("__io_iter{}", id.0),
+                    None => field_name(&local.ident, &mut taken),
+                };
+                fields.push(Field {
+                    name,
+                    local: id,
+                    ty,
+                    doc,
+                    cfg: local.cfg.clone(),
+                });
+            }
+        }
+        fields.reverse();
+        variants.push(Variant {
+            name: variant_name(points, p.id),
+            point: p.id,
+            fields,
+            holds_completion: p.kind.holds_completion(),
+            cfg,
+        });
+    }
+    let mut merges = Vec::new();
+    let mut carried = BTreeSet::new();
+    for (k, arm) in arms
+        .arms
+        .iter()
+        .filter(|a| matches!(a.entry, Entry::After(_) | Entry::Head(_)))
+        .enumerate()
+    {
+        carried.extend(
+            live.live_in
+                .get(&arm.entry)
+                .into_iter()
+                .flatten()
+                .copied()
+                .filter(|id| body.locals[id.0].param == Param::No),
+        );
+        merges.push(Merge {
+            entry: arm.entry,
+            name: format_ident!("__Merge{}", k),
+            cfg: arm.cfg.clone(),
+        });
+    }
+    Layout {
+        enum_name: cx.enum_name.clone(),
+        variants,
+        merges,
+        carried,
+    }
+}
+
+/// The type a stored local is kept as, or `None` with the error reported.
+fn stored_type(
+    cx: &Context,
+    body: &Body,
+    points: &[Point],
+    p: &Point,
+    id: LocalId,
+    reported: &mut BTreeSet<LocalId>,
+    errors: &mut Errors,
+) -> Option<Type> {
+    let local = &body.locals[id.0];
+    let name = &local.ident;
+    let at = format!("the `{}` at line {}", p.kind.macro_name(), p.line);
+    let mut report = |errors: &mut Errors, tokens: TokenStream, msg: String| {
+        if reported.insert(id) {
+            errors.push_spanned(tokens, msg);
+        }
+    };
+    if local.by_ref {
+        report(
+            errors,
+            name.to_token_stream(),
+            format!(
+                "`{name}` is a reference (`ref`) held across {at}; the state cannot borrow \
+                 between calls; bind the value itself (drop `ref`), a clone, or an index"
+            ),
+        );
+        return None;
+    }
+    let Some(ty) = &local.ty else {
+        if let Some(f) = &local.for_iter {
+            report(
+                errors,
+                f.iterable.to_token_stream(),
+                format!(
+                    "the iterator of this `for` loop is held across {at}, so it is stored in the \
+                     state, but its type cannot be read; iterate over a range with a typed bound \
+                     (`0..n` with `n: usize`, or `0..n as usize`), or hold the iterator in a typed \
+                     local: `let mut it: std::vec::IntoIter<T> = v.into_iter(); while let Some(x) = it.next() {{ .. }}`"
+                ),
+            );
+            return None;
+        }
+        // A loop variable whose iterator cannot be stored either: the
+        // iterator's error says what to fix.
+        let iter_failed = body.locals.iter().any(|l| {
+            l.ty.is_none()
+                && l.for_iter
+                    .as_ref()
+                    .is_some_and(|f| f.pat_names.iter().any(|n| name == n))
+        });
+        if iter_failed {
+            return None;
+        }
+        report(
+            errors,
+            name.to_token_stream(),
+            format!(
+                "`{name}` is held across {at}, so it is stored in the state, but its type \
+                 cannot be read here; give it a type: `let {name}: Type = ..` (for a pattern \
+                 binding, rebind it first: `let {name}: Type = {name};`)"
+            ),
+        );
+        return None;
+    };
+    let _ = points;
+    let ty = replace_self(ty, cx.self_ty);
+    if let Some(problem) = check_stored_type(&ty, cx.generics) {
+        let (tokens, msg) = match problem {
+            TypeProblem::Borrow(t) => (
+                t,
+                format!(
+                    "`{name}` holds a reference across {at}; the state cannot borrow between \
+                     calls; store an owned value (`.to_vec()`, `.clone()`, `.to_owned()`) or an \
+                     index instead"
+                ),
+            ),
+            TypeProblem::Unnamed(t) => (
+                t,
+                format!(
+                    "`{name}` is held across {at}, so it is stored in the state, but its type \
+                     has a part that cannot be named there (`_` or `impl Trait`); write the \
+                     full type"
+                ),
+            ),
+            TypeProblem::Generic(t, g) => (
+                t,
+                format!(
+                    "`{name}` is held across {at} and its type uses the generic parameter \
+                     `{g}`, but the state enum is not generic; store a concrete type, or keep \
+                     the value in `self`"
+                ),
+            ),
+        };
+        report(errors, tokens, msg);
+        return None;
+    }
+    Some(ty)
+}
+
+/// Replaces `Self` in a stored type by the impl's self type.
+fn replace_self(ty: &Type, self_ty: Option<&Type>) -> Type {
+    use syn::visit_mut::VisitMut;
+    struct R<'a>(&'a Type);
+    impl VisitMut for R<'_> {
+        fn visit_type_mut(&mut self, t: &mut Type) {
+            if let Type::Path(p) = t {
+                if p.qself.is_none() && p.path.is_ident("Self") {
+                    *t = self.0.clone();
+                    return;
+                }
+            }
+            syn::visit_mut::visit_type_mut(self, t);
+        }
+    }
+    let mut ty = ty.clone();
+    if let Some(s) = self_ty {
+        R(s).visit_type_mut(&mut ty);
+    }
+    ty
 }

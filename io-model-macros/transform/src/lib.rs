@@ -1,32 +1,41 @@
 //! The transform behind `#[io_model::resumable]`, as plain functions that
 //! tests and the fuzz target call directly.
 //!
-//! The phases, each in its own module, in the order they run:
+//! The phases, each in its own module, in the order they run
+//! ([`expand_fn`] runs them):
 //!
 //! 1. [`args`] and [`item`]: the attribute's arguments and the annotated
 //!    item (a free function or an `impl` block), the signature checks;
 //! 2. [`points`]: the suspension markers, checked for position, numbered
 //!    and replaced by placeholders;
-//! 3. [`normalize`]: `while`/`for` loops holding a suspension point become
-//!    plain `loop`s;
-//! 4. [`continuation`]: for each point, the code that runs after it;
-//! 5. [`liveness`]: which locals each continuation needs, read through
-//!    [`bindings`] for their types;
-//! 6. [`layout`]: the variants of the state enum;
-//! 7. [`codegen`]: the enum and the rewritten function.
+//! 3. [`lower`]: the body as a tree of statements ([`ir`]), loops holding a
+//!    point as plain `loop`s, values of constructs holding a point through
+//!    carriers;
+//! 4. [`resolve`]: an id for every local, and what each statement reads,
+//!    declares and assigns (types through [`bindings`]);
+//! 5. [`arms`]: the arms of the generated `match`, one per suspension
+//!    point and merge, each piece of user code in one arm;
+//! 6. [`liveness`]: which locals each arm needs;
+//! 7. [`layout`]: the variants of the state enum;
+//! 8. [`codegen`]: the enum and the rewritten function.
+//!
+//! Shared leaf modules: [`errors`], [`names`], [`ir`].
 //!
 //! `docs/transform.md` in the repository shows one expansion end to end.
 
 pub mod args;
+pub mod arms;
 pub mod bindings;
 pub mod codegen;
-pub mod continuation;
 pub mod errors;
+pub mod ir;
 pub mod item;
 pub mod layout;
 pub mod liveness;
-pub mod normalize;
+pub mod lower;
+pub mod names;
 pub mod points;
+pub mod resolve;
 
 use proc_macro2::TokenStream;
 use quote::{quote, ToTokens};
@@ -34,7 +43,7 @@ use syn::{Attribute, ImplItem, Item};
 
 use args::Args;
 use errors::Errors;
-use item::{analyze, FnInput};
+use item::FnInput;
 
 /// Expands the attribute: `Ok` with the generated code, or every error of
 /// the input combined. Never panics.
@@ -187,12 +196,42 @@ fn expand_into(attr: TokenStream, item: TokenStream, errors: &mut Errors) -> Tok
 }
 
 /// Transforms one function: `(function, state enum)`, or `None` with the
-/// errors recorded.
+/// errors recorded. The phases run in order, each from the data the
+/// previous one made.
 fn expand_fn(input: FnInput, errors: &mut Errors) -> Option<(TokenStream, TokenStream)> {
-    let a = analyze(input, errors)?;
-    errors
-        .is_empty()
-        .then(|| (codegen::function(&a), codegen::state_enum(&a)))
+    let checked = item::check(input, errors);
+    let mut block = match &checked {
+        Some(c) => c.input.block.clone(),
+        None => return None,
+    };
+    let checked = checked?;
+    let mut finder = points::Finder::new(errors);
+    finder.run(&mut block);
+    let points = finder.points;
+    let mut body = lower::lower(&block, errors);
+    resolve::resolve(&mut body, &points, &checked.params);
+    let arms = arms::build(&body);
+    let live = liveness::analyze(&body, &points, &arms);
+    let cx = layout::Context {
+        enum_name: &checked.enum_name,
+        self_ty: checked.input.self_ty.as_ref(),
+        generics: &checked.input.generics,
+    };
+    let layout = layout::layout(&cx, &body, &points, &arms, &live, errors);
+    if !errors.is_empty() {
+        return None;
+    }
+    let parts = codegen::Parts {
+        checked: &checked,
+        points: &points,
+        body: &body,
+        arms: &arms,
+        live: &live,
+        layout: &layout,
+    };
+    let func = codegen::function(&parts, errors);
+    let state = codegen::state_enum(&parts);
+    errors.is_empty().then_some((func, state))
 }
 
 /// The stand-in of an item that has errors.

@@ -1,311 +1,332 @@
-//! Phase 5: liveness.
+//! Phase 6: liveness. Which locals each arm needs from the one that jumps
+//! to it: the locals stored in a suspension point's variant, and the ones
+//! carried to a merge.
 //!
-//! The continuation of a suspension point is first built in analysis form
-//! (see [`crate::continuation`]): every local visible at the point is
-//! re-declared, at the top of the block that declared it, as
-//! `let x = __io_probe_N;`. This module resolves every use of a name in that
-//! code the way Rust scopes names (blocks, `let`, patterns, closures, `if
-//! let`, loops, macro arguments and format-string captures); a probe that
-//! some use resolves to is a local live across the point.
+//! A backward analysis over each arm's code ([`crate::arms::Code`]): a
+//! local is live where some path reads it before it is assigned whole or
+//! goes out of scope. `break`, `continue`, `return`, `?` and jumps to other
+//! arms are followed, so a local whose every later use is behind a
+//! `continue` that rebinds it first is not live. The arms refer to each
+//! other, so the analysis runs until nothing changes.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
-use proc_macro2::{TokenStream, TokenTree};
-use syn::visit::Visit;
-use syn::{Block, Expr, Pat};
+use crate::arms::{Arms, Code, CondCode, Entry, Jump, ResumeSink, Target};
+use crate::ir::{Body, LeafInfo, LocalId, NodeId};
+use crate::points::{MarkerKind, Point};
 
-use crate::bindings::pat_bindings;
+pub type Set = BTreeSet<LocalId>;
 
-/// Prefix of the probe initializers.
-pub const PROBE: &str = "__io_probe_";
-
-/// The ids of the probes that some use in `code` resolves to.
-pub fn live_probes(code: &Block) -> BTreeSet<usize> {
-    let mut r = Resolver {
-        scopes: vec![Vec::new()],
-        live: BTreeSet::new(),
-    };
-    r.visit_block(code);
-    r.live
+/// The result: what each entry needs, and what each arm mentions.
+pub struct Liveness {
+    /// The locals live where each arm starts.
+    pub live_in: BTreeMap<Entry, Set>,
+    /// The locals each arm's code mentions at all (read or assigned).
+    pub mentioned: BTreeMap<Entry, Set>,
 }
 
-struct Resolver {
-    /// Innermost last; each name with the probe it stands for, if any.
-    scopes: Vec<Vec<(String, Option<usize>)>>,
-    live: BTreeSet<usize>,
+/// Runs the analysis over every arm.
+pub fn analyze(body: &Body, points: &[Point], arms: &Arms) -> Liveness {
+    let mut live_in: BTreeMap<Entry, Set> =
+        arms.arms.iter().map(|a| (a.entry, Set::new())).collect();
+    loop {
+        let mut changed = false;
+        for arm in &arms.arms {
+            let mut a = Analysis {
+                body,
+                points,
+                live_in: &live_in,
+                breaks: BTreeMap::new(),
+                continues: BTreeMap::new(),
+            };
+            let l = a.live(&arm.code, Set::new());
+            if live_in.get(&arm.entry) != Some(&l) {
+                live_in.insert(arm.entry, l);
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    let mentioned = arms
+        .arms
+        .iter()
+        .map(|a| {
+            let mut m = Set::new();
+            mentions(body, points, &a.code, &mut m);
+            (a.entry, m)
+        })
+        .collect();
+    Liveness { live_in, mentioned }
 }
 
-impl Resolver {
-    fn bind_pat(&mut self, pat: &Pat, probe: Option<usize>) {
-        let mut names = Vec::new();
-        pat_bindings(pat, None, &mut names);
-        let scope = self.scopes.last_mut().expect("BUG: no scope");
-        for b in names {
-            scope.push((b.ident.to_string(), probe));
+struct Analysis<'a> {
+    body: &'a Body,
+    points: &'a [Point],
+    live_in: &'a BTreeMap<Entry, Set>,
+    breaks: BTreeMap<TargetKey, Set>,
+    continues: BTreeMap<NodeId, Set>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum TargetKey {
+    Node(NodeId),
+    Exit(NodeId),
+}
+
+fn key(t: Target) -> TargetKey {
+    match t {
+        Target::Node(id) => TargetKey::Node(id),
+        Target::Exit(id) => TargetKey::Exit(id),
+    }
+}
+
+fn minus(mut s: Set, ids: &[LocalId]) -> Set {
+    for id in ids {
+        s.remove(id);
+    }
+    s
+}
+
+fn plus(mut s: Set, ids: &[LocalId]) -> Set {
+    s.extend(ids.iter().copied());
+    s
+}
+
+impl Analysis<'_> {
+    fn entry(&self, e: Entry) -> Set {
+        self.live_in.get(&e).cloned().unwrap_or_default()
+    }
+
+    fn jump(&self, j: &Jump) -> Set {
+        let (s, kill) = match j {
+            Jump::Break(t, kill) => (
+                self.breaks.get(&key(*t)).cloned().unwrap_or_default(),
+                *kill,
+            ),
+            Jump::Continue(id) => (self.continues.get(id).cloned().unwrap_or_default(), None),
+            Jump::Goto(e, kill) => (self.entry(*e), *kill),
+            Jump::Return => (Set::new(), None),
+        };
+        match kill {
+            Some(k) => minus(s, &[k]),
+            None => s,
         }
     }
 
-    fn use_name(&mut self, name: &str) {
-        for scope in self.scopes.iter().rev() {
-            if let Some((_, probe)) = scope.iter().rev().find(|(n, _)| n == name) {
-                if let Some(id) = probe {
-                    self.live.insert(*id);
+    fn leaf(&self, info: &LeafInfo, jumps: &[Jump], after: Set) -> Set {
+        let base = if info.diverges { Set::new() } else { after };
+        let mut out = plus(minus(minus(base, &info.kills), &info.defs), &info.uses);
+        for j in jumps {
+            out.extend(self.jump(j));
+        }
+        out
+    }
+
+    fn operand(&self, p: crate::points::PointId) -> &[LocalId] {
+        &self.body.operands[p.0].uses
+    }
+
+    fn cond(&self, c: &CondCode, branches: Set) -> Set {
+        match c {
+            CondCode::Plain(_, info) => plus(branches, &info.uses),
+            CondCode::Resume(p) | CondCode::LetResume(_, p) => self.resumed(*p, branches),
+        }
+    }
+
+    /// Before a resumed marker whose value flows into code live with `after`.
+    fn resumed(&self, p: crate::points::PointId, after: Set) -> Set {
+        match self.points[p.0].kind {
+            MarkerKind::Call => plus(after, self.operand(p)),
+            _ => after,
+        }
+    }
+
+    fn live(&mut self, code: &Code, after: Set) -> Set {
+        match code {
+            Code::Block {
+                items,
+                binds,
+                label,
+                ..
+            } => {
+                if let Some((id, _)) = label {
+                    self.breaks.insert(TargetKey::Node(*id), after.clone());
                 }
-                return;
+                let mut cur = after;
+                for item in items.iter().rev() {
+                    cur = self.live(item, cur);
+                }
+                minus(cur, binds)
             }
-        }
-    }
-
-    fn scoped(&mut self, f: impl FnOnce(&mut Self)) {
-        self.scopes.push(Vec::new());
-        f(self);
-        self.scopes.pop();
-    }
-
-    /// Visits an `if`/`while` condition whose `let` bindings scope over
-    /// what follows in the current scope.
-    fn visit_cond(&mut self, cond: &Expr) {
-        match cond {
-            Expr::Let(l) => {
-                self.visit_expr(&l.expr);
-                self.bind_pat(&l.pat, None);
+            Code::Seq(items) => {
+                let mut cur = after;
+                for item in items.iter().rev() {
+                    cur = self.live(item, cur);
+                }
+                cur
             }
-            Expr::Binary(b) if matches!(b.op, syn::BinOp::And(_)) => {
-                self.visit_cond(&b.left);
-                self.visit_cond(&b.right);
+            Code::Leaf { info, jumps, .. } => self.leaf(info, jumps, after),
+            Code::If {
+                cond, then, els, ..
+            } => {
+                let t = self.live(then, after.clone());
+                let e = match els {
+                    Some(e) => self.live(e, after),
+                    None => after,
+                };
+                let mut both = t;
+                both.extend(e);
+                self.cond(cond, both)
             }
-            other => self.visit_expr(other),
-        }
-    }
-
-    fn tokens(&mut self, tokens: TokenStream) {
-        for tt in tokens {
-            match tt {
-                TokenTree::Ident(i) => self.use_name(&i.to_string()),
-                TokenTree::Group(g) => self.tokens(g.stream()),
-                TokenTree::Literal(lit) => {
-                    // Format-string captures: "{name}", "{name:?}".
-                    let s = lit.to_string();
-                    if s.starts_with('"') || s.starts_with("r\"") || s.starts_with("r#") {
-                        for name in format_captures(&s) {
-                            self.use_name(&name);
+            Code::Match { scrut, arms, .. } => {
+                let mut all = Set::new();
+                for arm in arms {
+                    let mut l = self.live(&arm.body, after.clone());
+                    if let Some((_, g)) = &arm.guard {
+                        l.extend(g.uses.iter().copied());
+                    }
+                    if let Code::Block { binds, .. } = &arm.body {
+                        l = minus(l, binds);
+                    }
+                    all.extend(l);
+                }
+                self.cond(scrut, all)
+            }
+            Code::Loop { id, body, .. } => {
+                self.breaks.insert(TargetKey::Node(*id), after);
+                let mut head = Set::new();
+                loop {
+                    self.continues.insert(*id, head.clone());
+                    let l = self.live(body, head.clone());
+                    if l == head {
+                        return head;
+                    }
+                    head.extend(l);
+                }
+            }
+            Code::Exit { id, body, .. } => {
+                self.breaks.insert(TargetKey::Exit(*id), after);
+                self.live(body, Set::new())
+            }
+            Code::LetElse {
+                info,
+                defs,
+                diverge,
+                ..
+            } => {
+                let d = self.live(diverge, Set::new());
+                let mut l = plus(minus(after, defs), &info.uses);
+                l.extend(d);
+                l
+            }
+            Code::Goto(e) => self.entry(*e),
+            Code::Arrive(p) => {
+                let mut l = self.entry(Entry::Point(*p));
+                if self.points[p.0].kind != MarkerKind::Call {
+                    l.extend(self.operand(*p).iter().copied());
+                }
+                l
+            }
+            Code::Resume { point, sink } => {
+                let before_sink = match sink {
+                    ResumeSink::Discard { .. } => after,
+                    ResumeSink::Let { defs, diverge, .. } => {
+                        let mut l = minus(after, defs);
+                        if let Some(d) = diverge {
+                            l.extend(self.live(d, Set::new()));
                         }
+                        l
+                    }
+                    ResumeSink::Assign { info, .. } => plus(minus(after, &info.kills), &info.uses),
+                };
+                self.resumed(*point, before_sink)
+            }
+            Code::Return(_, info) => info.uses.iter().copied().collect(),
+            Code::Cfg { body, .. } => {
+                let mut l = self.live(body, after.clone());
+                l.extend(after);
+                l
+            }
+        }
+    }
+}
+
+fn info_mentions(info: &LeafInfo, out: &mut Set) {
+    out.extend(info.uses.iter().copied());
+    out.extend(info.assigns.iter().copied());
+    out.extend(info.kills.iter().copied());
+}
+
+/// Every local `code` reads or assigns.
+fn mentions(body: &Body, points: &[Point], code: &Code, out: &mut Set) {
+    let operand = |p: crate::points::PointId, out: &mut Set| {
+        out.extend(body.operands[p.0].uses.iter().copied());
+    };
+    // A `call!` evaluates its operand where it resumes; the others where
+    // they are reached.
+    let is_call = |p: crate::points::PointId| points[p.0].kind == MarkerKind::Call;
+    match code {
+        Code::Block { items, .. } | Code::Seq(items) => {
+            for i in items {
+                mentions(body, points, i, out);
+            }
+        }
+        Code::Leaf { info, .. } => info_mentions(info, out),
+        Code::If {
+            cond, then, els, ..
+        } => {
+            match cond {
+                CondCode::Plain(_, info) => info_mentions(info, out),
+                CondCode::Resume(p) | CondCode::LetResume(_, p) if is_call(*p) => operand(*p, out),
+                _ => {}
+            }
+            mentions(body, points, then, out);
+            if let Some(e) = els {
+                mentions(body, points, e, out);
+            }
+        }
+        Code::Match { scrut, arms, .. } => {
+            match scrut {
+                CondCode::Plain(_, info) => info_mentions(info, out),
+                CondCode::Resume(p) | CondCode::LetResume(_, p) if is_call(*p) => operand(*p, out),
+                _ => {}
+            }
+            for arm in arms {
+                if let Some((_, g)) = &arm.guard {
+                    info_mentions(g, out);
+                }
+                mentions(body, points, &arm.body, out);
+            }
+        }
+        Code::Loop { body: b, .. } | Code::Exit { body: b, .. } | Code::Cfg { body: b, .. } => {
+            mentions(body, points, b, out)
+        }
+        Code::LetElse { info, diverge, .. } => {
+            info_mentions(info, out);
+            mentions(body, points, diverge, out);
+        }
+        Code::Goto(_) => {}
+        Code::Arrive(p) => {
+            if !is_call(*p) {
+                operand(*p, out)
+            }
+        }
+        Code::Resume { point, sink } => {
+            if is_call(*point) {
+                operand(*point, out);
+            }
+            match sink {
+                ResumeSink::Discard { .. } => {}
+                ResumeSink::Let { diverge, .. } => {
+                    if let Some(d) = diverge {
+                        mentions(body, points, d, out);
                     }
                 }
-                TokenTree::Punct(_) => {}
+                ResumeSink::Assign { info, .. } => info_mentions(info, out),
             }
         }
-    }
-}
-
-/// The identifiers captured by a format string literal's `{name..}`.
-fn format_captures(s: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let bytes: Vec<char> = s.chars().collect();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == '{' {
-            if bytes.get(i + 1) == Some(&'{') {
-                i += 2;
-                continue;
-            }
-            let start = i + 1;
-            let mut j = start;
-            while j < bytes.len() && (bytes[j].is_alphanumeric() || bytes[j] == '_') {
-                j += 1;
-            }
-            if j > start && !bytes[start].is_ascii_digit() {
-                out.push(bytes[start..j].iter().collect());
-            }
-            i = j;
-        } else {
-            i += 1;
-        }
-    }
-    out
-}
-
-impl<'ast> Visit<'ast> for Resolver {
-    fn visit_block(&mut self, b: &'ast Block) {
-        self.scoped(|r| {
-            for stmt in &b.stmts {
-                r.visit_stmt(stmt);
-            }
-        });
-    }
-
-    fn visit_local(&mut self, l: &'ast syn::Local) {
-        let mut probe = None;
-        if let Some(init) = &l.init {
-            if let Expr::Path(p) = &*init.expr {
-                if let Some(id) = p.path.get_ident().and_then(|i| {
-                    i.to_string()
-                        .strip_prefix(PROBE)
-                        .and_then(|n| n.parse::<usize>().ok())
-                }) {
-                    probe = Some(id);
-                }
-            }
-            if probe.is_none() {
-                self.visit_expr(&init.expr);
-            }
-            if let Some((_, diverge)) = &init.diverge {
-                self.visit_expr(diverge);
-            }
-        }
-        self.bind_pat(&l.pat, probe);
-    }
-
-    fn visit_expr_closure(&mut self, c: &'ast syn::ExprClosure) {
-        self.scoped(|r| {
-            for input in &c.inputs {
-                r.bind_pat(input, None);
-            }
-            r.visit_expr(&c.body);
-        });
-    }
-
-    fn visit_arm(&mut self, arm: &'ast syn::Arm) {
-        self.scoped(|r| {
-            r.bind_pat(&arm.pat, None);
-            if let Some((_, g)) = &arm.guard {
-                r.visit_expr(g);
-            }
-            r.visit_expr(&arm.body);
-        });
-    }
-
-    fn visit_expr_if(&mut self, e: &'ast syn::ExprIf) {
-        self.scoped(|r| {
-            r.visit_cond(&e.cond);
-            r.visit_block(&e.then_branch);
-        });
-        if let Some((_, els)) = &e.else_branch {
-            self.visit_expr(els);
-        }
-    }
-
-    fn visit_expr_while(&mut self, e: &'ast syn::ExprWhile) {
-        self.scoped(|r| {
-            r.visit_cond(&e.cond);
-            r.visit_block(&e.body);
-        });
-    }
-
-    fn visit_expr_let(&mut self, l: &'ast syn::ExprLet) {
-        // A `let` outside an `if`/`while` condition (inside `matches!`-like
-        // code): its bindings do not escape.
-        self.visit_expr(&l.expr);
-    }
-
-    fn visit_expr_for_loop(&mut self, e: &'ast syn::ExprForLoop) {
-        self.visit_expr(&e.expr);
-        self.scoped(|r| {
-            r.bind_pat(&e.pat, None);
-            r.visit_block(&e.body);
-        });
-    }
-
-    fn visit_expr_path(&mut self, p: &'ast syn::ExprPath) {
-        if p.qself.is_none() {
-            if let Some(ident) = p.path.get_ident() {
-                self.use_name(&ident.to_string());
-            }
-        }
-    }
-
-    fn visit_macro(&mut self, m: &'ast syn::Macro) {
-        self.tokens(m.tokens.clone());
-    }
-
-    fn visit_item(&mut self, _: &'ast syn::Item) {}
-
-    fn visit_pat(&mut self, _: &'ast Pat) {}
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use syn::parse_quote;
-
-    fn live(b: Block) -> Vec<usize> {
-        live_probes(&b).into_iter().collect()
-    }
-
-    #[test]
-    fn uses_resolve_to_the_nearest_binding() {
-        assert_eq!(
-            live(parse_quote!({
-                let a = __io_probe_0;
-                let b = __io_probe_1;
-                let c = __io_probe_2;
-                {
-                    let b = 5;
-                    use_it(b);
-                }
-                let c = 1;
-                use_it(a, c);
-            })),
-            [0]
-        );
-    }
-
-    #[test]
-    fn shadowing_in_patterns_closures_and_if_let() {
-        assert_eq!(
-            live(parse_quote!({
-                let x = __io_probe_0;
-                let y = __io_probe_1;
-                let z = __io_probe_2;
-                let w = __io_probe_3;
-                let f = |x| x + 1;
-                if let Some(y) = opt {
-                    use_it(y)
-                }
-                match m {
-                    Some(z) => z,
-                    None => 0,
-                };
-                for w in 0..3 {
-                    use_it(w)
-                }
-                use_it(f);
-            })),
-            Vec::<usize>::new()
-        );
-    }
-
-    #[test]
-    fn macros_and_format_captures_are_uses() {
-        assert_eq!(
-            live(parse_quote!({
-                let x = __io_probe_0;
-                let y = __io_probe_1;
-                let z = __io_probe_2;
-                println!("{x} {}", y);
-                assert!(true, "{{z}}");
-            })),
-            [0, 1]
-        );
-    }
-
-    #[test]
-    fn let_initializer_sees_the_outer_binding() {
-        assert_eq!(
-            live(parse_quote!({
-                let x = __io_probe_0;
-                let x = x + 1;
-                use_it(x);
-            })),
-            [0]
-        );
-    }
-
-    #[test]
-    fn format_capture_parsing() {
-        assert_eq!(
-            format_captures("\"{a} {b:?} {0} {{c}} {d_1:>4}\""),
-            ["a", "b", "d_1"]
-        );
+        Code::Return(_, info) => info_mentions(info, out),
     }
 }

@@ -436,7 +436,12 @@ impl<'e> Finder<'e> {
             span,
             line: line_of(span),
         });
+        // The statement's attributes (`#[cfg(..)]`) stay with it.
+        let attrs = std::mem::take(&mut m.attrs);
         *expr = placeholder(id, span);
+        if let Expr::Macro(m) = expr {
+            m.attrs = attrs;
+        }
     }
 
     fn expr(&mut self, expr: &mut Expr, sink: bool, blocker: Option<Blocker>) {

@@ -1,163 +1,146 @@
 pub fn commit(st: &mut CommitState, pager: &mut Pager) -> Result<IOResult<usize>> {
-    let __io_resume = {
+    let mut __io_s: CommitState = {
         let __io_p: &mut CommitState = &mut *st;
-        if let CommitState::WaitAll0 { __io_c, .. }
-        | CommitState::Fsync { __io_c, .. } = &*__io_p {
-            if !::io_model::Completion::finished(__io_c) {
-                return ::core::result::Result::Ok(
-                    ::io_model::IOResult::IO(
-                        ::io_model::IOCompletions::Single(
-                            ::core::clone::Clone::clone(__io_c),
+        #[allow(unreachable_patterns)]
+        match &*__io_p {
+            CommitState::WaitAll0 { __io_c, .. } => {
+                if !::io_model::Completion::finished(__io_c) {
+                    return ::core::result::Result::Ok(
+                        ::io_model::IOResult::IO(
+                            ::io_model::IOCompletions::Single(
+                                ::core::clone::Clone::clone(__io_c),
+                            ),
                         ),
-                    ),
-                );
+                    );
+                }
             }
+            CommitState::Fsync { __io_c, .. } => {
+                if !::io_model::Completion::finished(__io_c) {
+                    return ::core::result::Result::Ok(
+                        ::io_model::IOResult::IO(
+                            ::io_model::IOCompletions::Single(
+                                ::core::clone::Clone::clone(__io_c),
+                            ),
+                        ),
+                    );
+                }
+            }
+            _ => {}
         }
         ::core::mem::replace(__io_p, CommitState::__Poisoned)
     };
-    let mut __io_next = CommitState::Idle;
     #[allow(clippy::redundant_closure_call)]
     let __io_ret: Result<IOResult<usize>> = (|| -> Result<IOResult<usize>> {
-        match __io_resume {
-            CommitState::Idle => {
-                let writes: Vec<Completion> = pager
-                    .dirty
-                    .iter()
-                    .map(|p| pager.write(*p))
-                    .collect();
-                {
-                    let __io_c: ::io_model::Completion = ::io_model::__private::group_all(
-                        writes,
-                    );
-                    if !::io_model::Completion::finished(&__io_c) {
-                        __io_next = CommitState::WaitAll0 {
-                            __io_c: ::core::clone::Clone::clone(&__io_c),
+        #[allow(
+            unreachable_code,
+            unused_mut,
+            unused_variables,
+            unused_assignments,
+            unused_braces,
+            unused_parens,
+            unused_labels,
+            clippy::needless_return,
+            clippy::never_loop,
+            clippy::let_unit_value,
+            clippy::unused_unit
+        )]
+        '__io_dispatch: loop {
+            match ::core::mem::replace(&mut __io_s, CommitState::__Poisoned) {
+                CommitState::Idle => {
+                    let writes: Vec<Completion> = pager
+                        .dirty
+                        .iter()
+                        .map(|p| pager.write(*p))
+                        .collect();
+                    {
+                        let __io_c: ::io_model::Completion = ::io_model::__private::group_all(
+                            writes,
+                        );
+                        if !::io_model::Completion::finished(&__io_c) {
+                            __io_s = CommitState::WaitAll0 {
+                                __io_c: ::core::clone::Clone::clone(&__io_c),
+                            };
+                            return ::core::result::Result::Ok(
+                                ::io_model::IOResult::IO(
+                                    ::io_model::IOCompletions::Single(__io_c),
+                                ),
+                            );
+                        }
+                        __io_s = CommitState::WaitAll0 {
+                            __io_c: __io_c,
                         };
-                        return ::core::result::Result::Ok(
-                            ::io_model::IOResult::IO(
-                                ::io_model::IOCompletions::Single(__io_c),
-                            ),
-                        );
+                        continue '__io_dispatch;
                     }
-                    if let ::core::option::Option::Some(__io_e) = ::io_model::Completion::get_error(
-                        &__io_c,
-                    ) {
-                        return ::core::result::Result::Err(
-                            ::io_model::__private::completion_error(__io_e),
+                }
+                CommitState::WaitAll0 { __io_c: __io_c } => {
+                    {
+                        if let ::core::option::Option::Some(__io_e) = ::io_model::Completion::get_error(
+                            &__io_c,
+                        ) {
+                            return ::core::result::Result::Err(
+                                ::io_model::__private::completion_error(__io_e),
+                            );
+                        }
+                    };
+                    let sync = pager.fsync();
+                    {
+                        let __io_c: ::io_model::Completion = ::io_model::__private::waitable(
+                            sync,
                         );
-                    }
-                };
-                let sync = pager.fsync();
-                {
-                    let __io_c: ::io_model::Completion = ::io_model::__private::waitable(
-                        sync,
-                    );
-                    if !::io_model::Completion::finished(&__io_c) {
-                        __io_next = CommitState::Fsync {
-                            __io_c: ::core::clone::Clone::clone(&__io_c),
+                        if !::io_model::Completion::finished(&__io_c) {
+                            __io_s = CommitState::Fsync {
+                                __io_c: ::core::clone::Clone::clone(&__io_c),
+                            };
+                            return ::core::result::Result::Ok(
+                                ::io_model::IOResult::IO(
+                                    ::io_model::IOCompletions::Single(__io_c),
+                                ),
+                            );
+                        }
+                        __io_s = CommitState::Fsync {
+                            __io_c: __io_c,
                         };
-                        return ::core::result::Result::Ok(
-                            ::io_model::IOResult::IO(
-                                ::io_model::IOCompletions::Single(__io_c),
-                            ),
-                        );
+                        continue '__io_dispatch;
                     }
-                    if let ::core::option::Option::Some(__io_e) = ::io_model::Completion::get_error(
-                        &__io_c,
-                    ) {
-                        return ::core::result::Result::Err(
-                            ::io_model::__private::completion_error(__io_e),
-                        );
-                    }
-                };
-                let n: usize = pager.dirty.len();
-                pager.dirty.clear();
-                Ok(IOResult::Done(n))
-            }
-            #[allow(
-                unreachable_code,
-                unused_mut,
-                unused_variables,
-                unused_assignments,
-                unused_braces,
-                unused_parens,
-                unused_labels
-            )]
-            CommitState::WaitAll0 { __io_c: __io_c } => {
-                {
-                    if let ::core::option::Option::Some(__io_e) = ::io_model::Completion::get_error(
-                        &__io_c,
-                    ) {
-                        return ::core::result::Result::Err(
-                            ::io_model::__private::completion_error(__io_e),
-                        );
-                    }
-                };
-                let sync = pager.fsync();
-                {
-                    let __io_c: ::io_model::Completion = ::io_model::__private::waitable(
-                        sync,
-                    );
-                    if !::io_model::Completion::finished(&__io_c) {
-                        __io_next = CommitState::Fsync {
-                            __io_c: ::core::clone::Clone::clone(&__io_c),
-                        };
-                        return ::core::result::Result::Ok(
-                            ::io_model::IOResult::IO(
-                                ::io_model::IOCompletions::Single(__io_c),
-                            ),
-                        );
-                    }
-                    if let ::core::option::Option::Some(__io_e) = ::io_model::Completion::get_error(
-                        &__io_c,
-                    ) {
-                        return ::core::result::Result::Err(
-                            ::io_model::__private::completion_error(__io_e),
-                        );
-                    }
-                };
-                let n: usize = pager.dirty.len();
-                pager.dirty.clear();
-                Ok(IOResult::Done(n))
-            }
-            #[allow(
-                unreachable_code,
-                unused_mut,
-                unused_variables,
-                unused_assignments,
-                unused_braces,
-                unused_parens,
-                unused_labels
-            )]
-            CommitState::Fsync { __io_c: __io_c } => {
-                {
-                    if let ::core::option::Option::Some(__io_e) = ::io_model::Completion::get_error(
-                        &__io_c,
-                    ) {
-                        return ::core::result::Result::Err(
-                            ::io_model::__private::completion_error(__io_e),
-                        );
-                    }
-                };
-                let n: usize = pager.dirty.len();
-                pager.dirty.clear();
-                Ok(IOResult::Done(n))
-            }
-            CommitState::__Poisoned => {
-                ::core::panic!(
-                    "`commit` was called again after a panic interrupted an earlier call, so its state `CommitState` is poisoned; call `.cancel()` on the state (or reset it to `CommitState::default()`) to start a new run"
-                )
+                }
+                CommitState::Fsync { __io_c: __io_c } => {
+                    {
+                        if let ::core::option::Option::Some(__io_e) = ::io_model::Completion::get_error(
+                            &__io_c,
+                        ) {
+                            return ::core::result::Result::Err(
+                                ::io_model::__private::completion_error(__io_e),
+                            );
+                        }
+                    };
+                    let n: usize = pager.dirty.len();
+                    pager.dirty.clear();
+                    return Ok(IOResult::Done(n));
+                }
+                CommitState::__Poisoned => {
+                    ::core::panic!(
+                        "`commit` was called again after a panic interrupted an earlier call, so its state `CommitState` is poisoned; call `.cancel()` on the state (or reset it to `CommitState::default()`) to start a new run"
+                    )
+                }
             }
         }
     })();
     {
         let __io_p: &mut CommitState = &mut *st;
-        *__io_p = __io_next;
+        *__io_p = match __io_s {
+            CommitState::__Poisoned => CommitState::Idle,
+            __io_next => __io_next,
+        };
     }
     __io_ret
 }
 /// The state of `commit` between calls: idle, or the suspension point it waits at with the locals it holds there. Generated by `#[io_model::resumable]`.
-#[allow(private_interfaces, missing_docs, clippy::large_enum_variant)]
+#[allow(
+    private_interfaces,
+    missing_docs,
+    clippy::large_enum_variant,
+    non_camel_case_types
+)]
 pub enum CommitState {
     /// Not running: the next call starts a new run.
     Idle,
@@ -189,7 +172,7 @@ impl ::core::fmt::Debug for CommitState {
 #[allow(dead_code)]
 impl CommitState {
     /// The name of the current state: `"Idle"`, a suspension point's
-    /// variant, or `"Poisoned"` after a panic.
+    /// variant, or `"Poisoned"` after a panic (or while a call runs).
     pub fn name(&self) -> &'static str {
         match self {
             CommitState::Idle => "Idle",
@@ -203,11 +186,14 @@ impl CommitState {
         ::core::matches!(self, CommitState::Idle)
     }
     /// Abandons the current run: aborts the completion the state
-    /// waits for, if any, drops the stored locals and returns to idle.
+    /// waits for, if any, drops the stored locals (in reverse order
+    /// of declaration) and returns to idle.
     pub fn cancel(&mut self) {
-        if let CommitState::WaitAll0 { __io_c, .. }
-        | CommitState::Fsync { __io_c, .. } = self {
-            ::io_model::Completion::abort(__io_c);
+        #[allow(unreachable_patterns)]
+        match self {
+            CommitState::WaitAll0 { __io_c, .. } => ::io_model::Completion::abort(__io_c),
+            CommitState::Fsync { __io_c, .. } => ::io_model::Completion::abort(__io_c),
+            _ => {}
         }
         *self = CommitState::Idle;
     }

@@ -3,82 +3,64 @@ fn balance(
     p: &mut Pager,
     children: &[u32],
 ) -> Result<IOResult<u32>> {
-    let __io_resume = {
+    let mut __io_s: BalanceState = {
         let __io_p: &mut BalanceState = &mut *st;
         ::core::mem::replace(__io_p, BalanceState::__Poisoned)
     };
-    let mut __io_next = BalanceState::Idle;
     #[allow(clippy::redundant_closure_call)]
     let __io_ret: Result<IOResult<u32>> = (|| -> Result<IOResult<u32>> {
-        match __io_resume {
-            BalanceState::Idle => {
-                let mut sum: u32 = 0;
-                let mut sub: LoadChild = LoadChild::Start;
-                {
-                    let mut __io_iter0 = ::core::iter::IntoIterator::into_iter(
-                        0..children.len(),
-                    );
-                    loop {
-                        let idx = match ::core::iter::Iterator::next(&mut __io_iter0) {
-                            ::core::option::Option::Some(__io_item) => __io_item,
-                            ::core::option::Option::None => break,
-                        };
+        let mut __io_m0 = ::core::option::Option::None;
+        let mut __io_m4 = ::core::option::Option::None;
+        let mut __io_m5 = ::core::option::Option::None;
+        #[allow(
+            unreachable_code,
+            unused_mut,
+            unused_variables,
+            unused_assignments,
+            unused_braces,
+            unused_parens,
+            unused_labels,
+            clippy::needless_return,
+            clippy::never_loop,
+            clippy::let_unit_value,
+            clippy::unused_unit
+        )]
+        '__io_dispatch: loop {
+            match ::core::mem::replace(&mut __io_s, BalanceState::__Poisoned) {
+                BalanceState::Idle => {
+                    let mut sum: u32 = 0;
+                    let mut sub: LoadChild = LoadChild::Start;
+                    {
+                        let mut __io_iter0 = ::core::iter::IntoIterator::into_iter(
+                            0..children.len(),
+                        );
                         {
-                            match match ::io_model::__private::operation(
-                                load_child(&mut sub, p, children[idx]),
-                            ) {
-                                ::core::result::Result::Ok(
-                                    ::io_model::IOResult::Done(__io_v),
-                                ) => __io_v,
-                                ::core::result::Result::Ok(
-                                    ::io_model::IOResult::IO(__io_io),
-                                ) => {
-                                    __io_next = BalanceState::Call0 {
-                                        sum: sum,
-                                        sub: sub,
-                                        __io_iter0: __io_iter0,
-                                        idx: idx,
-                                    };
-                                    return ::core::result::Result::Ok(
-                                        ::io_model::IOResult::IO(__io_io),
-                                    );
-                                }
-                                ::core::result::Result::Err(__io_e) => {
-                                    return ::core::result::Result::Err(
-                                        ::io_model::__private::operation_error(__io_e),
-                                    );
-                                }
-                            } {
-                                0 => continue,
-                                v => sum += v,
+                            {
+                                __io_m0 = ::core::option::Option::Some(__io_iter0);
                             }
+                            {
+                                __io_m4 = ::core::option::Option::Some(sum);
+                            }
+                            {
+                                __io_m5 = ::core::option::Option::Some(sub);
+                            }
+                            __io_s = BalanceState::__Merge0;
+                            continue '__io_dispatch;
                         }
                     }
                 }
-                Ok(IOResult::Done(sum))
-            }
-            #[allow(
-                unreachable_code,
-                unused_mut,
-                unused_variables,
-                unused_assignments,
-                unused_braces,
-                unused_parens,
-                unused_labels
-            )]
-            BalanceState::Call0 {
-                sum: __io_b0,
-                sub: __io_b1,
-                __io_iter0: __io_b2,
-                idx: __io_b3,
-            } => {
-                let mut sum = __io_b0;
-                let mut sub = __io_b1;
-                {
-                    let mut __io_iter0 = __io_b2;
-                    '__io_loop0: {
-                        '__io_next0: {
-                            let idx = __io_b3;
+                BalanceState::Call0 {
+                    idx: __io_b6,
+                    __io_iter0: __io_b0,
+                    sub: __io_b5,
+                    sum: __io_b4,
+                } => {
+                    let mut sum = __io_b4;
+                    let mut sub = __io_b5;
+                    {
+                        let mut __io_iter0 = __io_b0;
+                        {
+                            let idx = __io_b6;
                             {
                                 match match ::io_model::__private::operation(
                                     load_child(&mut sub, p, children[idx]),
@@ -89,11 +71,11 @@ fn balance(
                                     ::core::result::Result::Ok(
                                         ::io_model::IOResult::IO(__io_io),
                                     ) => {
-                                        __io_next = BalanceState::Call0 {
-                                            sum: sum,
-                                            sub: sub,
-                                            __io_iter0: __io_iter0,
+                                        __io_s = BalanceState::Call0 {
                                             idx: idx,
+                                            __io_iter0: __io_iter0,
+                                            sub: sub,
+                                            sum: sum,
                                         };
                                         return ::core::result::Result::Ok(
                                             ::io_model::IOResult::IO(__io_io),
@@ -105,12 +87,55 @@ fn balance(
                                         );
                                     }
                                 } {
-                                    0 => break '__io_next0,
+                                    0 => {
+                                        {
+                                            __io_m0 = ::core::option::Option::Some(__io_iter0);
+                                        }
+                                        {
+                                            __io_m4 = ::core::option::Option::Some(sum);
+                                        }
+                                        {
+                                            __io_m5 = ::core::option::Option::Some(sub);
+                                        }
+                                        __io_s = BalanceState::__Merge0;
+                                        continue '__io_dispatch;
+                                    }
                                     v => sum += v,
                                 }
                             }
                         }
-                        loop {
+                        {
+                            {
+                                __io_m0 = ::core::option::Option::Some(__io_iter0);
+                            }
+                            {
+                                __io_m4 = ::core::option::Option::Some(sum);
+                            }
+                            {
+                                __io_m5 = ::core::option::Option::Some(sub);
+                            }
+                            __io_s = BalanceState::__Merge0;
+                            continue '__io_dispatch;
+                        }
+                    }
+                }
+                BalanceState::__Merge0 => {
+                    let mut sum = match ::core::option::Option::take(&mut __io_m4) {
+                        ::core::option::Option::Some(__io_x) => __io_x,
+                        ::core::option::Option::None => ::core::unreachable!(),
+                    };
+                    let mut sub = match ::core::option::Option::take(&mut __io_m5) {
+                        ::core::option::Option::Some(__io_x) => __io_x,
+                        ::core::option::Option::None => ::core::unreachable!(),
+                    };
+                    {
+                        let mut __io_iter0 = match ::core::option::Option::take(
+                            &mut __io_m0,
+                        ) {
+                            ::core::option::Option::Some(__io_x) => __io_x,
+                            ::core::option::Option::None => ::core::unreachable!(),
+                        };
+                        '__io_l3: loop {
                             let idx = match ::core::iter::Iterator::next(
                                 &mut __io_iter0,
                             ) {
@@ -118,69 +143,60 @@ fn balance(
                                 ::core::option::Option::None => break,
                             };
                             {
-                                match match ::io_model::__private::operation(
-                                    load_child(&mut sub, p, children[idx]),
-                                ) {
-                                    ::core::result::Result::Ok(
-                                        ::io_model::IOResult::Done(__io_v),
-                                    ) => __io_v,
-                                    ::core::result::Result::Ok(
-                                        ::io_model::IOResult::IO(__io_io),
-                                    ) => {
-                                        __io_next = BalanceState::Call0 {
-                                            sum: sum,
-                                            sub: sub,
-                                            __io_iter0: __io_iter0,
-                                            idx: idx,
-                                        };
-                                        return ::core::result::Result::Ok(
-                                            ::io_model::IOResult::IO(__io_io),
-                                        );
-                                    }
-                                    ::core::result::Result::Err(__io_e) => {
-                                        return ::core::result::Result::Err(
-                                            ::io_model::__private::operation_error(__io_e),
-                                        );
-                                    }
-                                } {
-                                    0 => continue,
-                                    v => sum += v,
+                                {
+                                    __io_s = BalanceState::Call0 {
+                                        idx: idx,
+                                        __io_iter0: __io_iter0,
+                                        sub: sub,
+                                        sum: sum,
+                                    };
+                                    continue '__io_dispatch;
                                 }
                             }
                         }
                     }
+                    return Ok(IOResult::Done(sum));
                 }
-                Ok(IOResult::Done(sum))
-            }
-            BalanceState::__Poisoned => {
-                ::core::panic!(
-                    "`balance` was called again after a panic interrupted an earlier call, so its state `BalanceState` is poisoned; call `.cancel()` on the state (or reset it to `BalanceState::default()`) to start a new run"
-                )
+                BalanceState::__Poisoned => {
+                    ::core::panic!(
+                        "`balance` was called again after a panic interrupted an earlier call, so its state `BalanceState` is poisoned; call `.cancel()` on the state (or reset it to `BalanceState::default()`) to start a new run"
+                    )
+                }
             }
         }
     })();
     {
         let __io_p: &mut BalanceState = &mut *st;
-        *__io_p = __io_next;
+        *__io_p = match __io_s {
+            BalanceState::__Poisoned => BalanceState::Idle,
+            __io_next => __io_next,
+        };
     }
     __io_ret
 }
 /// The state of `balance` between calls: idle, or the suspension point it waits at with the locals it holds there. Generated by `#[io_model::resumable]`.
-#[allow(private_interfaces, missing_docs, clippy::large_enum_variant)]
+#[allow(
+    private_interfaces,
+    missing_docs,
+    clippy::large_enum_variant,
+    non_camel_case_types
+)]
 enum BalanceState {
     /// Not running: the next call starts a new run.
     Idle,
-    /// Suspended at the `call!` on line 6; holds `sum: u32`, `sub: LoadChild`, `__io_iter0: ::core::ops::Range<usize>`, `idx: usize`.
+    /// Suspended at the `call!` on line 6; holds `idx: usize`, `__io_iter0: ::core::ops::Range<usize>`, `sub: LoadChild`, `sum: u32`.
     Call0 {
-        /// The local `sum`.
-        sum: u32,
-        /// The local `sub`.
-        sub: LoadChild,
-        /// The iterator of the `for` loop on line 5.
-        __io_iter0: ::core::ops::Range<usize>,
         /// The local `idx`.
         idx: usize,
+        /// The iterator of the `for` loop on line 5.
+        __io_iter0: ::core::ops::Range<usize>,
+        /// The local `sub`.
+        sub: LoadChild,
+        /// The local `sum`.
+        sum: u32,
     },
+    #[doc(hidden)]
+    __Merge0,
     #[doc(hidden)]
     __Poisoned,
 }
@@ -199,11 +215,12 @@ impl ::core::fmt::Debug for BalanceState {
 #[allow(dead_code)]
 impl BalanceState {
     /// The name of the current state: `"Idle"`, a suspension point's
-    /// variant, or `"Poisoned"` after a panic.
+    /// variant, or `"Poisoned"` after a panic (or while a call runs).
     pub fn name(&self) -> &'static str {
         match self {
             BalanceState::Idle => "Idle",
             BalanceState::Call0 { .. } => "Call0",
+            BalanceState::__Merge0 => "Running",
             BalanceState::__Poisoned => "Poisoned",
         }
     }
@@ -212,8 +229,13 @@ impl BalanceState {
         ::core::matches!(self, BalanceState::Idle)
     }
     /// Abandons the current run: aborts the completion the state
-    /// waits for, if any, drops the stored locals and returns to idle.
+    /// waits for, if any, drops the stored locals (in reverse order
+    /// of declaration) and returns to idle.
     pub fn cancel(&mut self) {
+        #[allow(unreachable_patterns)]
+        match self {
+            _ => {}
+        }
         *self = BalanceState::Idle;
     }
 }

@@ -1,260 +1,142 @@
 impl Reader {
     fn read_two(&mut self, a: u64, b: u64) -> Result<IOResult<u64>> {
-        let __io_resume = {
+        let mut __io_s: ReadTwoState = {
             let __io_p: &mut ReadTwoState = ::io_model::__private::state::<
                 ReadTwoState,
                 _,
             >(&mut self.read_two);
-            if let ReadTwoState::Wait0 { __io_c, .. } = &*__io_p {
-                if !::io_model::Completion::finished(__io_c) {
-                    return ::core::result::Result::Ok(
-                        ::io_model::IOResult::IO(
-                            ::io_model::IOCompletions::Single(
-                                ::core::clone::Clone::clone(__io_c),
+            #[allow(unreachable_patterns)]
+            match &*__io_p {
+                ReadTwoState::Wait0 { __io_c, .. } => {
+                    if !::io_model::Completion::finished(__io_c) {
+                        return ::core::result::Result::Ok(
+                            ::io_model::IOResult::IO(
+                                ::io_model::IOCompletions::Single(
+                                    ::core::clone::Clone::clone(__io_c),
+                                ),
                             ),
-                        ),
-                    );
+                        );
+                    }
                 }
+                _ => {}
             }
             ::core::mem::replace(__io_p, ReadTwoState::__Poisoned)
         };
-        let mut __io_next = ReadTwoState::Idle;
         #[allow(clippy::redundant_closure_call)]
         let __io_ret: Result<IOResult<u64>> = (|| -> Result<IOResult<u64>> {
-            match __io_resume {
-                ReadTwoState::Idle => {
-                    let first: u64 = match ::io_model::__private::operation(
-                        self.read_one(a),
-                    ) {
-                        ::core::result::Result::Ok(
-                            ::io_model::IOResult::Done(__io_v),
-                        ) => __io_v,
-                        ::core::result::Result::Ok(
-                            ::io_model::IOResult::IO(__io_io),
-                        ) => {
-                            __io_next = ReadTwoState::Call0 {};
-                            return ::core::result::Result::Ok(
-                                ::io_model::IOResult::IO(__io_io),
-                            );
-                        }
-                        ::core::result::Result::Err(__io_e) => {
-                            return ::core::result::Result::Err(
-                                ::io_model::__private::operation_error(__io_e),
-                            );
-                        }
-                    };
-                    let c = Completion::new_sync(|_| {});
-                    {
-                        let __io_c: ::io_model::Completion = ::io_model::__private::waitable(
-                            self.file.sync(c)?,
-                        );
-                        if !::io_model::Completion::finished(&__io_c) {
-                            __io_next = ReadTwoState::Wait0 {
-                                first: first,
-                                __io_c: ::core::clone::Clone::clone(&__io_c),
-                            };
-                            return ::core::result::Result::Ok(
-                                ::io_model::IOResult::IO(
-                                    ::io_model::IOCompletions::Single(__io_c),
-                                ),
-                            );
-                        }
-                        if let ::core::option::Option::Some(__io_e) = ::io_model::Completion::get_error(
-                            &__io_c,
+            #[allow(
+                unreachable_code,
+                unused_mut,
+                unused_variables,
+                unused_assignments,
+                unused_braces,
+                unused_parens,
+                unused_labels,
+                clippy::needless_return,
+                clippy::never_loop,
+                clippy::let_unit_value,
+                clippy::unused_unit
+            )]
+            '__io_dispatch: loop {
+                match ::core::mem::replace(&mut __io_s, ReadTwoState::__Poisoned) {
+                    ReadTwoState::Idle => {
+                        __io_s = ReadTwoState::Call0 {};
+                        continue '__io_dispatch;
+                    }
+                    ReadTwoState::Call0 {} => {
+                        let first: u64 = match ::io_model::__private::operation(
+                            self.read_one(a),
                         ) {
-                            return ::core::result::Result::Err(
-                                ::io_model::__private::completion_error(__io_e),
+                            ::core::result::Result::Ok(
+                                ::io_model::IOResult::Done(__io_v),
+                            ) => __io_v,
+                            ::core::result::Result::Ok(
+                                ::io_model::IOResult::IO(__io_io),
+                            ) => {
+                                __io_s = ReadTwoState::Call0 {};
+                                return ::core::result::Result::Ok(
+                                    ::io_model::IOResult::IO(__io_io),
+                                );
+                            }
+                            ::core::result::Result::Err(__io_e) => {
+                                return ::core::result::Result::Err(
+                                    ::io_model::__private::operation_error(__io_e),
+                                );
+                            }
+                        };
+                        let c = Completion::new_sync(|_| {});
+                        {
+                            let __io_c: ::io_model::Completion = ::io_model::__private::waitable(
+                                self.file.sync(c)?,
                             );
+                            if !::io_model::Completion::finished(&__io_c) {
+                                __io_s = ReadTwoState::Wait0 {
+                                    first: first,
+                                    __io_c: ::core::clone::Clone::clone(&__io_c),
+                                };
+                                return ::core::result::Result::Ok(
+                                    ::io_model::IOResult::IO(
+                                        ::io_model::IOCompletions::Single(__io_c),
+                                    ),
+                                );
+                            }
+                            __io_s = ReadTwoState::Wait0 {
+                                first: first,
+                                __io_c: __io_c,
+                            };
+                            continue '__io_dispatch;
                         }
-                    };
-                    self.total += first;
-                    let second: u64 = match ::io_model::__private::operation(
-                        self.read_one(b),
-                    ) {
-                        ::core::result::Result::Ok(
-                            ::io_model::IOResult::Done(__io_v),
-                        ) => __io_v,
-                        ::core::result::Result::Ok(
-                            ::io_model::IOResult::IO(__io_io),
-                        ) => {
-                            __io_next = ReadTwoState::Call1 {
+                    }
+                    ReadTwoState::Wait0 { first: __io_b2, __io_c: __io_c } => {
+                        let first = __io_b2;
+                        {
+                            if let ::core::option::Option::Some(__io_e) = ::io_model::Completion::get_error(
+                                &__io_c,
+                            ) {
+                                return ::core::result::Result::Err(
+                                    ::io_model::__private::completion_error(__io_e),
+                                );
+                            }
+                        };
+                        self.total += first;
+                        {
+                            __io_s = ReadTwoState::Call1 {
                                 first: first,
                             };
-                            return ::core::result::Result::Ok(
-                                ::io_model::IOResult::IO(__io_io),
-                            );
+                            continue '__io_dispatch;
                         }
-                        ::core::result::Result::Err(__io_e) => {
-                            return ::core::result::Result::Err(
-                                ::io_model::__private::operation_error(__io_e),
-                            );
-                        }
-                    };
-                    Ok(IOResult::Done(first + second))
-                }
-                #[allow(
-                    unreachable_code,
-                    unused_mut,
-                    unused_variables,
-                    unused_assignments,
-                    unused_braces,
-                    unused_parens,
-                    unused_labels
-                )]
-                ReadTwoState::Call0 {} => {
-                    let first: u64 = match ::io_model::__private::operation(
-                        self.read_one(a),
-                    ) {
-                        ::core::result::Result::Ok(
-                            ::io_model::IOResult::Done(__io_v),
-                        ) => __io_v,
-                        ::core::result::Result::Ok(
-                            ::io_model::IOResult::IO(__io_io),
-                        ) => {
-                            __io_next = ReadTwoState::Call0 {};
-                            return ::core::result::Result::Ok(
-                                ::io_model::IOResult::IO(__io_io),
-                            );
-                        }
-                        ::core::result::Result::Err(__io_e) => {
-                            return ::core::result::Result::Err(
-                                ::io_model::__private::operation_error(__io_e),
-                            );
-                        }
-                    };
-                    let c = Completion::new_sync(|_| {});
-                    {
-                        let __io_c: ::io_model::Completion = ::io_model::__private::waitable(
-                            self.file.sync(c)?,
-                        );
-                        if !::io_model::Completion::finished(&__io_c) {
-                            __io_next = ReadTwoState::Wait0 {
-                                first: first,
-                                __io_c: ::core::clone::Clone::clone(&__io_c),
-                            };
-                            return ::core::result::Result::Ok(
-                                ::io_model::IOResult::IO(
-                                    ::io_model::IOCompletions::Single(__io_c),
-                                ),
-                            );
-                        }
-                        if let ::core::option::Option::Some(__io_e) = ::io_model::Completion::get_error(
-                            &__io_c,
+                    }
+                    ReadTwoState::Call1 { first: __io_b2 } => {
+                        let first = __io_b2;
+                        let second: u64 = match ::io_model::__private::operation(
+                            self.read_one(b),
                         ) {
-                            return ::core::result::Result::Err(
-                                ::io_model::__private::completion_error(__io_e),
-                            );
-                        }
-                    };
-                    self.total += first;
-                    let second: u64 = match ::io_model::__private::operation(
-                        self.read_one(b),
-                    ) {
-                        ::core::result::Result::Ok(
-                            ::io_model::IOResult::Done(__io_v),
-                        ) => __io_v,
-                        ::core::result::Result::Ok(
-                            ::io_model::IOResult::IO(__io_io),
-                        ) => {
-                            __io_next = ReadTwoState::Call1 {
-                                first: first,
-                            };
-                            return ::core::result::Result::Ok(
+                            ::core::result::Result::Ok(
+                                ::io_model::IOResult::Done(__io_v),
+                            ) => __io_v,
+                            ::core::result::Result::Ok(
                                 ::io_model::IOResult::IO(__io_io),
-                            );
-                        }
-                        ::core::result::Result::Err(__io_e) => {
-                            return ::core::result::Result::Err(
-                                ::io_model::__private::operation_error(__io_e),
-                            );
-                        }
-                    };
-                    Ok(IOResult::Done(first + second))
-                }
-                #[allow(
-                    unreachable_code,
-                    unused_mut,
-                    unused_variables,
-                    unused_assignments,
-                    unused_braces,
-                    unused_parens,
-                    unused_labels
-                )]
-                ReadTwoState::Wait0 { first: __io_b0, __io_c: __io_c } => {
-                    let first = __io_b0;
-                    {
-                        if let ::core::option::Option::Some(__io_e) = ::io_model::Completion::get_error(
-                            &__io_c,
-                        ) {
-                            return ::core::result::Result::Err(
-                                ::io_model::__private::completion_error(__io_e),
-                            );
-                        }
-                    };
-                    self.total += first;
-                    let second: u64 = match ::io_model::__private::operation(
-                        self.read_one(b),
-                    ) {
-                        ::core::result::Result::Ok(
-                            ::io_model::IOResult::Done(__io_v),
-                        ) => __io_v,
-                        ::core::result::Result::Ok(
-                            ::io_model::IOResult::IO(__io_io),
-                        ) => {
-                            __io_next = ReadTwoState::Call1 {
-                                first: first,
-                            };
-                            return ::core::result::Result::Ok(
-                                ::io_model::IOResult::IO(__io_io),
-                            );
-                        }
-                        ::core::result::Result::Err(__io_e) => {
-                            return ::core::result::Result::Err(
-                                ::io_model::__private::operation_error(__io_e),
-                            );
-                        }
-                    };
-                    Ok(IOResult::Done(first + second))
-                }
-                #[allow(
-                    unreachable_code,
-                    unused_mut,
-                    unused_variables,
-                    unused_assignments,
-                    unused_braces,
-                    unused_parens,
-                    unused_labels
-                )]
-                ReadTwoState::Call1 { first: __io_b0 } => {
-                    let first = __io_b0;
-                    let second: u64 = match ::io_model::__private::operation(
-                        self.read_one(b),
-                    ) {
-                        ::core::result::Result::Ok(
-                            ::io_model::IOResult::Done(__io_v),
-                        ) => __io_v,
-                        ::core::result::Result::Ok(
-                            ::io_model::IOResult::IO(__io_io),
-                        ) => {
-                            __io_next = ReadTwoState::Call1 {
-                                first: first,
-                            };
-                            return ::core::result::Result::Ok(
-                                ::io_model::IOResult::IO(__io_io),
-                            );
-                        }
-                        ::core::result::Result::Err(__io_e) => {
-                            return ::core::result::Result::Err(
-                                ::io_model::__private::operation_error(__io_e),
-                            );
-                        }
-                    };
-                    Ok(IOResult::Done(first + second))
-                }
-                ReadTwoState::__Poisoned => {
-                    ::core::panic!(
-                        "`read_two` was called again after a panic interrupted an earlier call, so its state `ReadTwoState` is poisoned; call `.cancel()` on the state (or reset it to `ReadTwoState::default()`) to start a new run"
-                    )
+                            ) => {
+                                __io_s = ReadTwoState::Call1 {
+                                    first: first,
+                                };
+                                return ::core::result::Result::Ok(
+                                    ::io_model::IOResult::IO(__io_io),
+                                );
+                            }
+                            ::core::result::Result::Err(__io_e) => {
+                                return ::core::result::Result::Err(
+                                    ::io_model::__private::operation_error(__io_e),
+                                );
+                            }
+                        };
+                        return Ok(IOResult::Done(first + second));
+                    }
+                    ReadTwoState::__Poisoned => {
+                        ::core::panic!(
+                            "`read_two` was called again after a panic interrupted an earlier call, so its state `ReadTwoState` is poisoned; call `.cancel()` on the state (or reset it to `ReadTwoState::default()`) to start a new run"
+                        )
+                    }
                 }
             }
         })();
@@ -263,13 +145,21 @@ impl Reader {
                 ReadTwoState,
                 _,
             >(&mut self.read_two);
-            *__io_p = __io_next;
+            *__io_p = match __io_s {
+                ReadTwoState::__Poisoned => ReadTwoState::Idle,
+                __io_next => __io_next,
+            };
         }
         __io_ret
     }
 }
 /// The state of `read_two` between calls: idle, or the suspension point it waits at with the locals it holds there. Generated by `#[io_model::resumable]`.
-#[allow(private_interfaces, missing_docs, clippy::large_enum_variant)]
+#[allow(
+    private_interfaces,
+    missing_docs,
+    clippy::large_enum_variant,
+    non_camel_case_types
+)]
 enum ReadTwoState {
     /// Not running: the next call starts a new run.
     Idle,
@@ -305,7 +195,7 @@ impl ::core::fmt::Debug for ReadTwoState {
 #[allow(dead_code)]
 impl ReadTwoState {
     /// The name of the current state: `"Idle"`, a suspension point's
-    /// variant, or `"Poisoned"` after a panic.
+    /// variant, or `"Poisoned"` after a panic (or while a call runs).
     pub fn name(&self) -> &'static str {
         match self {
             ReadTwoState::Idle => "Idle",
@@ -320,10 +210,13 @@ impl ReadTwoState {
         ::core::matches!(self, ReadTwoState::Idle)
     }
     /// Abandons the current run: aborts the completion the state
-    /// waits for, if any, drops the stored locals and returns to idle.
+    /// waits for, if any, drops the stored locals (in reverse order
+    /// of declaration) and returns to idle.
     pub fn cancel(&mut self) {
-        if let ReadTwoState::Wait0 { __io_c, .. } = self {
-            ::io_model::Completion::abort(__io_c);
+        #[allow(unreachable_patterns)]
+        match self {
+            ReadTwoState::Wait0 { __io_c, .. } => ::io_model::Completion::abort(__io_c),
+            _ => {}
         }
         *self = ReadTwoState::Idle;
     }

@@ -1,0 +1,969 @@
+//! Phase 5: the arms of the generated `match`, as code trees ([`Code`]).
+//!
+//! The function becomes `loop { match state { .. } }`, one arm per
+//! [`Entry`]: the start of the body (`Idle`), the code right after each
+//! suspension point, and the *merges*: the end of a statement holding a
+//! suspension point that two arms reach (after `if c { wait!(a) }`, both the
+//! arm of the `wait!` and the arm that took the `else` go on there), and
+//! the head of a loop whose body an arm other than the loop's own reaches
+//! the end of. An arm runs from its entry to the next entry it meets and
+//! jumps there ([`Code::Goto`], a trip round the `loop`), so every piece of
+//! user code is emitted once, not once per later suspension point.
+//!
+//! An arm that starts inside the body is built by walking down from the
+//! function's block to the entry: at each level the locals declared before
+//! it are restored (later phases decide which), the statement holding the
+//! entry is resumed, and the statements after it follow. A `break` out of a
+//! loop the arm is only inside of (no `loop` around it in this arm) leaves
+//! through a labelled block around the rest of the loop's body, or jumps to
+//! the loop's end; a `continue` jumps to the loop's head.
+//!
+//! Which merges are entries is decided here, by building every arm with
+//! every merge an entry, then turning the merges that only one arm reaches
+//! back into plain code of that arm, until nothing changes
+//! ([`build`]).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use proc_macro2::{Span, TokenStream};
+use quote::quote;
+use syn::{Attribute, Expr, Ident, Lifetime, Pat};
+
+use crate::ir::*;
+use crate::lower::{visit_exits_stmt, Enclosing};
+use crate::points::PointId;
+
+/// Where an arm starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Entry {
+    /// The start of the body.
+    Idle,
+    /// Right after a suspension point.
+    Point(PointId),
+    /// The end of a statement (a merge).
+    After(NodeId),
+    /// The head of a loop (a merge).
+    Head(NodeId),
+}
+
+/// Where a `break` goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// The end of a loop or labelled block emitted in this arm.
+    Node(NodeId),
+    /// The end of the labelled block that stands for the rest of a loop's
+    /// body in an arm that is inside the loop.
+    Exit(NodeId),
+}
+
+/// A jump out of a leaf, as the arm emits it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Jump {
+    /// To the end of a construct; the carrier it sets first, if any.
+    Break(Target, Option<LocalId>),
+    /// To the head of a loop emitted in this arm.
+    Continue(NodeId),
+    /// Round the dispatch loop to another arm; the carrier it sets first.
+    Goto(Entry, Option<LocalId>),
+    /// Out of the function.
+    Return,
+}
+
+/// One arm.
+pub struct Arm {
+    pub entry: Entry,
+    pub code: Code,
+    /// `#[cfg]` of the statements around the entry: the arm exists only
+    /// where they hold.
+    pub cfg: Vec<Attribute>,
+}
+
+/// The code of an arm: the user's code, restructured.
+#[allow(clippy::large_enum_variant)]
+pub enum Code {
+    /// A scope. `restores` are the locals declared at this level before the
+    /// point where the arm starts (restored, or re-declared, as needed).
+    Block {
+        restores: Vec<LocalId>,
+        /// Pattern bindings that a scope of this kind declares on entry
+        /// (`if let`, match arms), when the arm runs it fresh.
+        binds: Vec<LocalId>,
+        items: Vec<Code>,
+        label: Option<(NodeId, Lifetime)>,
+        unsafety: bool,
+        attrs: Vec<Attribute>,
+    },
+    /// A user statement; `__io_jump!(K)` in it stands for `jumps[K]`.
+    Leaf {
+        stmt: syn::Stmt,
+        info: LeafInfo,
+        jumps: Vec<Jump>,
+        /// The jumps that replaced exits, by index in `jumps`.
+        rewritten: Vec<usize>,
+    },
+    If {
+        attrs: Vec<Attribute>,
+        cond: CondCode,
+        then: Box<Code>,
+        els: Option<Box<Code>>,
+    },
+    Match {
+        attrs: Vec<Attribute>,
+        scrut: CondCode,
+        arms: Vec<ArmCode>,
+    },
+    /// A `loop` emitted in this arm.
+    Loop {
+        id: NodeId,
+        attrs: Vec<Attribute>,
+        label: Lifetime,
+        body: Box<Code>,
+    },
+    /// The rest of a loop's body, in an arm that is inside the loop.
+    Exit {
+        id: NodeId,
+        label: Lifetime,
+        body: Box<Code>,
+    },
+    /// `let PAT = init else { diverge };` with a point in `diverge`.
+    LetElse {
+        attrs: Vec<Attribute>,
+        pat: Pat,
+        init: Expr,
+        info: LeafInfo,
+        defs: Vec<LocalId>,
+        diverge: Box<Code>,
+    },
+    /// Go to another arm (round the dispatch loop).
+    Goto(Entry),
+    /// A suspension point reached: evaluate the operand, go to its arm.
+    Arrive(PointId),
+    /// Resume at a suspension point: the marker's value goes to its sink.
+    Resume { point: PointId, sink: ResumeSink },
+    /// The function's value: `return <tail>`.
+    Return(syn::Expr, LeafInfo),
+    /// `#[cfg(..)] { body }`.
+    Cfg {
+        attrs: Vec<Attribute>,
+        body: Box<Code>,
+    },
+    /// Code in the enclosing scope.
+    Seq(Vec<Code>),
+}
+
+#[allow(clippy::large_enum_variant)]
+pub enum CondCode {
+    Plain(Expr, LeafInfo),
+    /// `if <resumed marker>` / `match <resumed marker>`.
+    Resume(PointId),
+    /// `if let PAT = <resumed marker>`.
+    LetResume(Pat, PointId),
+}
+
+pub struct ArmCode {
+    pub attrs: Vec<Attribute>,
+    pub pat: Pat,
+    pub guard: Option<(Expr, LeafInfo)>,
+    pub body: Code,
+}
+
+#[allow(clippy::large_enum_variant)]
+pub enum ResumeSink {
+    Discard {
+        semi: bool,
+    },
+    Let {
+        attrs: Vec<Attribute>,
+        pat: Pat,
+        defs: Vec<LocalId>,
+        diverge: Option<Box<Code>>,
+    },
+    Assign {
+        place: Expr,
+        op: TokenStream,
+        info: LeafInfo,
+    },
+}
+
+/// The arms of a function, and the entries that are merges.
+pub struct Arms {
+    pub arms: Vec<Arm>,
+    /// The merges that are entries.
+    pub merges: BTreeSet<Entry>,
+}
+
+/// A step of the path from the body's block down to an entry.
+#[derive(Clone, Copy, Debug)]
+enum Step {
+    Stmt(usize),
+    Then,
+    Else,
+    ArmBody(usize),
+    Body,
+    Diverge,
+}
+
+/// Where in the tree each point and statement is.
+#[derive(Default)]
+struct Paths {
+    points: BTreeMap<PointId, (Vec<Step>, Vec<Attribute>)>,
+    stmts: BTreeMap<NodeId, (Vec<Step>, Vec<Attribute>)>,
+    loops: BTreeSet<NodeId>,
+    /// Statements holding a point: the candidates for merges.
+    holders: Vec<NodeId>,
+}
+
+fn paths(body: &Body) -> Paths {
+    let mut p = Paths::default();
+    let mut path = Vec::new();
+    let mut cfg = Vec::new();
+    walk_block(&body.block, &mut path, &mut cfg, &mut p);
+    p
+}
+
+fn walk_block(b: &Block, path: &mut Vec<Step>, cfg: &mut Vec<Attribute>, p: &mut Paths) {
+    for (i, s) in b.stmts.iter().enumerate() {
+        path.push(Step::Stmt(i));
+        let n = cfg.len();
+        cfg.extend(s.cfg.iter().cloned());
+        p.stmts.insert(s.id, (path.clone(), cfg.clone()));
+        if s.has_point {
+            p.holders.push(s.id);
+        }
+        match &s.kind {
+            StmtKind::Leaf(_) => {}
+            StmtKind::Point(ps) => {
+                p.points.insert(ps.point, (path.clone(), cfg.clone()));
+                if let Sink::Let {
+                    diverge: Some(d), ..
+                } = &ps.sink
+                {
+                    path.push(Step::Diverge);
+                    walk_block(d, path, cfg, p);
+                    path.pop();
+                }
+            }
+            StmtKind::If(i) => walk_if(i, path, cfg, p),
+            StmtKind::Match(m) => {
+                if let Cond::Point(pt) | Cond::LetPoint { point: pt, .. } = &m.scrut {
+                    p.points.insert(*pt, (path.clone(), cfg.clone()));
+                }
+                for (k, arm) in m.arms.iter().enumerate() {
+                    path.push(Step::ArmBody(k));
+                    let n = cfg.len();
+                    cfg.extend(
+                        arm.attrs
+                            .iter()
+                            .filter(|a| a.path().is_ident("cfg"))
+                            .cloned(),
+                    );
+                    walk_block(&arm.body, path, cfg, p);
+                    cfg.truncate(n);
+                    path.pop();
+                }
+            }
+            StmtKind::Loop(l) => {
+                p.loops.insert(s.id);
+                path.push(Step::Body);
+                walk_block(&l.body, path, cfg, p);
+                path.pop();
+            }
+            StmtKind::Block(bs) => {
+                path.push(Step::Body);
+                walk_block(&bs.body, path, cfg, p);
+                path.pop();
+            }
+            StmtKind::LetElse(le) => {
+                path.push(Step::Diverge);
+                walk_block(&le.diverge, path, cfg, p);
+                path.pop();
+            }
+        }
+        cfg.truncate(n);
+        path.pop();
+    }
+}
+
+fn walk_if(i: &If, path: &mut Vec<Step>, cfg: &mut Vec<Attribute>, p: &mut Paths) {
+    if let Cond::Point(pt) | Cond::LetPoint { point: pt, .. } = &i.cond {
+        p.points.insert(*pt, (path.clone(), cfg.clone()));
+    }
+    path.push(Step::Then);
+    walk_block(&i.then, path, cfg, p);
+    path.pop();
+    match i.els.as_deref() {
+        Some(Else::Block(b)) => {
+            path.push(Step::Else);
+            walk_block(b, path, cfg, p);
+            path.pop();
+        }
+        Some(Else::If(inner)) => {
+            path.push(Step::Else);
+            walk_if(inner, path, cfg, p);
+            path.pop();
+        }
+        None => {}
+    }
+}
+
+/// Builds the arms of `body`, deciding which merges are entries.
+pub fn build(body: &Body) -> Arms {
+    let paths = paths(body);
+    let mut merges: BTreeSet<Entry> = BTreeSet::new();
+    for id in &paths.holders {
+        merges.insert(Entry::After(*id));
+        if paths.loops.contains(id) {
+            merges.insert(Entry::Head(*id));
+        }
+    }
+    loop {
+        let (arms, sites) = emit_all(body, &paths, &merges);
+        let before = merges.len();
+        merges.retain(|m| {
+            let s = sites.get(m);
+            match m {
+                Entry::After(_) => s.is_some_and(|s| s.sources.len() >= 2),
+                Entry::Head(_) => s.is_some_and(|s| s.back_edges),
+                _ => true,
+            }
+        });
+        if merges.len() == before {
+            return Arms { arms, merges };
+        }
+    }
+}
+
+/// Who jumps to a merge.
+#[derive(Default)]
+struct Sites {
+    sources: BTreeSet<Entry>,
+    /// A jump to a loop head from inside the loop.
+    back_edges: bool,
+}
+
+fn emit_all(
+    body: &Body,
+    paths: &Paths,
+    merges: &BTreeSet<Entry>,
+) -> (Vec<Arm>, BTreeMap<Entry, Sites>) {
+    let mut entries = vec![Entry::Idle];
+    entries.extend(paths.points.keys().map(|p| Entry::Point(*p)));
+    entries.extend(merges.iter().copied());
+    let mut sites = BTreeMap::new();
+    let mut arms = Vec::new();
+    for entry in entries {
+        let mut e = Emitter {
+            body,
+            paths,
+            merges,
+            arm: entry,
+            sites: &mut sites,
+            stack: Vec::new(),
+            broken: BTreeSet::new(),
+        };
+        let (code, cfg) = e.arm();
+        arms.push(Arm { entry, code, cfg });
+    }
+    (arms, sites)
+}
+
+/// How an arm treats a loop or labelled block around the code it emits.
+#[derive(Clone)]
+enum Mode {
+    /// Emitted in this arm: its `break`s and `continue`s are kept.
+    Real,
+    /// The arm is inside it but does not emit it: a loop's `continue`
+    /// jumps to its head; a `break` leaves through the exit block (`exit`,
+    /// which records whether one was needed) or jumps to its end.
+    Inside { exit: Lifetime, used: bool },
+}
+
+struct Ctx {
+    enclosing: Enclosing,
+    mode: Mode,
+}
+
+struct Emitter<'a> {
+    body: &'a Body,
+    paths: &'a Paths,
+    merges: &'a BTreeSet<Entry>,
+    arm: Entry,
+    sites: &'a mut BTreeMap<Entry, Sites>,
+    stack: Vec<Ctx>,
+    /// Loops and labelled blocks emitted in this arm that a `break` leaves.
+    broken: BTreeSet<NodeId>,
+}
+
+/// The label a loop gets in generated code: its own, or a made-up one.
+pub fn loop_label(id: NodeId, label: &Option<syn::Label>) -> Lifetime {
+    match label {
+        Some(l) => l.name.clone(),
+        None => Lifetime::new(&format!("'__io_l{}", id.0), Span::mixed_site()),
+    }
+}
+
+fn exit_label(id: NodeId) -> Lifetime {
+    Lifetime::new(&format!("'__io_exit{}", id.0), Span::mixed_site())
+}
+
+/// The placeholder a rewritten exit leaves in a leaf: `__io_jump!(K)`.
+pub const JUMP: &str = "__io_jump";
+
+fn scope(restores: Vec<LocalId>, binds: Vec<LocalId>, items: Vec<Code>) -> Code {
+    Code::Block {
+        restores,
+        binds,
+        items,
+        label: None,
+        unsafety: false,
+        attrs: Vec::new(),
+    }
+}
+
+/// The locals declared at a block's own level.
+fn level_defs(s: &Stmt) -> &[LocalId] {
+    match &s.kind {
+        StmtKind::Leaf(l) => &l.info.defs,
+        StmtKind::Point(PointStmt {
+            sink: Sink::Let { defs, .. },
+            ..
+        }) => defs,
+        StmtKind::LetElse(le) => &le.defs,
+        _ => &[],
+    }
+}
+
+impl Emitter<'_> {
+    fn is_merge(&self, e: Entry) -> bool {
+        self.merges.contains(&e)
+    }
+
+    fn goto(&mut self, target: Entry, back_edge: bool) -> Code {
+        let s = self.sites.entry(target).or_default();
+        s.sources.insert(self.arm);
+        s.back_edges |= back_edge;
+        Code::Goto(target)
+    }
+
+    fn arm(&mut self) -> (Code, Vec<Attribute>) {
+        let body = self.body;
+        match self.arm {
+            Entry::Idle => {
+                let mut items = Vec::new();
+                self.forward(&body.block, 0, &mut items);
+                (scope(Vec::new(), Vec::new(), items), Vec::new())
+            }
+            Entry::Point(p) => {
+                let (path, cfg) = self.paths.points[&p].clone();
+                let (code, _) = self.resume_block(&body.block, &path, Target_::Point(p));
+                (code, cfg)
+            }
+            Entry::After(id) | Entry::Head(id) => {
+                let (path, cfg) = self.paths.stmts[&id].clone();
+                let t = match self.arm {
+                    Entry::After(_) => Target_::End,
+                    _ => Target_::Head,
+                };
+                let (code, _) = self.resume_block(&body.block, &path, t);
+                (code, cfg)
+            }
+        }
+    }
+
+    /// Emits `b.stmts[from..]` (and the body's tail) as they run when
+    /// reached; false if control cannot fall out of the end.
+    fn forward(&mut self, b: &Block, from: usize, items: &mut Vec<Code>) -> bool {
+        for s in &b.stmts[from.min(b.stmts.len())..] {
+            let (code, falls) = self.fresh_stmt(s);
+            items.push(code);
+            if !falls {
+                return false;
+            }
+            if s.has_point && self.is_merge(Entry::After(s.id)) {
+                let g = self.goto(Entry::After(s.id), false);
+                items.push(g);
+                return false;
+            }
+        }
+        if let Some(tail) = &b.tail {
+            items.push(self.ret(tail));
+            return false;
+        }
+        true
+    }
+
+    fn ret(&mut self, tail: &Leaf) -> Code {
+        match &tail.stmt {
+            syn::Stmt::Expr(e, _) => Code::Return(e.clone(), tail.info.clone()),
+            _ => Code::Seq(Vec::new()),
+        }
+    }
+
+    fn block_fresh(&mut self, b: &Block) -> (Code, bool) {
+        let mut items = Vec::new();
+        let falls = self.forward(b, 0, &mut items);
+        (scope(Vec::new(), b.entry_binds.clone(), items), falls)
+    }
+
+    fn with_cfg(s: &Stmt, code: Code, falls: bool) -> (Code, bool) {
+        if s.cfg.is_empty() {
+            (code, falls)
+        } else {
+            // Where the attribute is false, the statement is not there and
+            // control goes on after it.
+            (
+                Code::Cfg {
+                    attrs: s.cfg.clone(),
+                    body: Box::new(code),
+                },
+                true,
+            )
+        }
+    }
+
+    /// A statement reached from its start.
+    fn fresh_stmt(&mut self, s: &Stmt) -> (Code, bool) {
+        let (code, falls) = match &s.kind {
+            StmtKind::Leaf(l) => self.leaf(l),
+            StmtKind::Point(ps) => (Code::Arrive(ps.point), false),
+            StmtKind::If(i) => self.if_fresh(i),
+            StmtKind::Match(m) => match &m.scrut {
+                Cond::Point(p) | Cond::LetPoint { point: p, .. } => (Code::Arrive(*p), false),
+                Cond::Plain { expr, info } => {
+                    let scrut = CondCode::Plain(expr.clone(), info.clone());
+                    self.match_code(m, scrut)
+                }
+            },
+            StmtKind::Loop(l) => {
+                if self.is_merge(Entry::Head(s.id)) {
+                    (self.goto(Entry::Head(s.id), false), false)
+                } else {
+                    self.real_loop(s.id, l)
+                }
+            }
+            StmtKind::Block(bs) => self.block_stmt(s.id, bs, None),
+            StmtKind::LetElse(le) => {
+                let (diverge, _) = self.block_fresh(&le.diverge);
+                (
+                    Code::LetElse {
+                        attrs: le.attrs.clone(),
+                        pat: le.pat.clone(),
+                        init: le.init.clone(),
+                        info: le.info.clone(),
+                        defs: le.defs.clone(),
+                        diverge: Box::new(diverge),
+                    },
+                    true,
+                )
+            }
+        };
+        Self::with_cfg(s, code, falls)
+    }
+
+    fn if_fresh(&mut self, i: &If) -> (Code, bool) {
+        let cond = match &i.cond {
+            Cond::Point(p) | Cond::LetPoint { point: p, .. } => return (Code::Arrive(*p), false),
+            Cond::Plain { expr, info } => CondCode::Plain(expr.clone(), info.clone()),
+        };
+        self.if_code(i, cond)
+    }
+
+    fn if_code(&mut self, i: &If, cond: CondCode) -> (Code, bool) {
+        let (then, then_falls) = self.block_fresh(&i.then);
+        let (els, els_falls) = match i.els.as_deref() {
+            None => (None, true),
+            Some(Else::Block(b)) => {
+                let (c, f) = self.block_fresh(b);
+                (Some(Box::new(c)), f)
+            }
+            Some(Else::If(inner)) => {
+                let (c, f) = self.if_fresh(inner);
+                (Some(Box::new(c)), f)
+            }
+        };
+        (
+            Code::If {
+                attrs: i.attrs.clone(),
+                cond,
+                then: Box::new(then),
+                els,
+            },
+            then_falls || els_falls,
+        )
+    }
+
+    fn match_code(&mut self, m: &Match, scrut: CondCode) -> (Code, bool) {
+        let mut falls = false;
+        let arms = m
+            .arms
+            .iter()
+            .map(|arm| {
+                let (body, f) = self.block_fresh(&arm.body);
+                falls |= f;
+                ArmCode {
+                    attrs: arm.attrs.clone(),
+                    pat: arm.pat.clone(),
+                    guard: arm.guard.clone(),
+                    body,
+                }
+            })
+            .collect();
+        (
+            Code::Match {
+                attrs: m.attrs.clone(),
+                scrut,
+                arms,
+            },
+            falls,
+        )
+    }
+
+    /// A loop emitted whole in this arm.
+    fn real_loop(&mut self, id: NodeId, l: &Loop) -> (Code, bool) {
+        let label = loop_label(id, &l.label);
+        self.stack.push(Ctx {
+            enclosing: Enclosing {
+                id,
+                label: l.label.as_ref().map(|l| l.name.clone()),
+                is_loop: true,
+            },
+            mode: Mode::Real,
+        });
+        let (body, _) = self.block_fresh(&l.body);
+        self.stack.pop();
+        let broken = self.broken.remove(&id);
+        (
+            Code::Loop {
+                id,
+                attrs: l.attrs.clone(),
+                label,
+                body: Box::new(body),
+            },
+            broken,
+        )
+    }
+}
+
+/// What an arm that walks down resumes at.
+#[derive(Clone, Copy)]
+enum Target_ {
+    Point(PointId),
+    End,
+    Head,
+}
+
+impl Emitter<'_> {
+    fn leaf(&mut self, l: &Leaf) -> (Code, bool) {
+        let mut stmt = l.stmt.clone();
+        let (jumps, rewritten) = if l.info.exits.iter().all(|e| *e == Exit::Return) {
+            let jumps = if l.info.exits.is_empty() {
+                Vec::new()
+            } else {
+                vec![Jump::Return]
+            };
+            (jumps, Vec::new())
+        } else {
+            self.rewrite(&mut stmt)
+        };
+        (
+            Code::Leaf {
+                stmt,
+                info: l.info.clone(),
+                jumps,
+                rewritten,
+            },
+            !l.info.diverges,
+        )
+    }
+
+    /// Rewrites the exits of a leaf that leave constructs this arm does
+    /// not emit; returns every exit as a [`Jump`], and which were rewritten.
+    fn rewrite(&mut self, stmt: &mut syn::Stmt) -> (Vec<Jump>, Vec<usize>) {
+        let stack: Vec<Enclosing> = self.stack.iter().map(|c| c.enclosing.clone()).collect();
+        let mut jumps = Vec::new();
+        let mut rewritten = Vec::new();
+        let mut edits: Vec<(Exit, Jump, Option<Lifetime>)> = Vec::new();
+        // First find where each exit goes.
+        {
+            let mut probe = stmt.clone();
+            visit_exits_stmt(&mut probe, &stack, &mut |_, exit| {
+                let jump = self.jump_for(&exit);
+                edits.push((exit, jump.0, jump.1));
+            });
+        }
+        let mut k = 0;
+        visit_exits_stmt(stmt, &stack, &mut |expr, _exit| {
+            let (exit, jump, exit_label) = edits[k].clone();
+            k += 1;
+            let index = jumps.len();
+            jumps.push(jump.clone());
+            let replacement = match (&exit, &jump) {
+                (Exit::Return, _)
+                | (_, Jump::Break(Target::Node(_), _))
+                | (_, Jump::Continue(_)) => None,
+                (_, Jump::Break(Target::Exit(_), _)) => {
+                    let label = exit_label.expect("an exit block label");
+                    Some(quote!(break #label))
+                }
+                (_, Jump::Goto(..)) => {
+                    let jump = Ident::new(JUMP, Span::mixed_site());
+                    let n = syn::LitInt::new(&index.to_string(), Span::call_site());
+                    Some(quote!(#jump!(#n)))
+                }
+                (_, Jump::Return) => None,
+            };
+            let Some(new) = replacement else { return };
+            rewritten.push(index);
+            replace_jump(expr, new);
+        });
+        for j in &jumps {
+            if let Jump::Goto(target, _) = j {
+                let back = matches!(target, Entry::Head(_));
+                self.goto(*target, back);
+            }
+        }
+        (jumps, rewritten)
+    }
+
+    /// Where an exit of a leaf goes in this arm.
+    fn jump_for(&mut self, exit: &Exit) -> (Jump, Option<Lifetime>) {
+        let (id, kill, is_continue) = match exit {
+            Exit::Return => return (Jump::Return, None),
+            Exit::Break(id, kill) => (*id, *kill, false),
+            Exit::Continue(id) => (*id, None, true),
+        };
+        let Some(ctx) = self.stack.iter_mut().rev().find(|c| c.enclosing.id == id) else {
+            // Not around this leaf in the tree: cannot happen.
+            return (Jump::Return, None);
+        };
+        match &mut ctx.mode {
+            Mode::Real => {
+                if is_continue {
+                    (Jump::Continue(id), None)
+                } else {
+                    self.broken.insert(id);
+                    (Jump::Break(Target::Node(id), kill), None)
+                }
+            }
+            Mode::Inside { exit, used } => {
+                if is_continue {
+                    (Jump::Goto(Entry::Head(id), None), None)
+                } else if self.merges.contains(&Entry::After(id)) {
+                    (Jump::Goto(Entry::After(id), kill), None)
+                } else {
+                    *used = true;
+                    (Jump::Break(Target::Exit(id), kill), Some(exit.clone()))
+                }
+            }
+        }
+    }
+
+    fn block_stmt(
+        &mut self,
+        id: NodeId,
+        bs: &BlockStmt,
+        rest: Option<(&[Step], Target_)>,
+    ) -> (Code, bool) {
+        if let Some(l) = &bs.label {
+            self.stack.push(Ctx {
+                enclosing: Enclosing {
+                    id,
+                    label: Some(l.name.clone()),
+                    is_loop: false,
+                },
+                mode: Mode::Real,
+            });
+        }
+        let (mut code, falls) = match rest {
+            None => self.block_fresh(&bs.body),
+            Some((path, target)) => self.resume_block(&bs.body, path, target),
+        };
+        let broken = bs.label.is_some() && {
+            self.stack.pop();
+            self.broken.remove(&id)
+        };
+        if let Code::Block {
+            label,
+            unsafety,
+            attrs,
+            ..
+        } = &mut code
+        {
+            *label = bs.label.as_ref().map(|l| (id, l.name.clone()));
+            *unsafety = bs.unsafety;
+            *attrs = bs.attrs.clone();
+        }
+        (code, falls || broken)
+    }
+
+    /// The arm's code from `b` down to its entry, then onwards.
+    fn resume_block(&mut self, b: &Block, path: &[Step], target: Target_) -> (Code, bool) {
+        let Some((Step::Stmt(k), rest)) = path.split_first().map(|(s, r)| (*s, r)) else {
+            return (Code::Seq(Vec::new()), false);
+        };
+        let mut restores = b.entry_binds.clone();
+        for s in &b.stmts[..k] {
+            restores.extend_from_slice(level_defs(s));
+        }
+        let s = &b.stmts[k];
+        let mut items = Vec::new();
+        let (code, mut falls) = self.resume_stmt(s, rest, target);
+        items.push(code);
+        if falls {
+            let own = rest.is_empty() && matches!(target, Target_::End);
+            if s.has_point && !own && self.is_merge(Entry::After(s.id)) {
+                items.push(self.goto(Entry::After(s.id), false));
+                falls = false;
+            } else {
+                falls = self.forward(b, k + 1, &mut items);
+            }
+        }
+        (scope(restores, Vec::new(), items), falls)
+    }
+
+    fn resume_stmt(&mut self, s: &Stmt, path: &[Step], target: Target_) -> (Code, bool) {
+        let Some((step, rest)) = path.split_first() else {
+            return match (target, &s.kind) {
+                (Target_::End, _) => (Code::Seq(Vec::new()), true),
+                (Target_::Head, StmtKind::Loop(l)) => self.real_loop(s.id, l),
+                (Target_::Point(p), StmtKind::Point(ps)) => {
+                    let sink = match &ps.sink {
+                        Sink::Discard { semi } => ResumeSink::Discard { semi: *semi },
+                        Sink::Let {
+                            attrs,
+                            pat,
+                            defs,
+                            diverge,
+                        } => ResumeSink::Let {
+                            attrs: attrs.clone(),
+                            pat: pat.clone(),
+                            defs: defs.clone(),
+                            diverge: diverge.as_ref().map(|d| Box::new(self.block_fresh(d).0)),
+                        },
+                        Sink::Assign { place, op, info } => ResumeSink::Assign {
+                            place: place.clone(),
+                            op: op.clone(),
+                            info: info.clone(),
+                        },
+                    };
+                    (Code::Resume { point: p, sink }, true)
+                }
+                (Target_::Point(p), StmtKind::If(i)) => {
+                    let cond = resumed_cond(&i.cond, p);
+                    self.if_code(i, cond)
+                }
+                (Target_::Point(p), StmtKind::Match(m)) => {
+                    let scrut = resumed_cond(&m.scrut, p);
+                    self.match_code(m, scrut)
+                }
+                _ => (Code::Seq(Vec::new()), false),
+            };
+        };
+        match (&s.kind, step) {
+            (StmtKind::If(i), _) => self.resume_if(i, path, target),
+            (StmtKind::Match(m), Step::ArmBody(k)) => {
+                self.resume_block(&m.arms[*k].body, rest, target)
+            }
+            (StmtKind::Loop(l), Step::Body) => {
+                let exit = exit_label(s.id);
+                self.stack.push(Ctx {
+                    enclosing: Enclosing {
+                        id: s.id,
+                        label: l.label.as_ref().map(|l| l.name.clone()),
+                        is_loop: true,
+                    },
+                    mode: Mode::Inside {
+                        exit: exit.clone(),
+                        used: false,
+                    },
+                });
+                let (code, falls) = self.resume_block(&l.body, rest, target);
+                let code = if falls {
+                    // The end of the body: round to the loop's head.
+                    let back = self.goto(Entry::Head(s.id), true);
+                    Code::Seq(vec![code, back])
+                } else {
+                    code
+                };
+                let used = match self.stack.pop().map(|c| c.mode) {
+                    Some(Mode::Inside { used, .. }) => used,
+                    _ => false,
+                };
+                if used {
+                    (
+                        Code::Exit {
+                            id: s.id,
+                            label: exit,
+                            body: Box::new(code),
+                        },
+                        true,
+                    )
+                } else {
+                    (code, false)
+                }
+            }
+            (StmtKind::Block(bs), Step::Body) => self.block_stmt(s.id, bs, Some((rest, target))),
+            (StmtKind::LetElse(le), Step::Diverge) => self.resume_block(&le.diverge, rest, target),
+            (
+                StmtKind::Point(PointStmt {
+                    sink:
+                        Sink::Let {
+                            diverge: Some(d), ..
+                        },
+                    ..
+                }),
+                Step::Diverge,
+            ) => self.resume_block(d, rest, target),
+            _ => (Code::Seq(Vec::new()), false),
+        }
+    }
+
+    fn resume_if(&mut self, i: &If, path: &[Step], target: Target_) -> (Code, bool) {
+        let Some((step, rest)) = path.split_first() else {
+            return (Code::Seq(Vec::new()), false);
+        };
+        match (step, i.els.as_deref()) {
+            (Step::Then, _) => self.resume_block(&i.then, rest, target),
+            (Step::Else, Some(Else::Block(b))) => self.resume_block(b, rest, target),
+            (Step::Else, Some(Else::If(inner))) => {
+                if rest.is_empty() {
+                    // The point is the condition of the `else if`.
+                    let Target_::Point(p) = target else {
+                        return (Code::Seq(Vec::new()), false);
+                    };
+                    let cond = resumed_cond(&inner.cond, p);
+                    self.if_code(inner, cond)
+                } else {
+                    self.resume_if(inner, rest, target)
+                }
+            }
+            _ => (Code::Seq(Vec::new()), false),
+        }
+    }
+}
+
+fn resumed_cond(c: &Cond, p: PointId) -> CondCode {
+    match c {
+        Cond::LetPoint { pat, .. } => CondCode::LetResume(pat.clone(), p),
+        _ => CondCode::Resume(p),
+    }
+}
+
+/// Puts `new` in place of the exit `expr`: a `break`/`continue`, or the
+/// `{ carrier = value; break }` block whose `break` it replaces.
+fn replace_jump(expr: &mut Expr, new: TokenStream) {
+    if let Expr::Block(b) = expr {
+        if let Some(syn::Stmt::Expr(last, _)) = b.block.stmts.last_mut() {
+            *last = Expr::Verbatim(new);
+            return;
+        }
+    }
+    // A `break value`: the value is still evaluated.
+    if let Expr::Break(br) = expr {
+        if let Some(v) = br.expr.take() {
+            *expr = Expr::Verbatim(quote!({ let _ = #v; #new }));
+            return;
+        }
+    }
+    *expr = Expr::Verbatim(new);
+}
