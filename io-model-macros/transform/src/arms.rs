@@ -317,7 +317,7 @@ pub fn build(body: &Body) -> Arms {
         }
     }
     loop {
-        let (arms, sites) = emit_all(body, &paths, &merges);
+        let (_, sites) = emit_all(body, &paths, &merges, false);
         let before = merges.len();
         merges.retain(|m| {
             let s = sites.get(m);
@@ -328,9 +328,50 @@ pub fn build(body: &Body) -> Arms {
             }
         });
         if merges.len() == before {
-            return Arms { arms, merges };
+            break;
         }
     }
+    // The final arms, with small loop heads copied to where they are
+    // entered; a merge that nothing jumps to any more has no arm.
+    let (mut arms, sites) = emit_all(body, &paths, &merges, true);
+    merges.retain(|m| sites.contains_key(m));
+    arms.retain(|a| !matches!(a.entry, Entry::After(_) | Entry::Head(_)) || merges.contains(&a.entry));
+    Arms { arms, merges }
+}
+
+/// The largest loop head (in tokens, roughly) that is copied to the places
+/// that enter it instead of being an arm of its own.
+const INLINE_LIMIT: usize = 160;
+
+/// The size of code, in tokens (roughly).
+fn size(code: &Code) -> usize {
+    match code {
+        Code::Block { items, restores, .. } => 2 + restores.len() * 8 + items.iter().map(size).sum::<usize>(),
+        Code::Seq(items) => items.iter().map(size).sum(),
+        Code::Leaf { stmt, .. } => token_count(quote::ToTokens::to_token_stream(stmt)),
+        Code::If { cond, then, els, .. } => {
+            let c = match cond {
+                CondCode::Plain(e, _) => token_count(quote::ToTokens::to_token_stream(e)),
+                _ => 40,
+            };
+            c + size(then) + els.as_deref().map_or(0, size)
+        }
+        Code::Match { arms, .. } => 8 + arms.iter().map(|a| 8 + size(&a.body)).sum::<usize>(),
+        Code::Loop { body, .. } | Code::Exit { body, .. } | Code::Cfg { body, .. } => 4 + size(body),
+        Code::LetElse { diverge, .. } => 16 + size(diverge),
+        Code::Goto(_) => 16,
+        Code::Arrive(_) | Code::Resume { .. } => 40,
+        Code::Return(e, _) => 2 + token_count(quote::ToTokens::to_token_stream(e)),
+    }
+}
+
+fn token_count(t: TokenStream) -> usize {
+    t.into_iter()
+        .map(|tt| match tt {
+            proc_macro2::TokenTree::Group(g) => 2 + token_count(g.stream()),
+            _ => 1,
+        })
+        .sum()
 }
 
 /// Who jumps to a merge.
@@ -345,6 +386,7 @@ fn emit_all(
     body: &Body,
     paths: &Paths,
     merges: &BTreeSet<Entry>,
+    inline: bool,
 ) -> (Vec<Arm>, BTreeMap<Entry, Sites>) {
     let mut entries = vec![Entry::Idle];
     entries.extend(paths.points.keys().map(|p| Entry::Point(*p)));
@@ -360,6 +402,8 @@ fn emit_all(
             sites: &mut sites,
             stack: Vec::new(),
             broken: BTreeSet::new(),
+            inline,
+            inlining: false,
         };
         let (code, cfg) = e.arm();
         arms.push(Arm { entry, code, cfg });
@@ -392,6 +436,10 @@ struct Emitter<'a> {
     stack: Vec<Ctx>,
     /// Loops and labelled blocks emitted in this arm that a `break` leaves.
     broken: BTreeSet<NodeId>,
+    /// Whether small loop heads are copied to the places that jump there.
+    inline: bool,
+    /// Copying one now (copies are not nested).
+    inlining: bool,
 }
 
 /// The label a loop gets in generated code: its own, or a made-up one.
@@ -536,7 +584,10 @@ impl Emitter<'_> {
             },
             StmtKind::Loop(l) => {
                 if self.is_merge(Entry::Head(s.id)) {
-                    (self.goto(Entry::Head(s.id), false), false)
+                    match self.inline_head(s.id, l) {
+                        Some(code) => (code, false),
+                        None => (self.goto(Entry::Head(s.id), false), false),
+                    }
                 } else {
                     self.real_loop(s.id, l)
                 }
@@ -758,6 +809,52 @@ impl Emitter<'_> {
         }
     }
 
+    /// The head of loop `id` copied here: its body's first stretch up to
+    /// the next entry, if that is small and leaves the body only through
+    /// jumps to other arms (no `break` whose target would be copied too).
+    fn inline_head(&mut self, id: NodeId, l: &Loop) -> Option<Code> {
+        if !self.inline || self.inlining {
+            return None;
+        }
+        let saved_sites: BTreeMap<Entry, (BTreeSet<Entry>, bool)> = self
+            .sites
+            .iter()
+            .map(|(k, v)| (*k, (v.sources.clone(), v.back_edges)))
+            .collect();
+        self.inlining = true;
+        self.stack.push(Ctx {
+            enclosing: Enclosing {
+                id,
+                label: l.label.as_ref().map(|l| l.name.clone()),
+                is_loop: true,
+            },
+            mode: Mode::Inside {
+                exit: exit_label(id),
+                used: false,
+            },
+        });
+        let (code, falls) = self.block_fresh(&l.body);
+        let code = if falls {
+            let back = self.goto(Entry::Head(id), true);
+            Code::Seq(vec![code, back])
+        } else {
+            code
+        };
+        let used = matches!(
+            self.stack.pop().map(|c| c.mode),
+            Some(Mode::Inside { used: true, .. })
+        );
+        self.inlining = false;
+        if used || size(&code) > INLINE_LIMIT {
+            self.sites.clear();
+            for (k, (sources, back_edges)) in saved_sites {
+                self.sites.insert(k, Sites { sources, back_edges });
+            }
+            return None;
+        }
+        Some(code)
+    }
+
     fn block_stmt(
         &mut self,
         id: NodeId,
@@ -880,7 +977,10 @@ impl Emitter<'_> {
                 let (code, falls) = self.resume_block(&l.body, rest, target);
                 let code = if falls {
                     // The end of the body: round to the loop's head.
-                    let back = self.goto(Entry::Head(s.id), true);
+                    let back = match self.inline_head(s.id, l) {
+                        Some(head) => head,
+                        None => self.goto(Entry::Head(s.id), true),
+                    };
                     Code::Seq(vec![code, back])
                 } else {
                     code

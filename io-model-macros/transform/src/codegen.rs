@@ -429,11 +429,11 @@ impl Printer<'_, '_> {
         if l.init.is_some() || matches!(l.pat, syn::Pat::Type(_)) {
             return false;
         }
-        let mentioned = self.p.live.mentioned.get(&self.arm);
+        let touched = self.p.live.touched.get(&self.arm);
         !info
             .defs
             .iter()
-            .any(|d| mentioned.is_some_and(|m| m.contains(d)))
+            .any(|d| touched.is_some_and(|m| m.contains(d)))
     }
 
     fn live_in(&self, e: Entry) -> Vec<LocalId> {

@@ -21,8 +21,11 @@ pub type Set = BTreeSet<LocalId>;
 pub struct Liveness {
     /// The locals live where each arm starts.
     pub live_in: BTreeMap<Entry, Set>,
-    /// The locals each arm's code mentions at all (read or assigned).
+    /// The locals each arm's code reads or assigns before declaring them
+    /// itself: those it must restore or re-declare.
     pub mentioned: BTreeMap<Entry, Set>,
+    /// Every local each arm's code reads or assigns.
+    pub touched: BTreeMap<Entry, Set>,
 }
 
 /// Runs the analysis over every arm.
@@ -53,12 +56,24 @@ pub fn analyze(body: &Body, points: &[Point], arms: &Arms) -> Liveness {
         .arms
         .iter()
         .map(|a| {
-            let mut m = Set::new();
-            mentions(body, points, &a.code, &mut m);
-            (a.entry, m)
+            let mut m = Mentions {
+                body,
+                points,
+                declared: Set::new(),
+                out: Set::new(),
+                all: Set::new(),
+            };
+            m.code(&a.code);
+            (a.entry, (m.out, m.all))
         })
-        .collect();
-    Liveness { live_in, mentioned }
+        .collect::<Vec<_>>();
+    let touched = mentioned.iter().map(|(e, (_, all))| (*e, all.clone())).collect();
+    let mentioned = mentioned.into_iter().map(|(e, (free, _))| (e, free)).collect();
+    Liveness {
+        live_in,
+        mentioned,
+        touched,
+    }
 }
 
 struct Analysis<'a> {
@@ -253,80 +268,127 @@ impl Analysis<'_> {
     }
 }
 
-fn info_mentions(info: &LeafInfo, out: &mut Set) {
-    out.extend(info.uses.iter().copied());
-    out.extend(info.assigns.iter().copied());
-    out.extend(info.kills.iter().copied());
+/// The locals `code` reads or assigns that it has not declared itself
+/// (a loop head copied into an arm declares its own locals again).
+struct Mentions<'a> {
+    body: &'a Body,
+    points: &'a [Point],
+    declared: Set,
+    out: Set,
+    all: Set,
 }
 
-/// Every local `code` reads or assigns.
-fn mentions(body: &Body, points: &[Point], code: &Code, out: &mut Set) {
-    let operand = |p: crate::points::PointId, out: &mut Set| {
-        out.extend(body.operands[p.0].uses.iter().copied());
-    };
-    // A `call!` evaluates its operand where it resumes; the others where
-    // they are reached.
-    let is_call = |p: crate::points::PointId| points[p.0].kind == MarkerKind::Call;
-    match code {
-        Code::Block { items, .. } | Code::Seq(items) => {
-            for i in items {
-                mentions(body, points, i, out);
+impl Mentions<'_> {
+    fn add(&mut self, ids: &[LocalId]) {
+        for id in ids {
+            self.all.insert(*id);
+            if !self.declared.contains(id) {
+                self.out.insert(*id);
             }
         }
-        Code::Leaf { info, .. } => info_mentions(info, out),
-        Code::If {
-            cond, then, els, ..
-        } => {
-            match cond {
-                CondCode::Plain(_, info) => info_mentions(info, out),
-                CondCode::Resume(p) | CondCode::LetResume(_, p) if is_call(*p) => operand(*p, out),
-                _ => {}
-            }
-            mentions(body, points, then, out);
-            if let Some(e) = els {
-                mentions(body, points, e, out);
-            }
+    }
+
+    fn info(&mut self, info: &LeafInfo) {
+        self.add(&info.uses);
+        self.add(&info.assigns);
+        self.add(&info.kills);
+    }
+
+    fn operand(&mut self, p: crate::points::PointId, evaluated: bool) {
+        if evaluated {
+            let uses = self.body.operands[p.0].uses.clone();
+            self.add(&uses);
         }
-        Code::Match { scrut, arms, .. } => {
-            match scrut {
-                CondCode::Plain(_, info) => info_mentions(info, out),
-                CondCode::Resume(p) | CondCode::LetResume(_, p) if is_call(*p) => operand(*p, out),
-                _ => {}
-            }
-            for arm in arms {
-                if let Some((_, g)) = &arm.guard {
-                    info_mentions(g, out);
+    }
+
+    fn is_call(&self, p: crate::points::PointId) -> bool {
+        self.points[p.0].kind == MarkerKind::Call
+    }
+
+    fn scoped(&mut self, f: impl FnOnce(&mut Self)) {
+        let saved = self.declared.clone();
+        f(self);
+        self.declared = saved;
+    }
+
+    fn cond(&mut self, c: &CondCode) {
+        match c {
+            CondCode::Plain(_, info) => self.info(info),
+            // A `call!` evaluates its operand where it resumes; the others
+            // where they are reached.
+            CondCode::Resume(p) | CondCode::LetResume(_, p) => self.operand(*p, self.is_call(*p)),
+        }
+    }
+
+    fn code(&mut self, code: &Code) {
+        match code {
+            Code::Block { items, binds, .. } => self.scoped(|m| {
+                m.declared.extend(binds.iter().copied());
+                for i in items {
+                    m.code(i);
                 }
-                mentions(body, points, &arm.body, out);
+            }),
+            Code::Seq(items) => {
+                for i in items {
+                    self.code(i);
+                }
             }
-        }
-        Code::Loop { body: b, .. } | Code::Exit { body: b, .. } | Code::Cfg { body: b, .. } => {
-            mentions(body, points, b, out)
-        }
-        Code::LetElse { info, diverge, .. } => {
-            info_mentions(info, out);
-            mentions(body, points, diverge, out);
-        }
-        Code::Goto(_) => {}
-        Code::Arrive(p) => {
-            if !is_call(*p) {
-                operand(*p, out)
+            Code::Leaf { info, .. } => {
+                self.info(info);
+                self.declared.extend(info.defs.iter().copied());
             }
-        }
-        Code::Resume { point, sink } => {
-            if is_call(*point) {
-                operand(*point, out);
+            Code::If {
+                cond, then, els, ..
+            } => {
+                self.cond(cond);
+                self.scoped(|m| m.code(then));
+                if let Some(e) = els {
+                    self.scoped(|m| m.code(e));
+                }
             }
-            match sink {
-                ResumeSink::Discard { .. } => {}
-                ResumeSink::Let { diverge, .. } => {
-                    if let Some(d) = diverge {
-                        mentions(body, points, d, out);
+            Code::Match { scrut, arms, .. } => {
+                self.cond(scrut);
+                for arm in arms {
+                    self.scoped(|m| {
+                        if let Code::Block { binds, .. } = &arm.body {
+                            m.declared.extend(binds.iter().copied());
+                        }
+                        if let Some((_, g)) = &arm.guard {
+                            m.info(g);
+                        }
+                        m.code(&arm.body);
+                    });
+                }
+            }
+            Code::Loop { body, .. } | Code::Exit { body, .. } | Code::Cfg { body, .. } => {
+                self.scoped(|m| m.code(body))
+            }
+            Code::LetElse {
+                info,
+                defs,
+                diverge,
+                ..
+            } => {
+                self.info(info);
+                self.scoped(|m| m.code(diverge));
+                self.declared.extend(defs.iter().copied());
+            }
+            Code::Goto(_) => {}
+            Code::Arrive(p) => self.operand(*p, !self.is_call(*p)),
+            Code::Resume { point, sink } => {
+                self.operand(*point, self.is_call(*point));
+                match sink {
+                    ResumeSink::Discard { .. } => {}
+                    ResumeSink::Let { diverge, defs, .. } => {
+                        if let Some(d) = diverge {
+                            self.scoped(|m| m.code(d));
+                        }
+                        self.declared.extend(defs.iter().copied());
                     }
+                    ResumeSink::Assign { info, .. } => self.info(info),
                 }
-                ResumeSink::Assign { info, .. } => info_mentions(info, out),
             }
+            Code::Return(_, info) => self.info(info),
         }
-        Code::Return(_, info) => info_mentions(info, out),
     }
 }

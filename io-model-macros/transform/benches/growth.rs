@@ -1,0 +1,136 @@
+//! How the expansion of `#[resumable]` grows with the function: expanded
+//! bytes per suspension point for functions of N points in a straight
+//! line, in a loop, and nested in `if`/`match`/`loop`, and the time to
+//! expand 200 points. The size must grow linearly: bytes per point at
+//! N=160 within 1.5x of those at N=10.
+//!
+//! `cargo bench -p io-model-transform --bench growth` prints the table;
+//! `cargo bench -p io-model-transform --bench growth -- --emit loop 160`
+//! prints the source of one function instead (`scripts/bench-expansion.sh`
+//! builds it to measure compile time and memory). Timings are reported,
+//! never asserted.
+
+use std::fmt::Write;
+use std::time::Instant;
+
+#[derive(Clone, Copy)]
+enum Shape {
+    Straight,
+    Loop,
+    Nested,
+}
+
+impl Shape {
+    fn name(self) -> &'static str {
+        match self {
+            Shape::Straight => "straight",
+            Shape::Loop => "loop",
+            Shape::Nested => "nested",
+        }
+    }
+}
+
+/// One point's worth of code: an I/O, a wait, a side effect.
+fn chunk(out: &mut String, i: usize, shape: Shape) {
+    match (shape, i % 3) {
+        (Shape::Nested, 0) => writeln!(
+            out,
+            "if k > {i} {{ let c{i} = s.io({i}); wait!(c{i}); s.log({i}); }} else {{ s.log({i}); }}"
+        ),
+        (Shape::Nested, 1) => writeln!(
+            out,
+            "match k % 3 {{ 0 => {{ let c{i} = s.io({i}); wait!(c{i}); acc += {i}; }} 1 => s.log({i}), _ => {{}} }}"
+        ),
+        (Shape::Nested, _) => writeln!(
+            out,
+            "let mut j{i}: u32 = 0; loop {{ let c{i} = s.io({i}); wait!(c{i}); j{i} += 1; if j{i} > k {{ break; }} }}"
+        ),
+        _ => writeln!(out, "let c{i} = s.io({i}); wait!(c{i}); acc += {i}; s.log({i});"),
+    }
+    .unwrap();
+}
+
+/// The source of one function with `n` suspension points.
+fn function(shape: Shape, n: usize) -> String {
+    let mut body = String::new();
+    for i in 0..n {
+        chunk(&mut body, i, shape);
+    }
+    let body = match shape {
+        Shape::Loop => format!("let mut round: u32 = 0;\nwhile round < k {{\n{body}round += 1;\n}}\n"),
+        _ => body,
+    };
+    format!(
+        "#[io_model::resumable(state = st)]\n\
+         pub fn f(st: &mut FState, s: &Sched, k: u32) -> Result<IOResult<u32>> {{\n\
+         let mut acc: u32 = 0;\n{body}Ok(IOResult::Done(acc))\n}}\n"
+    )
+}
+
+fn expand(src: &str) -> proc_macro2::TokenStream {
+    let mut item: syn::ItemFn = syn::parse_str(src).expect("the generated function parses");
+    let attr = item.attrs.remove(0);
+    let args = match attr.meta {
+        syn::Meta::List(l) => l.tokens,
+        _ => proc_macro2::TokenStream::new(),
+    };
+    io_model_transform::expand(args, quote::quote!(#item)).expect("the generated function expands")
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    v[v.len() / 2]
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--emit") {
+        let shape = match args.get(i + 1).map(String::as_str) {
+            Some("straight") => Shape::Straight,
+            Some("loop") => Shape::Loop,
+            Some("nested") => Shape::Nested,
+            other => {
+                eprintln!("--emit takes straight, loop or nested, not {other:?}");
+                std::process::exit(2);
+            }
+        };
+        let n: usize = match args.get(i + 2).and_then(|n| n.parse().ok()) {
+            Some(n) if n > 0 => n,
+            _ => {
+                eprintln!("--emit SHAPE N takes a number of points N > 0");
+                std::process::exit(2);
+            }
+        };
+        print!("{}", function(shape, n));
+        return;
+    }
+    println!("expanded bytes per suspension point");
+    println!("{:<10} {:>10} {:>10} {:>10} {:>12}", "shape", "N=10", "N=40", "N=160", "160 vs 10");
+    for shape in [Shape::Straight, Shape::Loop, Shape::Nested] {
+        let per: Vec<f64> = [10, 40, 160]
+            .iter()
+            .map(|&n| expand(&function(shape, n)).to_string().len() as f64 / n as f64)
+            .collect();
+        println!(
+            "{:<10} {:>10.0} {:>10.0} {:>10.0} {:>11.2}x",
+            shape.name(),
+            per[0],
+            per[1],
+            per[2],
+            per[2] / per[0]
+        );
+    }
+    println!();
+    println!("time to expand 200 points (median of 11)");
+    for shape in [Shape::Straight, Shape::Loop, Shape::Nested] {
+        let src = function(shape, 200);
+        let times: Vec<f64> = (0..11)
+            .map(|_| {
+                let t = Instant::now();
+                std::hint::black_box(expand(&src));
+                t.elapsed().as_secs_f64() * 1e3
+            })
+            .collect();
+        println!("{:<10} {:>8.1} ms", shape.name(), median(times));
+    }
+}
