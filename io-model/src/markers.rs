@@ -216,6 +216,20 @@ pub(crate) mod __private {
         guard.state()
     }
 
+    /// Stand-ins for the markers in the body of a function that
+    /// `#[resumable]` rejected: the body is still compiled (so the imports
+    /// and locals it uses are used, and the user sees the attribute's one
+    /// error, not a cascade of warnings), but never run.
+    pub fn stand_in_wait<C: Waitable>(_: C) {}
+
+    /// See [`stand_in_wait`].
+    pub fn stand_in_wait_all<I: IntoIterator<Item = Completion>>(_: I) {}
+
+    /// See [`stand_in_wait`].
+    pub fn stand_in_call<T, E, O: Operation<T, E>>(_: O) -> T {
+        unreachable!("a #[resumable] function that did not compile was called")
+    }
+
     /// Groups the completions of a `wait_all!` operand into one.
     pub fn group_all<I>(completions: I) -> Completion
     where

@@ -57,7 +57,9 @@ fn function(shape: Shape, n: usize) -> String {
         chunk(&mut body, i, shape);
     }
     let body = match shape {
-        Shape::Loop => format!("let mut round: u32 = 0;\nwhile round < k {{\n{body}round += 1;\n}}\n"),
+        Shape::Loop => {
+            format!("let mut round: u32 = 0;\nwhile round < k {{\n{body}round += 1;\n}}\n")
+        }
         _ => body,
     };
     format!(
@@ -105,7 +107,10 @@ fn main() {
         return;
     }
     println!("expanded bytes per suspension point");
-    println!("{:<10} {:>10} {:>10} {:>10} {:>12}", "shape", "N=10", "N=40", "N=160", "160 vs 10");
+    println!(
+        "{:<10} {:>10} {:>10} {:>10} {:>12}",
+        "shape", "N=10", "N=40", "N=160", "160 vs 10"
+    );
     for shape in [Shape::Straight, Shape::Loop, Shape::Nested] {
         let per: Vec<f64> = [10, 40, 160]
             .iter()

@@ -12,6 +12,7 @@ use syn::{Expr, Ident, Token};
 use crate::errors::Errors;
 
 /// One parsed argument value with the span of its key.
+#[derive(Clone)]
 pub struct Spanned<T> {
     pub value: T,
     pub key_span: Span,
@@ -34,7 +35,7 @@ pub enum StatePlace {
 }
 
 /// The arguments of one `#[resumable(..)]` / `#[io_model::resumable(..)]`.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Args {
     pub state: Option<Spanned<StatePlace>>,
     pub name: Option<Spanned<Ident>>,

@@ -209,6 +209,8 @@ struct Paths {
     points: BTreeMap<PointId, (Vec<Step>, Vec<Attribute>)>,
     stmts: BTreeMap<NodeId, (Vec<Step>, Vec<Attribute>)>,
     loops: BTreeSet<NodeId>,
+    /// The `#[cfg]` inside each statement.
+    heads: BTreeMap<NodeId, Vec<Attribute>>,
     /// Statements holding a point: the candidates for merges.
     holders: Vec<NodeId>,
 }
@@ -224,9 +226,12 @@ fn paths(body: &Body) -> Paths {
 fn walk_block(b: &Block, path: &mut Vec<Step>, cfg: &mut Vec<Attribute>, p: &mut Paths) {
     for (i, s) in b.stmts.iter().enumerate() {
         path.push(Step::Stmt(i));
+        // The end of a statement is outside its `#[cfg]`; its inside
+        // (a loop's head, its points) is not.
+        p.stmts.insert(s.id, (path.clone(), cfg.clone()));
         let n = cfg.len();
         cfg.extend(s.cfg.iter().cloned());
-        p.stmts.insert(s.id, (path.clone(), cfg.clone()));
+        p.heads.insert(s.id, cfg.clone());
         if s.has_point {
             p.holders.push(s.id);
         }
@@ -335,7 +340,9 @@ pub fn build(body: &Body) -> Arms {
     // entered; a merge that nothing jumps to any more has no arm.
     let (mut arms, sites) = emit_all(body, &paths, &merges, true);
     merges.retain(|m| sites.contains_key(m));
-    arms.retain(|a| !matches!(a.entry, Entry::After(_) | Entry::Head(_)) || merges.contains(&a.entry));
+    arms.retain(|a| {
+        !matches!(a.entry, Entry::After(_) | Entry::Head(_)) || merges.contains(&a.entry)
+    });
     Arms { arms, merges }
 }
 
@@ -346,10 +353,14 @@ const INLINE_LIMIT: usize = 160;
 /// The size of code, in tokens (roughly).
 fn size(code: &Code) -> usize {
     match code {
-        Code::Block { items, restores, .. } => 2 + restores.len() * 8 + items.iter().map(size).sum::<usize>(),
+        Code::Block {
+            items, restores, ..
+        } => 2 + restores.len() * 8 + items.iter().map(size).sum::<usize>(),
         Code::Seq(items) => items.iter().map(size).sum(),
         Code::Leaf { stmt, .. } => token_count(quote::ToTokens::to_token_stream(stmt)),
-        Code::If { cond, then, els, .. } => {
+        Code::If {
+            cond, then, els, ..
+        } => {
             let c = match cond {
                 CondCode::Plain(e, _) => token_count(quote::ToTokens::to_token_stream(e)),
                 _ => 40,
@@ -357,7 +368,9 @@ fn size(code: &Code) -> usize {
             c + size(then) + els.as_deref().map_or(0, size)
         }
         Code::Match { arms, .. } => 8 + arms.iter().map(|a| 8 + size(&a.body)).sum::<usize>(),
-        Code::Loop { body, .. } | Code::Exit { body, .. } | Code::Cfg { body, .. } => 4 + size(body),
+        Code::Loop { body, .. } | Code::Exit { body, .. } | Code::Cfg { body, .. } => {
+            4 + size(body)
+        }
         Code::LetElse { diverge, .. } => 16 + size(diverge),
         Code::Goto(_) => 16,
         Code::Arrive(_) | Code::Resume { .. } => 40,
@@ -507,7 +520,10 @@ impl Emitter<'_> {
                 (code, cfg)
             }
             Entry::After(id) | Entry::Head(id) => {
-                let (path, cfg) = self.paths.stmts[&id].clone();
+                let (path, mut cfg) = self.paths.stmts[&id].clone();
+                if let Entry::Head(_) = self.arm {
+                    cfg = self.paths.heads[&id].clone();
+                }
                 let t = match self.arm {
                     Entry::After(_) => Target_::End,
                     _ => Target_::Head,
@@ -848,7 +864,13 @@ impl Emitter<'_> {
         if used || size(&code) > INLINE_LIMIT {
             self.sites.clear();
             for (k, (sources, back_edges)) in saved_sites {
-                self.sites.insert(k, Sites { sources, back_edges });
+                self.sites.insert(
+                    k,
+                    Sites {
+                        sources,
+                        back_edges,
+                    },
+                );
             }
             return None;
         }

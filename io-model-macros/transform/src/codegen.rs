@@ -452,7 +452,9 @@ impl Printer<'_, '_> {
                 continue;
             }
             let local = &self.p.body.locals[id.0];
-            if local.internal {
+            // A binding under `#[cfg]` may be the one its name means, or
+            // not, depending on the configuration: both are stored.
+            if local.internal || !local.cfg.is_empty() {
                 continue;
             }
             let name = &local.ident;
@@ -936,17 +938,67 @@ pub fn stand_in_enum(vis: &syn::Visibility, enum_name: &Ident) -> TokenStream {
     }
 }
 
-/// A function that has errors: its signature and a body that is never run.
+/// A function that has errors: its signature and a body that is never
+/// run. Where the signature is sound, the body is the user's own, with the
+/// markers standing for values of the right types: the items and locals
+/// the body uses stay used (so `#![deny(warnings)]` adds no error of its
+/// own), and the user sees the attribute's error alone.
 pub fn stand_in_fn(input: &FnInput) -> TokenStream {
     let FnInput { attrs, vis, .. } = input;
     let sig = stand_in_signature(&input.sig);
     let (outer, inner) = split_attrs(attrs);
+    // Sound: the signature checks pass and every marker stands where a
+    // value of its type may (a misplaced marker's stand-in could itself
+    // fail to compile there).
+    let mut check = Errors::default();
+    let sound = crate::item::check(input.clone(), &mut check).is_some() && check.is_empty() && {
+        let mut block = input.block.clone();
+        crate::points::Finder::new(&mut check).run(&mut block);
+        check.is_empty()
+    };
+    let body = if sound {
+        let stmts = &input.block.stmts;
+        quote! {
+            #[allow(unused_macros)]
+            macro_rules! wait {
+                ($l:ident => $e:expr) => { ::io_model::__private::stand_in_wait($e) };
+                ($e:expr) => { ::io_model::__private::stand_in_wait($e) };
+                ($($t:tt)*) => { () };
+            }
+            #[allow(unused_macros)]
+            macro_rules! wait_all {
+                ($l:ident => $e:expr) => { ::io_model::__private::stand_in_wait_all($e) };
+                ($e:expr) => { ::io_model::__private::stand_in_wait_all($e) };
+                ($($t:tt)*) => { () };
+            }
+            #[allow(unused_macros)]
+            macro_rules! call {
+                ($l:ident => $e:expr) => { ::io_model::__private::stand_in_call($e) };
+                ($e:expr) => { ::io_model::__private::stand_in_call($e) };
+                ($($t:tt)*) => { ::core::unreachable!() };
+            }
+            #[allow(unused_macros)]
+            macro_rules! yield_now {
+                ($($t:tt)*) => { () };
+            }
+            #(#stmts)*
+        }
+    } else {
+        quote!(::core::unreachable!("this function did not compile"))
+    };
     quote! {
         #(#outer)*
-        #[allow(unused_variables, unused_mut, clippy::diverging_sub_expression)]
+        #[allow(
+            unused_variables,
+            unused_mut,
+            unused_assignments,
+            unreachable_code,
+            dead_code,
+            clippy::diverging_sub_expression
+        )]
         #vis #sig {
             #(#inner)*
-            ::core::unreachable!("this function did not compile")
+            #body
         }
     }
 }

@@ -13,6 +13,7 @@ use crate::bindings::{pat_bindings, PatBinding};
 use crate::errors::Errors;
 
 /// One function to transform.
+#[derive(Clone)]
 pub struct FnInput {
     pub attrs: Vec<Attribute>,
     pub vis: Visibility,

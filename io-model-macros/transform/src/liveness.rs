@@ -67,8 +67,14 @@ pub fn analyze(body: &Body, points: &[Point], arms: &Arms) -> Liveness {
             (a.entry, (m.out, m.all))
         })
         .collect::<Vec<_>>();
-    let touched = mentioned.iter().map(|(e, (_, all))| (*e, all.clone())).collect();
-    let mentioned = mentioned.into_iter().map(|(e, (free, _))| (e, free)).collect();
+    let touched = mentioned
+        .iter()
+        .map(|(e, (_, all))| (*e, all.clone()))
+        .collect();
+    let mentioned = mentioned
+        .into_iter()
+        .map(|(e, (free, _))| (e, free))
+        .collect();
     Liveness {
         live_in,
         mentioned,

@@ -266,6 +266,27 @@ case("labels", "label_with_underscore", free("yield_now!(Read_Header);\nwait!(c)
 
 # ---- liveness and types of stored locals
 case("liveness", "untyped_local", free("let x = compute();\nwait!(c);\nOk(IOResult::Done(x))", extra="fn compute() -> u32 {\n    4\n}\n\n"))
+case("liveness", "one_error_under_deny_warnings", """#![deny(warnings)]
+// The imports are used only in the body: one mistake there still gives one
+// error, not an unused-import error besides.
+use io_model::{Completion, IOResult, Result};
+use std::collections::HashMap;
+
+fn sub() -> Result<IOResult<u32>> {
+    Ok(IOResult::Done(1))
+}
+
+#[io_model::resumable(state = st)]
+fn f(st: &mut FState, c: Completion) -> Result<IOResult<usize>> {
+    let mut m = HashMap::<u32, u32>::new();
+    m.insert(1, 2);
+    wait!(c);
+    let v: u32 = call!(sub());
+    Ok(IOResult::Done(m.len() + v as usize))
+}
+
+fn main() {}
+""")
 case("liveness", "untyped_integer_literal", free("let x = 4;\nwait!(c);\nOk(IOResult::Done(x))"))
 case("liveness", "reference_held", free("let data: Vec<u32> = vec![1];\nlet first: &u32 = &data[0];\nwait!(c);\nOk(IOResult::Done(*first))"))
 case("liveness", "untyped_reference_held", free("let data: Vec<u32> = vec![1];\nlet first = &data[0];\nwait!(c);\nOk(IOResult::Done(*first))"))

@@ -1,0 +1,304 @@
+//! The exact semantics of SPEC §3.5, each compared across completion
+//! timings (every completion finished at once, and deferred in seeded
+//! orders with early re-entry): drops at suspension points, the order in
+//! which stored locals drop (also on `cancel()`), deferred initialization,
+//! `#[cfg]` on statements and markers, and liveness through `continue`.
+
+use io_model::{Completion, IOResult, Result};
+use io_model_tests::{same_as_straight_line, Sched};
+
+const SEEDS: u64 = 100;
+
+/// Logs its drop.
+struct Noisy {
+    s: Sched,
+    name: &'static str,
+}
+
+impl Noisy {
+    fn new(s: &Sched, name: &'static str) -> Noisy {
+        s.log(format!("make {name}"));
+        Noisy { s: s.clone(), name }
+    }
+    fn touch(&self) {
+        self.s.log(format!("touch {}", self.name));
+    }
+}
+
+impl Drop for Noisy {
+    fn drop(&mut self) {
+        self.s.log(format!("drop {}", self.name));
+    }
+}
+
+#[io_model::resumable(state = st)]
+fn dead_at_point(st: &mut DeadAtPointState, s: &Sched) -> Result<IOResult<()>> {
+    let a: Noisy = Noisy::new(s, "a");
+    let b: Noisy = Noisy::new(s, "b");
+    a.touch();
+    b.touch();
+    let c = s.io("x");
+    // `a` and `b` are not used after the wait: dropped there, `b` first,
+    // whether or not the function suspends.
+    wait!(c);
+    s.log("after");
+    Ok(IOResult::Done(()))
+}
+
+#[test]
+fn a_local_not_used_after_a_point_is_dropped_there_on_every_timing() {
+    let log = same_as_straight_line(SEEDS, |s| {
+        let mut st = DeadAtPointState::default();
+        s.run(|| dead_at_point(&mut st, s))
+    });
+    assert_eq!(
+        log,
+        ["make a", "make b", "touch a", "touch b", "io x", "drop b", "drop a", "after"]
+    );
+}
+
+#[io_model::resumable(state = st)]
+fn dead_on_one_path(st: &mut DeadOnOnePathState, s: &Sched, keep: bool) -> Result<IOResult<()>> {
+    let g: Noisy = Noisy::new(s, "g");
+    if keep {
+        let c = s.io("kept");
+        wait!(c);
+        g.touch();
+    } else {
+        let c = s.io("dropped");
+        wait!(c);
+    }
+    s.log("end");
+    Ok(IOResult::Done(()))
+}
+
+#[test]
+fn drops_follow_the_path_taken() {
+    let kept = same_as_straight_line(SEEDS, |s| {
+        let mut st = DeadOnOnePathState::default();
+        s.run(|| dead_on_one_path(&mut st, s, true))
+    });
+    assert_eq!(kept, ["make g", "io kept", "touch g", "drop g", "end"]);
+    let dropped = same_as_straight_line(SEEDS, |s| {
+        let mut st = DeadOnOnePathState::default();
+        s.run(|| dead_on_one_path(&mut st, s, false))
+    });
+    assert_eq!(dropped, ["make g", "io dropped", "drop g", "end"]);
+}
+
+#[io_model::resumable(state = st)]
+fn stored(st: &mut StoredState, s: &Sched) -> Result<IOResult<()>> {
+    let first: Noisy = Noisy::new(s, "first");
+    let second: Noisy = Noisy::new(s, "second");
+    let third: Noisy = Noisy::new(s, "third");
+    let c = s.io("x");
+    wait!(c);
+    first.touch();
+    second.touch();
+    third.touch();
+    s.log("end");
+    Ok(IOResult::Done(()))
+}
+
+#[test]
+fn stored_locals_drop_in_reverse_order_of_declaration() {
+    let log = same_as_straight_line(SEEDS, |s| {
+        let mut st = StoredState::default();
+        s.run(|| stored(&mut st, s))
+    });
+    assert_eq!(
+        &log[log.len() - 4..],
+        ["end", "drop third", "drop second", "drop first"]
+    );
+}
+
+#[test]
+fn cancel_drops_stored_locals_in_reverse_order_of_declaration() {
+    let s = Sched::deferred(1);
+    let mut st = StoredState::default();
+    assert!(stored(&mut st, &s).unwrap().is_io());
+    assert_eq!(st.name(), "Wait0");
+    st.cancel();
+    assert!(st.is_idle());
+    let log = s.entries();
+    assert_eq!(
+        &log[log.len() - 3..],
+        ["drop third", "drop second", "drop first"]
+    );
+    // Dropping a suspended state does the same.
+    let s = Sched::deferred(1);
+    let mut st = StoredState::default();
+    assert!(stored(&mut st, &s).unwrap().is_io());
+    drop(st);
+    let log = s.entries();
+    assert_eq!(
+        &log[log.len() - 3..],
+        ["drop third", "drop second", "drop first"]
+    );
+}
+
+#[io_model::resumable(state = st)]
+fn deferred_init(st: &mut DeferredInitState, s: &Sched, c: bool) -> Result<IOResult<u64>> {
+    let x: u64;
+    if c {
+        let a = s.io("a");
+        wait!(a);
+        x = 1;
+    } else {
+        x = 2;
+    }
+    let b = s.io("b");
+    wait!(b);
+    Ok(IOResult::Done(x))
+}
+
+#[io_model::resumable(state = st)]
+fn deferred_untyped(st: &mut DeferredUntypedState, s: &Sched) -> Result<IOResult<u32>> {
+    let y;
+    let a = s.io("a");
+    wait!(a);
+    y = 7u32;
+    s.log(format!("y {y}"));
+    Ok(IOResult::Done(y))
+}
+
+#[test]
+fn deferred_initialization_works() {
+    for c in [true, false] {
+        let mut got = Vec::new();
+        same_as_straight_line(SEEDS, |s| {
+            let mut st = DeferredInitState::default();
+            let v = s.run(|| deferred_init(&mut st, s, c));
+            got.push(v.as_ref().ok().copied());
+            v
+        });
+        assert!(got.iter().all(|v| *v == Some(if c { 1 } else { 2 })));
+    }
+    let log = same_as_straight_line(SEEDS, |s| {
+        let mut st = DeferredUntypedState::default();
+        s.run(|| deferred_untyped(&mut st, s))
+    });
+    assert_eq!(log, ["io a", "y 7"]);
+}
+
+#[io_model::resumable(state = st)]
+fn with_cfg(st: &mut WithCfgState, s: &Sched) -> Result<IOResult<u32>> {
+    let mut n: u32 = 0;
+    #[cfg(any())]
+    wait!(s.io("never"));
+    #[cfg(all())]
+    wait!(s.io("always"));
+    #[cfg(any())]
+    {
+        let c = s.io("never block");
+        wait!(c);
+        n += 100;
+    }
+    #[cfg(all())]
+    {
+        let c = s.io("block");
+        wait!(c);
+        n += 1;
+    }
+    #[cfg(any())]
+    let k: u32 = 5;
+    #[cfg(all())]
+    let k: u32 = 6;
+    let c = s.io("last");
+    wait!(c);
+    s.log(format!("n {n} k {k}"));
+    Ok(IOResult::Done(n + k))
+}
+
+#[test]
+fn cfg_on_statements_and_markers_is_honoured() {
+    let log = same_as_straight_line(SEEDS, |s| {
+        let mut st = WithCfgState::default();
+        s.run(|| with_cfg(&mut st, s))
+    });
+    assert_eq!(log, ["io always", "io block", "io last", "n 1 k 6"]);
+}
+
+fn sub(s: &Sched, i: u32) -> Result<IOResult<u32>> {
+    s.log(format!("sub {i}"));
+    Ok(IOResult::Done(i))
+}
+
+/// `item` is rebound at the top of every iteration, so it is not live
+/// across the `call!` in the branch that ends in `continue`, and needs no
+/// type (it has none the macro could read).
+#[io_model::resumable(state = st)]
+fn rebound(st: &mut ReboundState, s: &Sched, items: &[u32]) -> Result<IOResult<u32>> {
+    let mut i: usize = 0;
+    let mut sum: u32 = 0;
+    loop {
+        if i == items.len() {
+            break;
+        }
+        let item = items[i].checked_mul(1).unwrap_or(0);
+        i += 1;
+        if item % 2 == 0 {
+            let v: u32 = call!(sub(s, i as u32));
+            sum += v;
+            continue;
+        }
+        let c = s.io("odd");
+        wait!(c);
+        sum += 1;
+    }
+    Ok(IOResult::Done(sum))
+}
+
+#[test]
+fn liveness_follows_continue() {
+    let log = same_as_straight_line(SEEDS, |s| {
+        let mut st = ReboundState::default();
+        s.run(|| rebound(&mut st, s, &[1, 2, 3, 4]))
+    });
+    assert_eq!(log, ["io odd", "sub 2", "io odd", "sub 4"]);
+}
+
+#[io_model::resumable(state = st)]
+fn early_exits(st: &mut EarlyExitsState, s: &Sched, n: u32) -> Result<IOResult<u32>> {
+    let g: Noisy = Noisy::new(s, "g");
+    let mut k: u32 = 0;
+    while k < n {
+        let c = s.io("step");
+        wait!(c);
+        if k == 2 {
+            g.touch();
+            return Ok(IOResult::Done(k));
+        }
+        k += 1;
+    }
+    g.touch();
+    Ok(IOResult::Done(100))
+}
+
+#[test]
+fn return_and_break_drop_what_is_stored() {
+    let log = same_as_straight_line(SEEDS, |s| {
+        let mut st = EarlyExitsState::default();
+        let v = s.run(|| early_exits(&mut st, s, 5));
+        assert!(st.is_idle());
+        v
+    });
+    assert_eq!(log.last().map(String::as_str), Some("drop g"));
+    assert_eq!(log.iter().filter(|l| *l == "io step").count(), 3);
+}
+
+#[test]
+fn a_yield_completion_is_the_explicit_one() {
+    #[io_model::resumable(state = st)]
+    fn y(st: &mut YState) -> Result<IOResult<()>> {
+        yield_now!();
+        Ok(IOResult::Done(()))
+    }
+    let mut st = YState::default();
+    match y(&mut st).unwrap() {
+        IOResult::IO(io) => assert!(io.into_completion().is_explicit_yield()),
+        IOResult::Done(()) => panic!("yield_now! did not yield"),
+    }
+    assert!(y(&mut st).unwrap().is_done());
+    let _ = Completion::new_yield();
+}
