@@ -184,25 +184,25 @@ fn deferred_initialization_works() {
 #[io_model::resumable(state = st)]
 fn with_cfg(st: &mut WithCfgState, s: &Sched) -> Result<IOResult<u32>> {
     let mut n: u32 = 0;
-    #[cfg(any())]
+    #[cfg(not(test))]
     wait!(s.io("never"));
-    #[cfg(all())]
+    #[cfg(test)]
     wait!(s.io("always"));
-    #[cfg(any())]
+    #[cfg(not(test))]
     {
         let c = s.io("never block");
         wait!(c);
         n += 100;
     }
-    #[cfg(all())]
+    #[cfg(test)]
     {
         let c = s.io("block");
         wait!(c);
         n += 1;
     }
-    #[cfg(any())]
+    #[cfg(not(test))]
     let k: u32 = 5;
-    #[cfg(all())]
+    #[cfg(test)]
     let k: u32 = 6;
     let c = s.io("last");
     wait!(c);
