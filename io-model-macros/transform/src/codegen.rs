@@ -280,7 +280,8 @@ pub fn function(p: &Parts, errors: &mut Errors) -> TokenStream {
                     clippy::needless_return,
                     clippy::never_loop,
                     clippy::let_unit_value,
-                    clippy::unused_unit
+                    clippy::unused_unit,
+                    clippy::needless_late_init
                 )]
                 #label: loop {
                     match ::core::mem::replace(&mut #s, #name::__Poisoned) {
