@@ -587,6 +587,12 @@ impl<'a> Analyzer<'a> {
     }
 
     fn at_yield(&mut self, f: &Fact, site: SiteId) {
+        // Inside a closure called at once, a yield macro returns from the
+        // closure: its value reaches the function's return through a local.
+        if let Some(slot) = self.closures.last_mut() {
+            *slot = join(slot.take(), Some(f.clone()));
+            return;
+        }
         let site_call = self.sites[site].call.clone();
         let site_line = self.sites[site].loc;
         for (&eid, pend) in &f.pending {
@@ -1296,13 +1302,14 @@ impl<'a> Analyzer<'a> {
     }
 
     fn pop_guard(&mut self, pushed: Option<GuardId>, f: Option<Fact>) -> Option<Fact> {
-        let id = pushed?;
+        let Some(id) = pushed else {
+            return f;
+        };
         self.guards.pop();
         f.map(|mut f| {
             f.flipped.remove(&id);
             f
         })
-        .or(None)
     }
 
     /// The call an `if` condition checks for `IO` (`if let Ok(IOResult::IO(io))

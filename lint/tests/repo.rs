@@ -1,0 +1,77 @@
+//! The lint over this repository: the hand-written machines and the
+//! expansions of `#[resumable]` are correct, so the only finding is the
+//! deliberately wrong `free_chain_naive` of `tests/tests/turso_shapes.rs`.
+
+use std::path::PathBuf;
+
+use io_model_lint::{lint_paths, Options};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the lint crate sits in the workspace")
+        .to_path_buf()
+}
+
+fn lint(rel: &[&str]) -> io_model_lint::Outcome {
+    let paths: Vec<PathBuf> = rel.iter().map(|r| root().join(r)).collect();
+    for p in &paths {
+        assert!(p.exists(), "{} is part of the repository", p.display());
+    }
+    let out = lint_paths(&paths, Options::default());
+    assert!(out.errors.is_empty(), "{:?}", out.errors);
+    out
+}
+
+#[test]
+fn hand_written_machines_are_not_flagged() {
+    let out = lint(&[
+        "io-model/src",
+        "backends/src",
+        "tests/benches",
+        "tests/src",
+        "examples/src",
+    ]);
+    assert!(out.functions > 0);
+    let found: Vec<String> = out.findings.iter().map(|f| f.message.clone()).collect();
+    assert!(found.is_empty(), "{found:#?}");
+}
+
+#[test]
+fn the_integration_tests_have_one_deliberate_bug() {
+    let out = lint(&["tests/tests"]);
+    let found: Vec<(String, String)> = out
+        .findings
+        .iter()
+        .map(|f| (f.function.clone(), f.kind.name().to_string()))
+        .collect();
+    assert_eq!(
+        found,
+        [("free_chain_naive".to_string(), "side-effect".to_string())],
+        "{:#?}",
+        out.findings
+    );
+}
+
+#[test]
+fn the_expansions_of_resumable_are_not_flagged() {
+    let dir = root().join("io-model-macros/transform/tests/expand");
+    let expanded: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("the expansion snapshots exist")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.to_string_lossy().ends_with(".expanded.rs"))
+        .collect();
+    assert!(!expanded.is_empty());
+    let out = lint_paths(&expanded, Options::default());
+    assert!(out.errors.is_empty(), "{:?}", out.errors);
+    assert!(
+        out.functions >= expanded.len(),
+        "each expansion has a function to analyse"
+    );
+    let found: Vec<String> = out
+        .findings
+        .iter()
+        .map(|f| format!("{}:{}: {}", f.path, f.loc.line, f.message))
+        .collect();
+    assert!(found.is_empty(), "{found:#?}");
+}
