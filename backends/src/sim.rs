@@ -682,10 +682,9 @@ impl IO for SimIO {
                 let next_due = st.pending.iter().map(|p| p.due).min().unwrap_or(st.now);
                 st.now = st.now.max(next_due);
                 let now = st.now;
-                let (mut due, rest): (Vec<Pending>, Vec<Pending>) =
-                    std::mem::take(&mut st.pending)
-                        .into_iter()
-                        .partition(|p| p.due <= now);
+                let (mut due, rest): (Vec<Pending>, Vec<Pending>) = std::mem::take(&mut st.pending)
+                    .into_iter()
+                    .partition(|p| p.due <= now);
                 st.pending = rest;
                 st.rng.shuffle(&mut due);
                 due

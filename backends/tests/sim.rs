@@ -126,7 +126,11 @@ fn one_at_a_time_delivers_the_oldest_operation_per_step() {
     for seed in [0, 3, 77] {
         let run = workload(&SimIO::new(seed).one_at_a_time());
         let order: Vec<usize> = run.delivered.iter().map(|(i, _)| *i).collect();
-        assert_eq!(order, (0..120).collect::<Vec<_>>(), "seed {seed}: issue order");
+        assert_eq!(
+            order,
+            (0..120).collect::<Vec<_>>(),
+            "seed {seed}: issue order"
+        );
     }
     // One operation per step, even when several are due.
     let io = SimIO::new(5).with_max_delay(0).one_at_a_time();

@@ -7,7 +7,7 @@ use std::ops::Range;
 
 use io_model::{Result, IO};
 
-use crate::drive::{self, Outcome, Run};
+use crate::drive::{self, Limits, Outcome, Run};
 use crate::mismatch::{Broken, Difference, Failure, Mismatch};
 use crate::operation::Operation;
 use crate::{Env, Mode};
@@ -22,6 +22,11 @@ pub const DEFAULT_SEEDS: Range<u64> = 0..64;
 
 /// The calls one run may make before the harness calls it stuck.
 pub const DEFAULT_MAX_CALLS: usize = 100_000;
+
+/// The I/O one run may issue before the harness calls it stuck (a machine
+/// that issues its I/O again on every call never finishes under deferred
+/// completions, and the limit keeps its trace small).
+pub const DEFAULT_MAX_IOS: usize = 10_000;
 
 type Setup = Box<dyn Fn(&Env) -> Result<()>>;
 
@@ -118,7 +123,7 @@ pub struct DiffTest<FA, FB> {
     setup: Option<Setup>,
     seeds: Option<Range<u64>>,
     modes: Vec<Mode>,
-    max_calls: usize,
+    limits: Limits,
 }
 
 impl<FA, FB, A, B> DiffTest<FA, FB>
@@ -143,7 +148,10 @@ where
             setup: None,
             seeds: None,
             modes: Mode::all().to_vec(),
-            max_calls: DEFAULT_MAX_CALLS,
+            limits: Limits {
+                max_calls: DEFAULT_MAX_CALLS,
+                max_ios: DEFAULT_MAX_IOS,
+            },
         }
     }
 
@@ -170,7 +178,14 @@ where
     /// How many calls a run may make before it counts as stuck (default
     /// [`DEFAULT_MAX_CALLS`]).
     pub fn max_calls(mut self, calls: usize) -> Self {
-        self.max_calls = calls.max(1);
+        self.limits.max_calls = calls.max(1);
+        self
+    }
+
+    /// How many I/O a run may issue before it counts as stuck (default
+    /// [`DEFAULT_MAX_IOS`]).
+    pub fn max_ios(mut self, ios: usize) -> Self {
+        self.limits.max_ios = ios;
         self
     }
 
@@ -261,7 +276,7 @@ where
         env.forget_ios();
         let op = make(&env).map_err(|e| failed(self.names[side].clone(), e.to_string()))?;
         env.sim().set_faults(mode.faults());
-        Ok(drive::run(&env, op, self.max_calls))
+        Ok(drive::run(&env, op, self.limits))
     }
 }
 

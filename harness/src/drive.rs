@@ -96,6 +96,13 @@ impl Choices {
     }
 }
 
+/// How far a run may go before the harness calls it stuck.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    pub(crate) max_calls: usize,
+    pub(crate) max_ios: usize,
+}
+
 /// Early re-entries in a row before the harness waits.
 const MAX_EARLY_IN_A_ROW: usize = 3;
 
@@ -117,7 +124,8 @@ fn drain(env: &Env) -> bool {
 }
 
 /// Runs `op` to its end on `env`, as `mode` schedules it.
-pub(crate) fn run<O: Operation>(env: &Env, mut op: O, max_calls: usize) -> Run<O::Output> {
+pub(crate) fn run<O: Operation>(env: &Env, mut op: O, limits: Limits) -> Run<O::Output> {
+    let Limits { max_calls, max_ios } = limits;
     let mode = env.mode();
     let sim = env.sim();
     let mut choices = Choices::new(env.seed());
@@ -132,7 +140,20 @@ pub(crate) fn run<O: Operation>(env: &Env, mut op: O, max_calls: usize) -> Run<O
         calls += 1;
         env.recorder().call = calls;
         let result = catch_unwind(AssertUnwindSafe(|| op.call()));
-        env.recorder().call = 0;
+        let issued = {
+            let mut rec = env.recorder();
+            rec.call = 0;
+            rec.ios.len()
+        };
+        if issued > max_ios {
+            break Outcome::Stuck {
+                call: calls,
+                reason: format!(
+                    "issued {issued} I/O, more than the harness's limit of {max_ios} \
+                     (a machine that issues its I/O again on every call never finishes)"
+                ),
+            };
+        }
         let c = match result {
             Err(p) => {
                 break Outcome::Panicked {

@@ -97,7 +97,9 @@ mod mode;
 mod operation;
 mod record;
 
-pub use difftest::{DiffTest, Summary, DEFAULT_MAX_CALLS, DEFAULT_SEEDS, SEEDS_VAR};
+pub use difftest::{
+    DiffTest, Summary, DEFAULT_MAX_CALLS, DEFAULT_MAX_IOS, DEFAULT_SEEDS, SEEDS_VAR,
+};
 pub use drive::Outcome;
 pub use env::Env;
 pub use mismatch::{Broken, Difference, Failure, Mismatch};

@@ -250,7 +250,7 @@ impl fmt::Display for Mismatch {
         }
         writeln!(
             f,
-            "outcomes: `{a}` {} after {} calls; `{b}` {} after {} calls",
+            "outcomes: `{a}` {} ({} calls); `{b}` {} ({} calls)",
             self.outcomes[0], self.calls[0], self.outcomes[1], self.calls[1]
         )?;
         write!(

@@ -420,6 +420,25 @@ fn waiting_for_nothing_is_stuck_not_a_hang() {
         .run()
         .unwrap_err();
     assert!(f.to_string().contains("not done after 50 calls"), "{f}");
+    // A machine that issues its read again on every call.
+    let reissues = |env: &Env| {
+        let file = env.open("db")?;
+        Ok(move || -> Result<IOResult<()>> {
+            let c = file.pread(0, Completion::new_read(Arc::new(Buffer::new(8)), |_| {}))?;
+            io_yield_one!(c)
+        })
+    };
+    let f = DiffTest::new("a", reissues, "b", reissues)
+        .setup(setup)
+        .max_ios(100)
+        .seeds(0..1)
+        .run()
+        .unwrap_err();
+    assert!(
+        f.to_string()
+            .contains("issued 101 I/O, more than the harness's limit of 100"),
+        "{f}"
+    );
 }
 
 #[test]
