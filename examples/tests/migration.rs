@@ -124,61 +124,56 @@ fn what_replaces_return_and_restore_if_io_agrees() {
     .check();
 }
 
+/// The hand-written pair of `$pair` (correct against buggy) in `$mode` only.
+macro_rules! in_mode {
+    ($pair:ident, $mode:expr) => {
+        DiffTest::new(
+            "hand-written",
+            migration::$pair::hand,
+            "buggy",
+            migration::$pair::buggy,
+        )
+        .setup(pages::setup)
+        .modes([$mode])
+        .run()
+    };
+}
+
 #[test]
 fn deferred_mode_alone_misses_what_early_reentry_catches() {
     // The bugs that need a call before the completion finished.
-    use migration::{insert_cached, read_header, set_loaded};
-    DiffTest::new(
-        "hand-written",
-        insert_cached::hand,
-        "buggy",
-        insert_cached::buggy,
-    )
-    .setup(pages::setup)
-    .modes([Mode::Deferred])
-    .check();
-    DiffTest::new("hand-written", set_loaded::hand, "buggy", set_loaded::buggy)
-        .setup(pages::setup)
-        .modes([Mode::Deferred])
-        .check();
-    DiffTest::new(
-        "hand-written",
-        read_header::hand,
-        "buggy",
-        read_header::buggy,
-    )
-    .setup(pages::setup)
-    .modes([Mode::Deferred])
-    .check();
-    // Yield-everything catches each of them on its own.
-    for failure in [
-        DiffTest::new(
-            "hand-written",
-            insert_cached::hand,
-            "buggy",
-            insert_cached::buggy,
-        )
-        .setup(pages::setup)
-        .modes([Mode::YieldEverything])
-        .run(),
-        DiffTest::new("hand-written", set_loaded::hand, "buggy", set_loaded::buggy)
-            .setup(pages::setup)
-            .modes([Mode::YieldEverything])
-            .run(),
-        DiffTest::new(
-            "hand-written",
-            read_header::hand,
-            "buggy",
-            read_header::buggy,
-        )
-        .setup(pages::setup)
-        .modes([Mode::YieldEverything])
-        .run(),
+    for result in [
+        in_mode!(insert_cached, Mode::Deferred),
+        in_mode!(set_loaded, Mode::Deferred),
+        in_mode!(read_header, Mode::Deferred),
     ] {
-        let m = assert_names_the_difference(failure.unwrap_err());
-        assert_eq!(
-            m.seed, 0,
-            "yield-everything needs no luck: the first seed fails"
-        );
+        result.unwrap();
     }
+    // Yield-everything catches each of them on its own, on the first seed.
+    for result in [
+        in_mode!(insert_cached, Mode::YieldEverything),
+        in_mode!(set_loaded, Mode::YieldEverything),
+        in_mode!(read_header, Mode::YieldEverything),
+    ] {
+        let m = assert_names_the_difference(result.unwrap_err());
+        assert_eq!(m.seed, 0, "yield-everything needs no luck");
+    }
+}
+
+#[test]
+fn the_guide_shows_the_report_the_harness_prints() {
+    let guide = include_str!("../../docs/MIGRATING.md");
+    let start = guide.find("```text\n").expect("a sample report") + "```text\n".len();
+    let sample = &guide[start..start + guide[start..].find("```").unwrap()];
+    let report = DiffTest::new(
+        "hand-written",
+        migration::push_dirty::hand,
+        "buggy",
+        migration::push_dirty::buggy,
+    )
+    .setup(pages::setup)
+    .run()
+    .unwrap_err()
+    .to_string();
+    assert_eq!(sample.trim_end(), report, "update docs/MIGRATING.md");
 }

@@ -104,6 +104,7 @@ impl BuggyPager {
     pub fn commit(&self) -> Result<IOResult<usize>> {
         let s = &self.shared;
         loop {
+            // io-model-lint: allow(reentrancy) the state is taken from its lock and put back before every yield
             let taken = std::mem::take(&mut *self.commit.lock().unwrap());
             match taken {
                 CommitHand::Start | CommitHand::Flushing(_) => {
@@ -140,6 +141,7 @@ impl HandPager {
     pub fn commit(&self) -> Result<IOResult<usize>> {
         let s = &self.shared;
         loop {
+            // io-model-lint: allow(reentrancy) the state is taken from its lock and put back before every yield
             let taken = std::mem::take(&mut *self.commit.lock().unwrap());
             match taken {
                 CommitHand::Start => {

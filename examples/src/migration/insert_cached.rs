@@ -52,12 +52,12 @@ impl Buggy {
                 return Ok(IOResult::Done(page));
             }
         }
-        // BUG: a page whose read is in flight is replaced by a new entry
-        // and read again.
+        // A page whose read is in flight is replaced by a new entry and
+        // read again.
         let page = Arc::new(CachedPage {
             read: pages::read(&*self.file, n)?,
         });
-        self.cache.insert(n, page.clone());
+        self.cache.insert(n, page.clone()); // BUG: also when the entry is only loading
         io_yield_one!(page.read.clone());
     }
 
