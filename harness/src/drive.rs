@@ -240,7 +240,10 @@ fn finish<O: Operation>(
             reason: "the simulator failed to deliver the I/O left in flight".to_owned(),
         };
     }
-    let observed = op.observe();
+    // After a panic the operation's locks may be poisoned: a panicking
+    // `observe` is reported, not propagated.
+    let observed = catch_unwind(AssertUnwindSafe(|| op.observe()))
+        .unwrap_or_else(|p| format!("(observe panicked: {})", panic_message(&*p)));
     let files: Vec<String> = env.recorder().files.iter().cloned().collect();
     let sim = env.sim();
     Run {

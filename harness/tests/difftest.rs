@@ -479,3 +479,18 @@ fn a_reported_seed_replays_the_same_mismatch() {
         .unwrap_err();
     assert_eq!(again.to_string(), first.to_string());
 }
+
+#[test]
+fn a_panicking_observe_is_reported() {
+    let make = |env: &Env| {
+        let op = Copy::new(env)?;
+        Ok(observed(op, Copy::call, |_| -> u32 { panic!("poisoned") }))
+    };
+    let f = DiffTest::new("a", make, "b", make)
+        .setup(setup)
+        .modes([Mode::Deferred])
+        .seeds(0..1)
+        .run();
+    // Both observe alike, so the runs agree.
+    assert!(f.is_ok(), "{f:?}");
+}
