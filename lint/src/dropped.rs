@@ -161,6 +161,18 @@ impl<'ast> Visit<'ast> for Dropped<'_> {
         self.fns.pop();
     }
 
+    fn visit_item_mod(&mut self, m: &'ast syn::ItemMod) {
+        // `#[cfg(test)]` modules drive operations their own way.
+        let cfg_test = m.attrs.iter().any(|a| {
+            a.path().is_ident("cfg")
+                && a.parse_args::<syn::Meta>()
+                    .is_ok_and(|meta| meta.path().is_ident("test"))
+        });
+        if !cfg_test {
+            syn::visit::visit_item_mod(self, m);
+        }
+    }
+
     fn visit_stmt(&mut self, s: &'ast syn::Stmt) {
         use syn::spanned::Spanned;
         match s {

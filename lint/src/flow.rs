@@ -79,6 +79,8 @@ struct CallInfo {
     name: String,
     receiver: Option<Place>,
     loc: Loc,
+    /// Rooted places its receiver and arguments read.
+    reads: Vec<Place>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -102,6 +104,8 @@ struct EffectInfo {
     call: Option<(CallInfo, CallClass)>,
     /// The place written, for writes and mutating calls.
     place: Option<Place>,
+    /// The method (or `mem` function) of a mutating call.
+    method: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -213,6 +217,11 @@ struct Analyzer<'a> {
     state_enums: HashSet<String>,
     state_places: Vec<Place>,
     state_locals: HashSet<String>,
+    /// Locals holding the state taken out of its place (`let s =
+    /// mem::take(&mut self.state)`).
+    taken_locals: HashSet<String>,
+    /// Places the function reads its position from (`self.stack.top()`).
+    stack_places: Vec<Place>,
     group_locals: HashSet<String>,
     call_locals: HashMap<String, Option<CallInfo>>,
 
@@ -255,6 +264,8 @@ pub fn analyze(
         state_enums: HashSet::new(),
         state_places: Vec::new(),
         state_locals: HashSet::new(),
+        taken_locals: HashSet::new(),
+        stack_places: Vec::new(),
         group_locals: HashSet::new(),
         call_locals: HashMap::new(),
         effects: Vec::new(),
@@ -295,7 +306,7 @@ impl<'a> Analyzer<'a> {
                         }
                     }
                     if let Some(e) = state_type_name(&t.ty) {
-                        if e.contains("State") {
+                        if is_state_enum_name(&e) {
                             self.state_enums.insert(e);
                         }
                     }
@@ -314,6 +325,8 @@ impl<'a> Analyzer<'a> {
             written: Vec<(Place, String)>,
             named: HashSet<String>,
             self_type: Option<&'p str>,
+            readers: Vec<Place>,
+            local_sources: HashMap<String, Place>,
         }
         impl<'ast> Visit<'ast> for Pre<'_> {
             fn visit_expr_match(&mut self, m: &'ast syn::ExprMatch) {
@@ -322,7 +335,7 @@ impl<'a> Analyzer<'a> {
                     pat_enums(&arm.pat, self.self_type, &mut enums);
                 }
                 for e in &enums {
-                    if e.contains("State") {
+                    if is_state_enum_name(e) {
                         self.named.insert(e.clone());
                     }
                 }
@@ -333,7 +346,7 @@ impl<'a> Analyzer<'a> {
                 if let (Some(p), Some((e, _))) =
                     (place_of(&a.left), enum_value(&a.right, self.self_type))
                 {
-                    if e.contains("State") {
+                    if is_state_enum_name(&e) {
                         self.named.insert(e.clone());
                     }
                     self.written.push((p, e));
@@ -342,13 +355,28 @@ impl<'a> Analyzer<'a> {
             }
             fn visit_expr_path(&mut self, p: &'ast syn::ExprPath) {
                 if let Some(e) = path_enum(&p.path, self.self_type) {
-                    if e.ends_with("State") {
+                    if is_state_enum_name(&e) {
                         self.named.insert(e);
                     }
                 }
             }
-            fn visit_expr_closure(&mut self, c: &'ast syn::ExprClosure) {
-                syn::visit::visit_expr_closure(self, c);
+            fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
+                if vocab::is_position_reader(&m.method.to_string()) {
+                    if let Some(p) = place_of(&m.receiver) {
+                        self.readers.push(p);
+                    }
+                }
+                syn::visit::visit_expr_method_call(self, m);
+            }
+            fn visit_local(&mut self, l: &'ast syn::Local) {
+                if let (syn::Pat::Ident(i), Some(init)) = (&l.pat, &l.init) {
+                    if !matches!(peel(&init.expr), syn::Expr::Path(_)) {
+                        if let Some(p) = source_place_of(&init.expr) {
+                            self.local_sources.insert(i.ident.to_string(), p);
+                        }
+                    }
+                }
+                syn::visit::visit_local(self, l);
             }
             fn visit_macro(&mut self, m: &'ast syn::Macro) {
                 if let Ok(args) = m.parse_body_with(
@@ -366,8 +394,20 @@ impl<'a> Analyzer<'a> {
             written: Vec::new(),
             named: HashSet::new(),
             self_type: self.self_type.as_deref(),
+            readers: Vec::new(),
+            local_sources: HashMap::new(),
         };
         pre.visit_block(block);
+        for (place, _) in pre.matched.iter_mut() {
+            if let Some(p) = place {
+                if p.proj.is_empty() {
+                    if let Some(src) = pre.local_sources.get(&p.root) {
+                        *p = src.clone();
+                    }
+                }
+            }
+        }
+        self.stack_places = pre.readers.clone();
         self.state_enums.extend(pre.named);
         for (place, enums) in &pre.matched {
             for e in enums {
@@ -428,7 +468,11 @@ impl<'a> Analyzer<'a> {
             return true;
         }
         let last = p.last_name().to_ascii_lowercase();
-        last.contains("state")
+        last.contains("state") || last == "phase" || last.ends_with("_phase") || last == "stage"
+    }
+
+    fn is_stack_place(&self, p: &Place) -> bool {
+        self.stack_places.iter().any(|s| s == p)
     }
 
     fn is_state_value(&self, e: &syn::Expr) -> bool {
@@ -440,7 +484,7 @@ impl<'a> Analyzer<'a> {
                 .path
                 .segments
                 .last()
-                .is_some_and(|l| l.ident.to_string().contains("State")),
+                .is_some_and(|l| is_state_enum_name(&l.ident.to_string())),
             syn::Expr::Path(p) => p
                 .path
                 .get_ident()
@@ -481,6 +525,7 @@ impl<'a> Analyzer<'a> {
         kind: EffectKind,
         span: proc_macro2::Span,
         place: Option<Place>,
+        method: Option<&str>,
     ) {
         if f.routed {
             return;
@@ -501,6 +546,7 @@ impl<'a> Analyzer<'a> {
                     guards: self.guards.iter().map(|g| g.id).collect(),
                     call: None,
                     place,
+                    method: method.map(|m| m.to_string()),
                 });
                 self.effect_ids.insert((loc, kind), id);
                 id
@@ -603,6 +649,19 @@ impl<'a> Analyzer<'a> {
             if eff.kind == EffectKind::Write && !self.options.assignments {
                 continue;
             }
+            let idempotent = eff
+                .method
+                .as_deref()
+                .is_some_and(|m| vocab::IDEMPOTENT_MUTATIONS.contains(&m));
+            if idempotent {
+                let under_call = match (&eff.place, &site_call) {
+                    (Some(p), Some(c)) => c.reads.iter().any(|r| r.overlaps(p)),
+                    _ => false,
+                };
+                if !under_call {
+                    continue;
+                }
+            }
             if let Some((call, class)) = &eff.call {
                 let report = match class {
                     CallClass::RelativeMove | CallClass::Mutation => true,
@@ -669,6 +728,7 @@ impl<'a> Analyzer<'a> {
                     guards: self.guards.iter().map(|g| g.id).collect(),
                     call: Some((call, class)),
                     place: None,
+                    method: None,
                 });
                 self.effect_ids.insert((loc, kind), id);
                 id
@@ -691,6 +751,12 @@ impl<'a> Analyzer<'a> {
         let n = b.stmts.len();
         for (i, stmt) in b.stmts.iter().enumerate() {
             let last = i + 1 == n;
+            // `let _ = x.take();` and `x.take();` only clear `x`: running
+            // them twice leaves it as running them once.
+            if let Some(recv) = discarded_take(stmt) {
+                cur = self.expr(recv, cur)?;
+                continue;
+            }
             cur = match stmt {
                 syn::Stmt::Local(l) => self.local(l, cur)?,
                 syn::Stmt::Item(_) => cur,
@@ -717,6 +783,7 @@ impl<'a> Analyzer<'a> {
     fn forget(&mut self, name: &str) {
         self.aliases.remove(name);
         self.state_locals.remove(name);
+        self.taken_locals.remove(name);
         self.group_locals.remove(name);
         self.call_locals.remove(name);
     }
@@ -741,6 +808,10 @@ impl<'a> Analyzer<'a> {
         }
         if self.is_state_value(init) {
             self.state_locals.insert(name);
+            return;
+        }
+        if self.taken_state(init) {
+            self.taken_locals.insert(name);
             return;
         }
         if let syn::Expr::Call(c) = peel(init) {
@@ -964,6 +1035,7 @@ impl<'a> Analyzer<'a> {
                 name: m.method.to_string(),
                 receiver: self.rooted(place_of(&m.receiver)),
                 loc: Loc::of(e.span()),
+                reads: self.rooted_reads(e),
             }),
             syn::Expr::Call(c) => {
                 if c.args.len() == 1 && is_call(&c.args[0]) {
@@ -974,6 +1046,7 @@ impl<'a> Analyzer<'a> {
                         name: "{closure}".into(),
                         receiver: None,
                         loc: Loc::of(e.span()),
+                        reads: Vec::new(),
                     });
                 }
                 let name = call_path_name(c)?;
@@ -989,10 +1062,21 @@ impl<'a> Analyzer<'a> {
                     name,
                     receiver,
                     loc: Loc::of(e.span()),
+                    reads: self.rooted_reads(e),
                 })
             }
             _ => None,
         }
+    }
+
+    fn rooted_reads(&self, e: &syn::Expr) -> Vec<Place> {
+        let mut out: Vec<Place> = places_read(e)
+            .into_iter()
+            .filter_map(|p| self.rooted(Some(p)))
+            .collect();
+        // `&mut buf` passed to the call: the call reads and writes `buf`.
+        out.retain(|p| !(p.root == "self" && p.proj.is_empty()));
+        out
     }
 
     /// Evaluates the receiver and arguments of a call that can yield, but
@@ -1061,7 +1145,13 @@ impl<'a> Analyzer<'a> {
                         let mut f = self.lhs_subexprs(&b.left, f)?;
                         if let Some(p) = self.rooted(place_of(&b.left)) {
                             if !self.try_flip(&p, &mut f) {
-                                self.add_effect(&mut f, EffectKind::Compound, e.span(), Some(p));
+                                self.add_effect(
+                                    &mut f,
+                                    EffectKind::Compound,
+                                    e.span(),
+                                    Some(p),
+                                    None,
+                                );
                             }
                         }
                         Some(f)
@@ -1402,10 +1492,16 @@ impl<'a> Analyzer<'a> {
     /// arm runs.
     fn taken_state(&self, scrutinee: &syn::Expr) -> bool {
         match peel(scrutinee) {
+            syn::Expr::Path(p) => p
+                .path
+                .get_ident()
+                .is_some_and(|i| self.taken_locals.contains(&i.to_string())),
             syn::Expr::Call(c) => {
                 call_path_name(c).as_deref() == Some("take")
                     && c.args.len() == 1
-                    && self.rooted(place_of(&c.args[0])).is_some()
+                    && self
+                        .rooted(place_of(&c.args[0]))
+                        .is_some_and(|p| self.is_state_place(&p) || self.state_places.contains(&p))
             }
             syn::Expr::MethodCall(m) => {
                 m.method == "take" && m.args.is_empty() && {
@@ -1557,7 +1653,7 @@ impl<'a> Analyzer<'a> {
                 if name != "swap" && self.try_flip(&p, &mut f) {
                     return Some(f);
                 }
-                self.add_effect(&mut f, EffectKind::MutCall, e.span(), Some(p));
+                self.add_effect(&mut f, EffectKind::MutCall, e.span(), Some(p), Some(&name));
             }
             return Some(f);
         }
@@ -1566,7 +1662,7 @@ impl<'a> Analyzer<'a> {
             return Some(f);
         }
         if vocab::IO_FUNCTIONS.contains(&name.as_str()) {
-            self.add_effect(&mut f, EffectKind::IoSubmit, e.span(), None);
+            self.add_effect(&mut f, EffectKind::IoSubmit, e.span(), None, None);
             return Some(f);
         }
         if vocab::MUTATING_METHODS.contains(&name.as_str()) && !from_mem {
@@ -1575,7 +1671,7 @@ impl<'a> Analyzer<'a> {
                     .rooted(place_of(&r.expr))
                     .filter(|_| r.mutability.is_some())
                 {
-                    self.add_effect(&mut f, EffectKind::MutCall, e.span(), Some(p));
+                    self.add_effect(&mut f, EffectKind::MutCall, e.span(), Some(p), None);
                 }
             }
         }
@@ -1599,7 +1695,9 @@ impl<'a> Analyzer<'a> {
         let rooted = self.rooted(place_of(&m.receiver));
         // Transitions written through a method: `state.set(S::B)`,
         // `self.state.replace(S::B)`.
-        if matches!(name.as_str(), "set" | "replace" | "store" | "take") {
+        if matches!(name.as_str(), "set" | "replace" | "store" | "take")
+            && vocab::mutating_arity_ok(&name, m.args.len())
+        {
             let state_arg = m.args.iter().any(|a| self.is_state_value(a));
             let state_recv = rooted.as_ref().is_some_and(|p| self.is_state_place(p));
             if state_arg || state_recv {
@@ -1619,14 +1717,22 @@ impl<'a> Analyzer<'a> {
                 None => false,
             };
             if group {
-                self.add_effect(&mut f, EffectKind::GroupAdd, e.span(), None);
+                self.add_effect(&mut f, EffectKind::GroupAdd, e.span(), None, None);
                 return Some(f);
             }
         }
         if let Some(p) = &rooted {
-            let writes = vocab::GUARD_FLIPPING_METHODS.contains(&name.as_str())
-                || vocab::MUTATING_METHODS.contains(&name.as_str())
-                || vocab::ASSIGNING_METHODS.contains(&name.as_str());
+            let arity = vocab::mutating_arity_ok(&name, m.args.len());
+            let writes = arity
+                && (vocab::GUARD_FLIPPING_METHODS.contains(&name.as_str())
+                    || vocab::MUTATING_METHODS.contains(&name.as_str())
+                    || vocab::ASSIGNING_METHODS.contains(&name.as_str()));
+            if writes && self.is_stack_place(p) {
+                // The function finds its way from this place on the next
+                // call: changing it is a transition.
+                self.transition(&mut f, None);
+                return Some(f);
+            }
             if writes && self.try_flip(p, &mut f) {
                 return Some(f);
             }
@@ -1634,11 +1740,17 @@ impl<'a> Analyzer<'a> {
                 && (name != "truncate" || !m.args.is_empty())
                 && self.looks_like_io(&m.receiver, &name, m.args.len())
             {
-                self.add_effect(&mut f, EffectKind::IoSubmit, e.span(), None);
+                self.add_effect(&mut f, EffectKind::IoSubmit, e.span(), None, None);
                 return Some(f);
             }
-            if vocab::MUTATING_METHODS.contains(&name.as_str()) {
-                self.add_effect(&mut f, EffectKind::MutCall, e.span(), Some(p.clone()));
+            if arity && vocab::MUTATING_METHODS.contains(&name.as_str()) {
+                self.add_effect(
+                    &mut f,
+                    EffectKind::MutCall,
+                    e.span(),
+                    Some(p.clone()),
+                    Some(&name),
+                );
                 return Some(f);
             }
             if vocab::ASSIGNING_METHODS.contains(&name.as_str()) {
@@ -1652,7 +1764,7 @@ impl<'a> Analyzer<'a> {
                 } else {
                     EffectKind::Write
                 };
-                self.add_effect(&mut f, kind, e.span(), Some(p.clone()));
+                self.add_effect(&mut f, kind, e.span(), Some(p.clone()), None);
                 return Some(f);
             }
         } else if vocab::IO_METHODS.contains(&name.as_str())
@@ -1660,7 +1772,7 @@ impl<'a> Analyzer<'a> {
             && name != "truncate"
             && self.looks_like_io(&m.receiver, &name, m.args.len())
         {
-            self.add_effect(&mut f, EffectKind::IoSubmit, e.span(), None);
+            self.add_effect(&mut f, EffectKind::IoSubmit, e.span(), None, None);
         }
         Some(f)
     }
@@ -1705,6 +1817,13 @@ impl<'a> Analyzer<'a> {
             }
             return f;
         };
+        // Writing back what a `take()`/`replace()` took: the take is undone.
+        let effects = &self.effects;
+        f.pending.retain(|e, _| {
+            let eff = &effects[*e];
+            !(matches!(eff.method.as_deref(), Some("take" | "replace"))
+                && eff.place.as_ref().is_some_and(|q| q.overlaps(&p)))
+        });
         if self.try_flip(&p, &mut f) {
             return f;
         }
@@ -1716,7 +1835,7 @@ impl<'a> Analyzer<'a> {
         } else {
             EffectKind::Write
         };
-        self.add_effect(&mut f, kind, e.span(), Some(p));
+        self.add_effect(&mut f, kind, e.span(), Some(p), None);
         f
     }
 
@@ -1922,6 +2041,24 @@ impl<'a> Analyzer<'a> {
 }
 
 // ---------------------------------------------------------------- helpers
+
+/// The receiver of a statement that takes a value and drops it.
+fn discarded_take(stmt: &syn::Stmt) -> Option<&syn::Expr> {
+    let e = match stmt {
+        syn::Stmt::Local(l) if matches!(l.pat, syn::Pat::Wild(_)) => &*l.init.as_ref()?.expr,
+        syn::Stmt::Expr(e, Some(_)) => e,
+        _ => return None,
+    };
+    match peel(e) {
+        syn::Expr::MethodCall(m) if m.method == "take" && m.args.is_empty() => Some(&m.receiver),
+        _ => None,
+    }
+}
+
+/// Enum names that say they are a machine's state.
+fn is_state_enum_name(e: &str) -> bool {
+    e.contains("State") || e.contains("Phase") || e.contains("Stage")
+}
 
 fn strip_unwrap(e: &syn::Expr) -> &syn::Expr {
     match peel(e) {

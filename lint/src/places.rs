@@ -161,6 +161,10 @@ pub fn places_read(e: &syn::Expr) -> Vec<Place> {
         fn visit_expr(&mut self, e: &'ast syn::Expr) {
             if let Some(p) = place_of(e) {
                 self.0.push(p);
+                // The place's own prefixes (`self` in `self.a`) are not
+                // reads; only the index and argument expressions inside it.
+                inner_operands(e, self);
+                return;
             }
             syn::visit::visit_expr(self, e);
         }
@@ -173,6 +177,25 @@ pub fn places_read(e: &syn::Expr) -> Vec<Place> {
                     self.visit_expr(a);
                 }
             }
+        }
+    }
+    fn inner_operands(e: &syn::Expr, v: &mut V) {
+        match peel(e) {
+            syn::Expr::Field(f) => inner_operands(&f.base, v),
+            syn::Expr::Index(i) => {
+                inner_operands(&i.expr, v);
+                v.visit_expr(&i.index);
+            }
+            syn::Expr::Unary(u) => inner_operands(&u.expr, v),
+            syn::Expr::Reference(r) => inner_operands(&r.expr, v),
+            syn::Expr::Try(t) => inner_operands(&t.expr, v),
+            syn::Expr::MethodCall(m) => {
+                inner_operands(&m.receiver, v);
+                for a in &m.args {
+                    v.visit_expr(a);
+                }
+            }
+            _ => {}
         }
     }
     let mut v = V(Vec::new());

@@ -67,6 +67,41 @@ pub const MUTATING_METHODS: &[&str] = &[
     "decrement",
 ];
 
+/// How many arguments the std version of a mutating method takes, where
+/// another common method of the same name does something else
+/// (`str::replace(a, b)` returns a new string, `Iterator::take(n)` does not
+/// mutate, Turso's `active_op_state.insert()` is an accessor).
+pub fn mutating_arity_ok(name: &str, nargs: usize) -> bool {
+    match name {
+        "take" | "pop" | "pop_back" | "pop_front" | "pop_first" | "pop_last" | "clear"
+        | "dedup" => nargs == 0,
+        "replace" | "remove" | "push" | "push_back" | "push_front" | "push_str" | "extend"
+        | "extend_from_slice" | "append" | "drain" | "truncate" | "split_off" | "retain"
+        | "retain_mut" | "swap_remove" => nargs == 1,
+        "insert" | "swap" => nargs == 1 || nargs == 2,
+        "resize" => nargs == 2,
+        _ => true,
+    }
+}
+
+/// Mutations that leave the same result when they run twice in a row
+/// (`v.clear()`, `v.resize(n, 0)`, `v.truncate(n)`): reported only when the
+/// call that yields reads the same place (its progress is reset under it).
+pub const IDEMPOTENT_MUTATIONS: &[&str] = &["clear", "resize", "truncate", "fill"];
+
+/// Methods that read where a stack-like place stands (`self.stack.top()`,
+/// `state.page_stack.last()`): a function that reads a place this way
+/// finds its way from it on the next call, so changing that place is a
+/// state transition (Turso's b-tree cursor stack).
+pub fn is_position_reader(name: &str) -> bool {
+    matches!(
+        name,
+        "top" | "top_ref" | "peek" | "last" | "last_mut" | "current" | "has_parent"
+    ) || name.starts_with("current_")
+        || name.starts_with("top_")
+        || name.starts_with("peek_")
+}
+
 /// Methods that write a value the way an assignment does (`cell.set(v)`,
 /// `atomic.store(v, ..)`).
 pub const ASSIGNING_METHODS: &[&str] = &["set", "store"];
@@ -265,9 +300,42 @@ pub const RESET_VARIANTS: &[&str] = &[
 /// for dropped `IOResult`s only trusts them when the call is followed by
 /// `?` (the std ones are not fallible).
 pub const COMMON_STD_NAMES: &[&str] = &[
-    "next", "insert", "remove", "get", "push", "pop", "clear", "write", "read", "flush", "sync",
-    "close", "open", "seek", "step", "run", "take", "drain", "append", "extend", "len", "last",
-    "first", "delete", "update", "commit", "finish", "begin",
+    "next",
+    "insert",
+    "remove",
+    "get",
+    "push",
+    "pop",
+    "clear",
+    "write",
+    "read",
+    "flush",
+    "sync",
+    "close",
+    "open",
+    "seek",
+    "step",
+    "run",
+    "take",
+    "drain",
+    "append",
+    "extend",
+    "len",
+    "last",
+    "first",
+    "delete",
+    "update",
+    "commit",
+    "finish",
+    "begin",
+    "sort",
+    "sort_by",
+    "sort_unstable",
+    "reverse",
+    "dedup",
+    "retain",
+    "truncate",
+    "resize",
 ];
 
 #[cfg(test)]
