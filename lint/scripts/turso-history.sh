@@ -77,12 +77,17 @@ for line in open(f"{out}/{sha}.diff"):
         old.setdefault(cur, set()).update(range(a, a + max(b, 1)) if b else {a})
         new.setdefault(cur, set()).update(range(c, c + max(d, 1)) if d else {c})
 def hits(side, lines):
+    # A finding is at the fixed lines when it, or the yield it names, is
+    # within two lines of a line the fix changed.
     d = json.load(open(f"{out}/{sha}-{side}.json"))
     res = []
     for f in d["findings"]:
         rel = f["path"].split(f"{sha}-{side}-all/", 1)[-1]
-        if f["line"] in lines.get(rel, ()):
-            res.append(f"{rel}:{f['line']} [{f['kind']}] {f['function']}")
+        changed = lines.get(rel, set())
+        near = lambda n: any(abs(n - c) <= 2 for c in changed)
+        y = (f.get("yield") or {}).get("line")
+        if near(f["line"]) or (y is not None and near(y)):
+            res.append(f"{rel}:{f['line']} [{f['kind']}] {f['function']}" + (f" (yield {y})" if y else ""))
     return res
 p, f = hits("parent", old), hits("fix", new)
 print(f"{sha[:10]} {'FLAGGED' if p else 'missed':8} {'clean' if not f else 'FLAGGED':9} {subject[:70]}")

@@ -195,6 +195,16 @@ struct GuardFrame {
     places: Vec<Place>,
 }
 
+/// What a `let` binds its name to.
+enum Binding {
+    Alias(Place),
+    StateValue,
+    Taken,
+    Group,
+    Call(Option<CallInfo>),
+    Other,
+}
+
 /// What a returned expression is.
 enum Returned {
     NotYield,
@@ -791,45 +801,70 @@ impl<'a> Analyzer<'a> {
     fn bind_local(&mut self, pat: &syn::Pat, init: Option<&syn::Expr>) {
         let mut names = Vec::new();
         pat_idents(pat, &mut names);
+        // What the initializer refers to is decided before its names are
+        // shadowed (`let cursor = cursor.as_btree_mut();`).
+        let binding = match (init, names.as_slice()) {
+            (Some(init), [_]) => Some(self.classify_init(pat, init)),
+            _ => None,
+        };
         for n in &names {
             self.forget(n);
         }
-        let (Some(init), [name]) = (init, names.as_slice()) else {
+        let (Some(binding), [name]) = (binding, names.as_slice()) else {
             return;
         };
         let name = name.clone();
+        match binding {
+            Binding::Alias(base) => {
+                self.aliases.insert(name, base);
+            }
+            Binding::StateValue => {
+                self.state_locals.insert(name);
+            }
+            Binding::Taken => {
+                self.taken_locals.insert(name);
+            }
+            Binding::Group => {
+                self.group_locals.insert(name);
+            }
+            Binding::Call(c) => {
+                self.call_locals.insert(name, c);
+            }
+            Binding::Other => {}
+        }
+    }
+
+    fn classify_init(&self, pat: &syn::Pat, init: &syn::Expr) -> Binding {
         let single = matches!(pat, syn::Pat::Ident(_) | syn::Pat::Type(_));
         if !single {
             // `let Some(x) = self.v.as_mut() else ..`: x is inside the place.
-            if let Some(base) = self.ref_base(init) {
-                self.aliases.insert(name, base);
-            }
-            return;
+            return match self.ref_base(init) {
+                Some(base) => Binding::Alias(base),
+                None => Binding::Other,
+            };
         }
         if self.is_state_value(init) {
-            self.state_locals.insert(name);
-            return;
+            return Binding::StateValue;
         }
         if self.taken_state(init) {
-            self.taken_locals.insert(name);
-            return;
+            return Binding::Taken;
         }
         if let syn::Expr::Call(c) = peel(init) {
             if let syn::Expr::Path(p) = peel(&c.func) {
                 if p.path.segments.iter().any(|s| s.ident == "CompletionGroup") {
-                    self.group_locals.insert(name);
-                    return;
+                    return Binding::Group;
                 }
             }
         }
         if let Some(base) = self.alias_of(init, pat) {
-            self.aliases.insert(name, base);
-            return;
+            return Binding::Alias(base);
         }
         if let Some(call) = self.call_info(init) {
-            self.call_locals.insert(name, Some(call));
+            Binding::Call(Some(call))
         } else if matches!(peel(init), syn::Expr::Call(_) | syn::Expr::MethodCall(_)) {
-            self.call_locals.insert(name, None);
+            Binding::Call(None)
+        } else {
+            Binding::Other
         }
     }
 
