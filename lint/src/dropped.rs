@@ -11,8 +11,15 @@ use crate::source::Source;
 use crate::{vocab, Index};
 
 /// The findings of this rule in one file.
-pub fn check_file(file: &syn::File, index: &Index, source: &Source, path: &str) -> Vec<Finding> {
+pub fn check_file(
+    file: &syn::File,
+    index: &Index,
+    source: &Source,
+    path: &str,
+    tests: bool,
+) -> Vec<Finding> {
     let mut v = Dropped {
+        tests,
         index,
         source,
         path,
@@ -25,6 +32,7 @@ pub fn check_file(file: &syn::File, index: &Index, source: &Source, path: &str) 
 }
 
 struct Dropped<'a> {
+    tests: bool,
     index: &'a Index,
     source: &'a Source,
     path: &'a str,
@@ -49,9 +57,7 @@ fn param_names(sig: &syn::Signature) -> Vec<String> {
 }
 
 fn is_test(attrs: &[syn::Attribute]) -> bool {
-    attrs
-        .iter()
-        .any(|a| a.path().segments.last().is_some_and(|s| s.ident == "test"))
+    crate::is_test_code(attrs)
 }
 
 /// The name of the function an expression calls when its value is an
@@ -127,7 +133,7 @@ impl Dropped<'_> {
 impl<'ast> Visit<'ast> for Dropped<'_> {
     fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
         // Tests drop results on purpose (a panic or error is what they check).
-        if is_test(&f.attrs) {
+        if !self.tests && is_test(&f.attrs) {
             return;
         }
         self.fns.push(f.sig.ident.to_string());
@@ -139,7 +145,7 @@ impl<'ast> Visit<'ast> for Dropped<'_> {
 
     fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
         // Tests drop results on purpose (a panic or error is what they check).
-        if is_test(&f.attrs) {
+        if !self.tests && is_test(&f.attrs) {
             return;
         }
         self.fns.push(f.sig.ident.to_string());
@@ -151,7 +157,7 @@ impl<'ast> Visit<'ast> for Dropped<'_> {
 
     fn visit_trait_item_fn(&mut self, f: &'ast syn::TraitItemFn) {
         // Tests drop results on purpose (a panic or error is what they check).
-        if is_test(&f.attrs) {
+        if !self.tests && is_test(&f.attrs) {
             return;
         }
         self.fns.push(f.sig.ident.to_string());
@@ -163,12 +169,7 @@ impl<'ast> Visit<'ast> for Dropped<'_> {
 
     fn visit_item_mod(&mut self, m: &'ast syn::ItemMod) {
         // `#[cfg(test)]` modules drive operations their own way.
-        let cfg_test = m.attrs.iter().any(|a| {
-            a.path().is_ident("cfg")
-                && a.parse_args::<syn::Meta>()
-                    .is_ok_and(|meta| meta.path().is_ident("test"))
-        });
-        if !cfg_test {
+        if self.tests || !crate::is_test_code(&m.attrs) {
             syn::visit::visit_item_mod(self, m);
         }
     }

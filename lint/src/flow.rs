@@ -66,6 +66,9 @@ pub struct Options {
     /// not depend on the place: running them twice writes the same value,
     /// which is usually harmless.
     pub assignments: bool,
+    /// Also lint test code (`#[test]` functions, `#[cfg(test)]` modules),
+    /// which counts calls and drops results on purpose.
+    pub tests: bool,
 }
 
 type EffectId = usize;

@@ -236,7 +236,13 @@ pub fn lint_inputs(inputs: &[Input], options: Options) -> Outcome {
         fns.visit_file(&file);
         out.functions += fns.functions;
         let mut findings = fns.findings;
-        findings.extend(dropped::check_file(&file, &index, &source, &input.path));
+        findings.extend(dropped::check_file(
+            &file,
+            &index,
+            &source,
+            &input.path,
+            options.tests,
+        ));
         for mut f in findings {
             if source.is_allowed(f.loc.line) {
                 out.allowed += 1;
@@ -274,7 +280,9 @@ impl FnCollector<'_> {
         block: &syn::Block,
         attrs: &[syn::Attribute],
     ) {
-        if !signature::is_resumable_fn(sig, self.index) || signature::is_attribute_resumable(attrs)
+        if !signature::is_resumable_fn(sig, self.index)
+            || signature::is_attribute_resumable(attrs)
+            || (!self.options.tests && is_test_code(attrs))
         {
             return;
         }
@@ -292,7 +300,24 @@ impl FnCollector<'_> {
     }
 }
 
+/// Whether an item is test code: `#[test]`, or `#[cfg(test)]`.
+pub(crate) fn is_test_code(attrs: &[syn::Attribute]) -> bool {
+    attrs.iter().any(|a| {
+        a.path().segments.last().is_some_and(|s| s.ident == "test")
+            || (a.path().is_ident("cfg")
+                && a.parse_args::<syn::Meta>()
+                    .is_ok_and(|meta| meta.path().is_ident("test")))
+    })
+}
+
 impl<'ast> Visit<'ast> for FnCollector<'_> {
+    fn visit_item_mod(&mut self, m: &'ast syn::ItemMod) {
+        // Test code counts calls and drops results on purpose.
+        if self.options.tests || !is_test_code(&m.attrs) {
+            syn::visit::visit_item_mod(self, m);
+        }
+    }
+
     fn visit_item_impl(&mut self, i: &'ast syn::ItemImpl) {
         self.impls.push(index::impl_type_name(i));
         syn::visit::visit_item_impl(self, i);

@@ -34,6 +34,11 @@ struct Cli {
     /// which are usually harmless when they run twice.
     #[arg(long)]
     assignments: bool,
+    /// Also lint test code (`#[test]` functions and `#[cfg(test)]`
+    /// modules), skipped by default: it counts calls and drops results on
+    /// purpose.
+    #[arg(long)]
+    tests: bool,
     /// Do not print the summary line on stderr.
     #[arg(long, short)]
     quiet: bool,
@@ -43,6 +48,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let options = Options {
         assignments: cli.assignments,
+        tests: cli.tests,
     };
     let outcome = lint_paths(&cli.paths, options);
     let stdout = std::io::stdout();

@@ -266,7 +266,12 @@ pub fn call_class(name: &str) -> CallClass {
     if RELATIVE.contains(&name) {
         return CallClass::RelativeMove;
     }
-    if ABSOLUTE.contains(&name) || name.starts_with("seek_") || name.starts_with("move_to_") {
+    // An existence check on a cursor (`key_exists_in_index`) seeks it.
+    if ABSOLUTE.contains(&name)
+        || name.starts_with("seek_")
+        || name.starts_with("move_to_")
+        || name.contains("exists")
+    {
         return CallClass::AbsoluteMove;
     }
     let first = name.split('_').next().unwrap_or(name);

@@ -39,7 +39,10 @@ fn check(name: &str) {
                 path: name.to_string(),
                 text: text.clone(),
             }],
-            Options { assignments },
+            Options {
+                assignments,
+                tests: true,
+            },
         );
         assert!(out.errors.is_empty(), "{name}: {:?}", out.errors);
         let got: BTreeSet<(usize, String)> = out
