@@ -1,5 +1,8 @@
 //! Code shared by the examples.
 //!
-//! [`migration`]: the before/after pairs of `docs/MIGRATING.md`.
+//! - [`pagestore`]: the page store behind
+//!   `cargo run --release --example pagestore`.
+//! - [`migration`]: the before/after pairs of `docs/MIGRATING.md`.
 
 pub mod migration;
+pub mod pagestore;
