@@ -18,6 +18,12 @@ pub enum StoreError {
     /// A request could not be issued, or a file could not be opened.
     #[error("{0}")]
     Io(String),
+    /// A file of the store does not exist.
+    #[error("{file}: no such file")]
+    Missing {
+        /// The file.
+        file: String,
+    },
     /// The file holds no page-store database.
     #[error("{file} is not a page store database: {why}")]
     NotADatabase {

@@ -13,6 +13,8 @@
 //! | `recovery.rs` | opening: create, or recover ([`Opener`]) |
 //! | `scheduler.rs` | many operations in flight on one thread ([`Scheduler`]) |
 //! | `workload.rs` | the mixed workload, the expected state, verification |
+//! | `shards.rs` | a database of T shards on T threads, one backend each |
+//! | `backend.rs` | choosing the backend (`--backend`) |
 //! | `sim.rs` | the workload under `SimIO` with faults and crashes |
 //! | `stats.rs` | counters |
 //!
@@ -39,6 +41,7 @@
 //! # Ok::<(), io_model_examples::pagestore::StoreError>(())
 //! ```
 
+pub mod backend;
 pub mod cache;
 mod checkpoint;
 pub mod checksum;
@@ -47,6 +50,7 @@ mod error;
 pub mod format;
 mod recovery;
 mod scheduler;
+pub mod shards;
 pub mod sim;
 mod stats;
 mod store;
@@ -56,7 +60,7 @@ pub mod workload;
 pub use checkpoint::CheckpointOutcome;
 pub use error::StoreError;
 pub use format::PAYLOAD_SIZE;
-pub use recovery::{open_store, OpenMode, Opener, RecoveryReport, MIN_WAL_FRAMES};
+pub use recovery::{open_store, probe_header, OpenMode, Opener, RecoveryReport, MIN_WAL_FRAMES};
 pub use scheduler::{Driver, ReadyQueue, Scheduler, SchedulerStats, SlotId, SlotWaker, Task};
 pub use stats::{Stats, StatsSnapshot};
 pub use store::{

@@ -222,6 +222,7 @@ pub struct Opener {
     options: StoreOptions,
     waker: SlotWaker,
     open: Mutex<OpenState>,
+    header: Mutex<ReadHeaderState>,
     create: Mutex<CreateState>,
     recover: Mutex<RecoverState>,
     scan: Mutex<ScanRegionState>,
@@ -253,7 +254,7 @@ impl fmt::Debug for Opener {
 /// assert_eq!(again.recovery().last_lsn, 0);
 /// let missing = StorePaths { data: "nope".into(), wal: "nope.wal".into() };
 /// let err = open_store(&io, &missing, OpenMode::Open, &StoreOptions::default()).unwrap_err();
-/// assert!(matches!(err, StoreError::NotADatabase { .. }));
+/// assert!(matches!(err, StoreError::Missing { .. }));
 /// # Ok::<(), StoreError>(())
 /// ```
 pub fn open_store(
@@ -264,6 +265,29 @@ pub fn open_store(
 ) -> Result<Arc<Store>, StoreError> {
     let opener = Opener::new(io, paths, mode, options.clone())?;
     IO::block(&io, || opener.open())
+}
+
+/// The data file's header at `paths`, without recovering anything: `None`
+/// if the data file does not exist, is empty, or has a blank header page
+/// (an existing data file without its log is an error).
+///
+/// ```
+/// use io_model_backends::SimIO;
+/// use io_model_examples::pagestore::{open_store, probe_header, OpenMode, StoreOptions, StorePaths};
+/// let io = SimIO::new(1);
+/// let paths = StorePaths { data: "db".into(), wal: "wal".into() };
+/// assert_eq!(probe_header(&io, &paths)?, None);
+/// open_store(&io, &paths, OpenMode::Create, &StoreOptions::default())?;
+/// assert_eq!(probe_header(&io, &paths)?.map(|h| h.geometry.pages), Some(1024));
+/// # Ok::<(), io_model_examples::pagestore::StoreError>(())
+/// ```
+pub fn probe_header(io: &dyn IO, paths: &StorePaths) -> Result<Option<DataHeader>, StoreError> {
+    let opener = match Opener::new(io, paths, OpenMode::Open, StoreOptions::default()) {
+        Ok(o) => o,
+        Err(StoreError::Missing { file }) if file == paths.data => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    Ok(IO::block(&io, || opener.read_header())?.map(|(h, _)| h))
 }
 
 impl Opener {
@@ -279,25 +303,25 @@ impl Opener {
         } else {
             OpenFlags::NONE
         };
-        let open = |path: &str, what: &str| {
+        let open = |path: &str| {
             io.open_file(path, flags).map_err(|e| match e {
                 Error::Io(ref ioe) if ioe.kind() == std::io::ErrorKind::NotFound => {
-                    StoreError::NotADatabase {
+                    StoreError::Missing {
                         file: path.to_owned(),
-                        why: format!("no such file (the {what})"),
                     }
                 }
                 other => StoreError::Io(format!("opening {path}: {other}")),
             })
         };
-        let data = open(&paths.data, "data file")?;
-        let wal = open(&paths.wal, "log")?;
+        let data = open(&paths.data)?;
+        let wal = open(&paths.wal)?;
         Ok(Self {
             disk: Disk::new(data, wal, paths.clone()),
             mode,
             options,
             waker: SlotWaker::new(None, SlotId(0)),
             open: Mutex::default(),
+            header: Mutex::default(),
             create: Mutex::default(),
             recover: Mutex::default(),
             scan: Mutex::default(),
@@ -531,24 +555,12 @@ impl Opener {
     /// blank (and the mode allows), recovers it, and returns the store.
     #[resumable(state = lock(&self.open))]
     pub fn open(&self) -> Result<IOResult<Arc<Store>>, StoreError> {
-        let size: u64 = self.disk.size(Which::Data)?;
-        let mut found: Option<(DataHeader, u8)> = None;
-        if size >= PAGE_SIZE as u64 {
-            let page0: Arc<Buffer> = Arc::new(Buffer::new_page());
-            let read = self.disk.read(Which::Data, &self.waker, 0, page0.clone())?;
-            wait!(ReadHeader => read);
-            found = self.parse_header(&page0, size)?;
-            if found.is_some() && self.mode == OpenMode::Create {
-                return Err(StoreError::InvalidArgument(format!(
-                    "{} already holds a database",
-                    self.disk.paths.data
-                )));
-            }
-        } else if size > 0 {
-            return Err(StoreError::NotADatabase {
-                file: self.disk.paths.data.clone(),
-                why: format!("it is {size} bytes, shorter than a header page"),
-            });
+        let mut found: Option<(DataHeader, u8)> = call!(ReadHeader => self.read_header());
+        if found.is_some() && self.mode == OpenMode::Create {
+            return Err(StoreError::InvalidArgument(format!(
+                "{} already holds a database",
+                self.disk.paths.data
+            )));
         }
         let mut created: bool = false;
         if found.is_none() {
@@ -569,6 +581,26 @@ impl Opener {
         let mut rec: Recovered = call!(Recover => self.recover(&header, slot));
         rec.report.created = created;
         Ok(IOResult::Done(self.build_store(rec)))
+    }
+
+    /// Reads and checks the data file's header: `None` if the file is empty
+    /// or its header page blank (no database was ever created there).
+    #[resumable(state = lock(&self.header))]
+    pub fn read_header(&self) -> Result<IOResult<Option<(DataHeader, u8)>>, StoreError> {
+        let size: u64 = self.disk.size(Which::Data)?;
+        if size == 0 {
+            return Ok(IOResult::Done(None));
+        }
+        if size < PAGE_SIZE as u64 {
+            return Err(StoreError::NotADatabase {
+                file: self.disk.paths.data.clone(),
+                why: format!("it is {size} bytes, shorter than a header page"),
+            });
+        }
+        let page0: Arc<Buffer> = Arc::new(Buffer::new_page());
+        let read = self.disk.read(Which::Data, &self.waker, 0, page0.clone())?;
+        wait!(ReadHeader => read);
+        Ok(IOResult::Done(self.parse_header(&page0, size)?))
     }
 
     /// Writes every page blank (LSN 0, zero payload, valid checksum), then
