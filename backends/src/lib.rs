@@ -1,15 +1,19 @@
-//! Backends for [`io_model`]: [`SyncIO`], [`UringIO`] (Linux) and the
-//! deterministic simulator [`SimIO`], each behind the [`IO`] and
-//! [`File`](io_model::File) traits, and [`default_io`], which picks the
-//! best real backend the kernel allows.
+//! Backends for [`io_model`]: [`SyncIO`], [`UringIO`] (Linux), the
+//! deterministic simulator [`SimIO`], `NbdIO` (feature `nbd`, on by
+//! default: files on an NBD server) and [`MirrorIO`] (two backends kept as
+//! copies), each behind the [`IO`] and [`File`](io_model::File) traits, and
+//! [`default_io`], which picks the best real local backend the kernel
+//! allows.
 //!
 //! | backend | completions finish | for |
 //! |---|---|---|
 //! | [`SyncIO`] | before the call returns | simplicity, portability, reference behaviour |
 //! | [`UringIO`] | in [`IO::step`] (cached reads inline) | throughput on Linux |
 //! | [`SimIO`] | in [`IO::step`], late and out of order, from a seed | tests: every suspension point, faults, crashes |
+//! | `NbdIO` | in [`IO::step`], as the server's replies arrive, in any order | remote storage: exports of an NBD server |
+//! | [`MirrorIO`] | when both of its backends have finished | backup and replication |
 //!
-//! All three behave the same way where the contract says something:
+//! All of them behave the same way where the contract says something:
 //!
 //! - A read of `n` bytes finishes with `n`, or with
 //!   [`CompletionError::ShortRead`](io_model::CompletionError::ShortRead)
@@ -24,6 +28,10 @@
 //!   completion with `IOError(InvalidInput)`, so that nothing waits for it
 //!   forever. Every other failure is reported through the completion.
 //! - Every completion handed to a backend is finished exactly once.
+//!
+//! `NbdIO`'s files are fixed-size exports: what NBD lacks (growing a file,
+//! truncating it, removing it) is an [`Error::Unsupported`], with the
+//! completion finished too; see its documentation.
 //!
 //! ```
 //! use io_model::{Buffer, Completion, File, IOResult, OpenFlags, IO};
@@ -53,12 +61,18 @@ use std::sync::Arc;
 
 use io_model::{Error, Result, IO};
 
+mod mirror;
+#[cfg(feature = "nbd")]
+mod nbd;
 mod sim;
 mod sync;
 mod sys;
 #[cfg(target_os = "linux")]
 mod uring;
 
+pub use mirror::MirrorIO;
+#[cfg(feature = "nbd")]
+pub use nbd::{NbdAddress, NbdIO, NbdOptions, NbdUri, NBD_DEFAULT_PORT};
 pub use sim::{Faults, OpKind, SimIO, TraceEntry};
 pub use sync::SyncIO;
 #[cfg(target_os = "linux")]

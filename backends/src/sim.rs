@@ -196,6 +196,8 @@ struct State {
     rng: Rng,
     faults: Faults,
     max_delay: u64,
+    /// Each step delivers only the oldest pending operation.
+    one_at_a_time: bool,
     /// Steps taken so far: the simulator's clock.
     now: u64,
     /// Bumped by every crash; handles of older epochs are dead.
@@ -294,6 +296,7 @@ impl SimIO {
                     rng: Rng::new(seed),
                     faults,
                     max_delay: 4,
+                    one_at_a_time: false,
                     now: 0,
                     epoch: 0,
                     names: BTreeMap::new(),
@@ -318,6 +321,46 @@ impl SimIO {
     pub fn with_max_delay(self, steps: u64) -> Self {
         lock(&self.inner.state).max_delay = steps;
         self
+    }
+
+    /// Makes every [`step`](IO::step) deliver exactly one operation, the
+    /// oldest one pending, whatever delay was drawn for it (faults are
+    /// still drawn from the seed).
+    ///
+    /// Delivery then follows issue order, one operation per step, so a
+    /// caller that checks its completion after every step sees each
+    /// operation it waits for unfinished at least once: every wait
+    /// suspends, unless it waits for an operation issued before one it
+    /// already waited for. This is the mode for hunting side effects placed
+    /// before a suspension point; the default seeded order is the one for
+    /// reordering.
+    ///
+    /// ```
+    /// use io_model::{Completion, File, OpenFlags, IO};
+    /// let io = io_model_backends::SimIO::new(1).one_at_a_time();
+    /// assert!(io.is_one_at_a_time());
+    /// let f = io.open_file("a", OpenFlags::CREATE)?;
+    /// let first = f.sync(Completion::new_sync(|_| {}))?;
+    /// let second = f.sync(Completion::new_sync(|_| {}))?;
+    /// io.step()?;
+    /// assert!(first.finished() && !second.finished());
+    /// io.step()?;
+    /// assert!(second.finished());
+    /// # Ok::<(), io_model::Error>(())
+    /// ```
+    pub fn one_at_a_time(self) -> Self {
+        lock(&self.inner.state).one_at_a_time = true;
+        self
+    }
+
+    /// Whether each step delivers only the oldest pending operation (see
+    /// [`one_at_a_time`](Self::one_at_a_time)).
+    ///
+    /// ```
+    /// assert!(!io_model_backends::SimIO::new(1).is_one_at_a_time());
+    /// ```
+    pub fn is_one_at_a_time(&self) -> bool {
+        lock(&self.inner.state).one_at_a_time
     }
 
     /// The seed this simulator was built with.
@@ -622,7 +665,9 @@ impl IO for SimIO {
     /// Advances the clock by one step (or to the next due operation, so a
     /// step with anything pending always delivers something) and delivers
     /// every due operation in an order drawn from the seed, then finishes
-    /// their completions in that order.
+    /// their completions in that order. With
+    /// [`one_at_a_time`](SimIO::one_at_a_time), delivers only the oldest
+    /// pending operation.
     fn step(&self) -> Result<()> {
         let delivered: Vec<(Completion, Result<i32, CompletionError>)> = {
             let mut st = lock(&self.inner.state);
@@ -630,14 +675,20 @@ impl IO for SimIO {
                 return Ok(());
             }
             st.now += 1;
-            let next_due = st.pending.iter().map(|p| p.due).min().unwrap_or(st.now);
-            st.now = st.now.max(next_due);
-            let now = st.now;
-            let (mut due, rest): (Vec<Pending>, Vec<Pending>) = std::mem::take(&mut st.pending)
-                .into_iter()
-                .partition(|p| p.due <= now);
-            st.pending = rest;
-            st.rng.shuffle(&mut due);
+            let due = if st.one_at_a_time {
+                // `pending` is in issue order.
+                vec![st.pending.remove(0)]
+            } else {
+                let next_due = st.pending.iter().map(|p| p.due).min().unwrap_or(st.now);
+                st.now = st.now.max(next_due);
+                let now = st.now;
+                let (mut due, rest): (Vec<Pending>, Vec<Pending>) = std::mem::take(&mut st.pending)
+                    .into_iter()
+                    .partition(|p| p.due <= now);
+                st.pending = rest;
+                st.rng.shuffle(&mut due);
+                due
+            };
             let out: Vec<_> = due
                 .into_iter()
                 .map(|p| {

@@ -1,11 +1,18 @@
 //! The conformance suite: one set of cases, written once against `dyn IO`,
 //! run against every backend (`SyncIO`, `UringIO` in three configurations,
-//! `SimIO`). `suite!` at the bottom generates one `#[test]` per backend per
-//! case, named `<backend>::<case>`.
+//! `SimIO`, `NbdIO` on a real nbdkit, and `MirrorIO` over local files and
+//! NBD exports). `suite!` at the bottom generates one `#[test]` per backend
+//! per case, named `<backend>::<case>`.
 //!
 //! Every case waits through `IO::wait_for_completion`, `IO::step` or
 //! `IO::block`, so on `SimIO` every completion is delivered by a step, late
 //! and out of order.
+//!
+//! Where files are NBD exports (`env.fixed`), a file is made at its final
+//! size before it is opened and cannot grow or be truncated; the cases
+//! check the same data, and that what NBD lacks is refused clearly
+//! (`Error::Unsupported`, the completion finished too). After every case on
+//! a mirror, each file's two copies are compared byte for byte.
 
 mod common;
 
@@ -15,6 +22,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use common::{completion_error, pattern, read, sync, truncate, write, Backend, Env};
+
+/// The error of an operation a fixed-size backend does not have.
+const UNSUPPORTED: Option<CompletionError> = Some(CompletionError::IOError(ErrorKind::Unsupported));
 use io_model::{
     Buffer, Completion, CompletionError, CompletionGroup, Error, File, IOResult, OpenFlags, IO,
 };
@@ -28,8 +38,14 @@ fn short(expected: usize, actual: usize) -> Option<CompletionError> {
 /// against a model at the end.
 fn reads_and_writes_at_many_offsets_and_sizes(env: &Env) {
     let io = &*env.io;
-    let f = io.open_file(&env.path("data"), OpenFlags::CREATE).unwrap();
-    let mut model: Vec<u8> = Vec::new();
+    const FIXED: usize = 2 << 20;
+    let f = env.new_file("data", FIXED as u64);
+    // A fixed-size file starts as zeros and keeps its size.
+    let mut model: Vec<u8> = if env.fixed {
+        vec![0; FIXED]
+    } else {
+        Vec::new()
+    };
     let sizes = [1usize, 3, 511, 512, 4096, 4097, 65_536, 3 * 65_536 + 7];
     let offsets = [0u64, 1, 511, 4096, 12_345, 1 << 20, (1 << 20) + 4095];
     let mut seed = 0;
@@ -75,7 +91,7 @@ fn many_operations_in_flight(env: &Env) {
     const N: usize = 600;
     const PAGE: usize = 4096;
     let io = &*env.io;
-    let f = io.open_file(&env.path("many"), OpenFlags::CREATE).unwrap();
+    let f = env.new_file("many", (N * PAGE) as u64);
     let written = Arc::new(AtomicUsize::new(0));
     let mut group = CompletionGroup::new(|_| {});
     let mut writes = Vec::new();
@@ -129,7 +145,7 @@ fn many_operations_in_flight(env: &Env) {
 /// that exist; reads that end at it are not.
 fn reads_past_end_of_file(env: &Env) {
     let io = &*env.io;
-    let f = io.open_file(&env.path("eof"), OpenFlags::CREATE).unwrap();
+    let f = env.new_file("eof", 1000);
     let data = pattern(1, 1000);
     write(io, &*f, 0, &data).unwrap();
 
@@ -179,8 +195,12 @@ fn reads_past_end_of_file(env: &Env) {
 }
 
 /// `size` follows writes and truncations; truncation shortens and extends
-/// with zeros; `sync` succeeds.
+/// with zeros; `sync` succeeds. On fixed-size files, the size stays and
+/// truncation to another length is refused, changing nothing.
 fn sync_truncate_and_size(env: &Env) {
+    if env.fixed {
+        return fixed_size_and_sync(env);
+    }
     let io = &*env.io;
     let f = io.open_file(&env.path("trunc"), OpenFlags::CREATE).unwrap();
     assert_eq!(f.size().unwrap(), 0);
@@ -213,6 +233,50 @@ fn sync_truncate_and_size(env: &Env) {
     }
 }
 
+fn fixed_size_and_sync(env: &Env) {
+    let io = &*env.io;
+    let f = env.new_file("trunc", 10_000);
+    assert_eq!(f.size().unwrap(), 10_000);
+    let data = pattern(2, 10_000);
+    write(io, &*f, 0, &data).unwrap();
+    sync(io, &*f).unwrap();
+    for len in [4096, 0, 20_000] {
+        let c = Completion::new_trunc(|_| {});
+        let err = f
+            .truncate(len, c.clone())
+            .expect_err("truncated a fixed-size file");
+        assert!(matches!(err, Error::Unsupported(_)), "{err}");
+        assert_eq!(c.get_error(), UNSUPPORTED, "the completion finished too");
+    }
+    // Truncating to the size it has changes nothing, so it is allowed.
+    truncate(io, &*f, 10_000).unwrap();
+    assert_eq!(f.size().unwrap(), 10_000);
+    assert_eq!(
+        read(io, &*f, 0, 10_000).unwrap(),
+        data,
+        "nothing was truncated"
+    );
+    // A write that does not fit fails and writes nothing. (On a mirror the
+    // local copy would take it: a write that fails on one copy leaves the
+    // copies different, which tests/mirror.rs covers.)
+    if env.backend == Backend::Nbd {
+        let err = write(io, &*f, 9_000, &pattern(9, 2000)).unwrap_err();
+        assert_eq!(completion_error(&err), Some(enospc()));
+        assert_eq!(read(io, &*f, 0, 10_000).unwrap(), data);
+    }
+    let cs: Vec<Completion> = (0..8)
+        .map(|_| f.sync(Completion::new_sync(|_| {})).unwrap())
+        .collect();
+    for c in cs {
+        io.wait_for_completion(c).unwrap();
+    }
+}
+
+/// The error of `ENOSPC` (28 on Linux), as the backends report it.
+fn enospc() -> CompletionError {
+    CompletionError::IOError(std::io::Error::from_raw_os_error(28).kind())
+}
+
 /// Failures reach the caller as `Err`: from the call for a malformed
 /// request (with the completion finished too), from waiting for an I/O
 /// that failed. The backend keeps working afterwards.
@@ -229,7 +293,7 @@ fn errors_surface_as_err(env: &Env) {
     assert!(io.remove_file(&env.path("missing")).is_err());
 
     let path = env.path("ro");
-    let rw = io.open_file(&path, OpenFlags::CREATE).unwrap();
+    let rw = env.new_file("ro", 11);
     write(io, &*rw, 0, b"hello").unwrap();
     let ro = io.open_file(&path, OpenFlags::READ_ONLY).unwrap();
     assert_eq!(read(io, &*ro, 0, 5).unwrap(), b"hello");
@@ -272,7 +336,7 @@ fn errors_surface_as_err(env: &Env) {
 fn completions_finish_exactly_once(env: &Env) {
     let io = &*env.io;
     let path = env.path("once");
-    let f = io.open_file(&path, OpenFlags::CREATE).unwrap();
+    let f = env.new_file("once", 8192);
     write(io, &*f, 0, &pattern(3, 8192)).unwrap();
     let ro = io.open_file(&path, OpenFlags::READ_ONLY).unwrap();
     let counts: Vec<Arc<AtomicUsize>> = (0..120).map(|_| Arc::default()).collect();
@@ -332,17 +396,35 @@ fn completions_finish_exactly_once(env: &Env) {
 /// Empty reads and writes succeed anywhere and change nothing.
 fn zero_length_transfers(env: &Env) {
     let io = &*env.io;
-    let f = io.open_file(&env.path("empty"), OpenFlags::CREATE).unwrap();
+    let f = env.new_file("empty", 0);
     write(io, &*f, 100, &[]).unwrap();
     assert_eq!(f.size().unwrap(), 0);
     assert_eq!(read(io, &*f, 1 << 30, 0).unwrap(), Vec::<u8>::new());
 }
 
 /// Data outlives the handle; `TRUNCATE` empties on open; a removed file is
-/// gone.
+/// gone. Fixed-size files refuse `TRUNCATE` and removal, and keep their
+/// data.
 fn reopen_truncate_on_open_and_remove(env: &Env) {
     let io = &*env.io;
     let path = env.path("reopen");
+    if env.fixed {
+        {
+            let f = env.new_file("reopen", 7);
+            write(io, &*f, 0, b"persist").unwrap();
+            sync(io, &*f).unwrap();
+        }
+        let err = io
+            .open_file(&path, OpenFlags::TRUNCATE)
+            .err()
+            .expect("TRUNCATE on a fixed-size file");
+        assert!(matches!(err, Error::Unsupported(_)), "{err}");
+        let err = io.remove_file(&path).unwrap_err();
+        assert!(matches!(err, Error::Unsupported(_)), "{err}");
+        let f = io.open_file(&path, OpenFlags::NONE).unwrap();
+        assert_eq!(read(io, &*f, 0, 7).unwrap(), b"persist");
+        return;
+    }
     {
         let f = io.open_file(&path, OpenFlags::CREATE).unwrap();
         write(io, &*f, 0, b"persist").unwrap();
@@ -436,9 +518,7 @@ impl Bump {
 
 fn block_drives_a_resumable_operation(env: &Env) {
     let io = env.io.clone();
-    let f = io
-        .open_file(&env.path("counter"), OpenFlags::CREATE)
-        .unwrap();
+    let f = env.new_file("counter", 1);
     write(&*io, &*f, 0, &[0]).unwrap();
     let mut op = Bump {
         file: f.clone(),
@@ -456,7 +536,7 @@ fn block_drives_a_resumable_operation(env: &Env) {
 /// while callbacks run).
 fn callbacks_may_issue_io(env: &Env) {
     let io = &*env.io;
-    let f = io.open_file(&env.path("chain"), OpenFlags::CREATE).unwrap();
+    let f = env.new_file("chain", 3 * 4096);
     write(io, &*f, 0, &pattern(4, 4096)).unwrap();
     let chained: Arc<Mutex<Vec<Completion>>> = Arc::default();
     let mut cs = Vec::new();
@@ -500,7 +580,7 @@ fn callbacks_may_issue_io(env: &Env) {
 /// `O_DIRECT` (tmpfs).
 fn direct_io_with_aligned_buffers(env: &Env) {
     let io = &*env.io;
-    let f = match io.open_file(&env.path("direct"), OpenFlags::CREATE | OpenFlags::DIRECT) {
+    let f = match env.create("direct", 8 * 4096, OpenFlags::DIRECT) {
         Ok(f) => f,
         Err(err) => {
             eprintln!(
@@ -557,6 +637,10 @@ macro_rules! suite {
         suite!(@backend uring_ring, UringRing, $($case),*);
         suite!(@backend uring_split, UringSplit, $($case),*);
         suite!(@backend sim, Sim, $($case),*);
+        suite!(@backend nbd, Nbd, $($case),*);
+        suite!(@backend mirror_sync, MirrorSync, $($case),*);
+        suite!(@backend mirror_sync_nbd, MirrorSyncNbd, $($case),*);
+        suite!(@backend mirror_uring_nbd, MirrorUringNbd, $($case),*);
     };
     (@backend $module:ident, $backend:ident, $($case:ident),*) => {
         mod $module {
@@ -566,6 +650,7 @@ macro_rules! suite {
                     let name = concat!(stringify!($module), "::", stringify!($case));
                     if let Some(env) = crate::Backend::$backend.setup(name) {
                         crate::$case(&env);
+                        env.check_copies();
                     }
                 }
             )*

@@ -1,5 +1,6 @@
 //! SimIO's own tests: determinism per seed, deferred and reordered
-//! delivery, each fault kind, crash durability, the trace.
+//! delivery (and one at a time), each fault kind, crash durability, the
+//! trace.
 
 mod common;
 
@@ -117,6 +118,41 @@ fn seeds_draw_different_orders_late_and_out_of_order() {
     assert!(
         contents.len() > 1,
         "the delivery order decides the outcome of overlapping writes"
+    );
+}
+
+#[test]
+fn one_at_a_time_delivers_the_oldest_operation_per_step() {
+    for seed in [0, 3, 77] {
+        let run = workload(&SimIO::new(seed).one_at_a_time());
+        let order: Vec<usize> = run.delivered.iter().map(|(i, _)| *i).collect();
+        assert_eq!(
+            order,
+            (0..120).collect::<Vec<_>>(),
+            "seed {seed}: issue order"
+        );
+    }
+    // One operation per step, even when several are due.
+    let io = SimIO::new(5).with_max_delay(0).one_at_a_time();
+    let f = io.open_file("a", OpenFlags::CREATE).unwrap();
+    let cs: Vec<Completion> = (0..3)
+        .map(|_| f.sync(Completion::new_sync(|_| {})).unwrap())
+        .collect();
+    for n in 1..=3 {
+        io.step().unwrap();
+        let done = cs.iter().filter(|c| c.finished()).count();
+        assert_eq!(done, n);
+        assert!(cs[..n].iter().all(Completion::finished));
+    }
+    // Faults are still drawn from the seed: the same seed replays the run.
+    let faults = Faults {
+        read_error: 0.2,
+        write_error: 0.2,
+        ..Faults::none()
+    };
+    assert_eq!(
+        workload(&SimIO::with_faults(8, faults).one_at_a_time()),
+        workload(&SimIO::with_faults(8, faults).one_at_a_time())
     );
 }
 
