@@ -119,24 +119,40 @@ fn arc_shared_across_threads() {
         st: RwLock::new(CountState::default()),
         hits: Mutex::new(0),
     });
-    let threads: Vec<_> = (0..4)
-        .map(|_| {
-            let shared = Arc::clone(&shared);
-            std::thread::spawn(move || {
-                for _ in 0..100 {
-                    let c = Completion::new_write(|_| {});
-                    assert!(matches!(shared.count(c.clone()), Ok(IOResult::IO(_))));
-                    c.complete(0);
-                    assert!(matches!(shared.count(c), Ok(IOResult::Done(_))));
-                }
-            })
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // One thread runs the operation (an operation's state serves one run at
+    // a time); another keeps reading the state's lock meanwhile, which it
+    // can only do because the guard is never held across the body.
+    let runner = {
+        let shared = Arc::clone(&shared);
+        std::thread::spawn(move || {
+            for _ in 0..200 {
+                let c = Completion::new_write(|_| {});
+                assert!(matches!(shared.count(c.clone()), Ok(IOResult::IO(_))));
+                c.complete(0);
+                assert!(matches!(shared.count(c), Ok(IOResult::Done(_))));
+            }
         })
-        .collect();
-    // The four threads share one state: the test only checks that the
-    // lock is never held across user code (no deadlock) and that every
-    // run ends idle.
-    for t in threads {
-        t.join().unwrap();
-    }
+    };
+    let reader = {
+        let shared = Arc::clone(&shared);
+        let done = Arc::clone(&done);
+        std::thread::spawn(move || {
+            let mut seen = std::collections::BTreeSet::new();
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                seen.insert(shared.st.read().unwrap().name());
+            }
+            seen
+        })
+    };
+    runner.join().unwrap();
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let seen = reader.join().unwrap();
+    assert!(
+        seen.iter()
+            .all(|n| ["Idle", "Wait0", "Poisoned"].contains(n)),
+        "{seen:?}"
+    );
     assert!(shared.st.read().unwrap().is_idle());
+    assert_eq!(*shared.hits.lock().unwrap(), 200);
 }
