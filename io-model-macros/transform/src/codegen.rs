@@ -251,8 +251,9 @@ pub fn function(p: &Parts, errors: &mut Errors) -> TokenStream {
         });
     }
     let poisoned = format!(
-        "`{}` was called again after a panic interrupted an earlier call, so its state `{}` is \
-         poisoned; call `.cancel()` on the state (or reset it to `{}::default()`) to start a new run",
+        "`{}` was called again after a panic interrupted an earlier call (or while another call \
+         on the same state is running), so its state `{}` is poisoned; call `.cancel()` on the \
+         state (or reset it to `{}::default()`) to start a new run",
         sig.ident, name, name
     );
     let (outer, inner) = split_attrs(attrs);

@@ -42,7 +42,8 @@ pub fn commit(st: &mut CommitState, pager: &mut Pager) -> Result<IOResult<usize>
             clippy::needless_return,
             clippy::never_loop,
             clippy::let_unit_value,
-            clippy::unused_unit
+            clippy::unused_unit,
+            clippy::needless_late_init
         )]
         '__io_dispatch: loop {
             match ::core::mem::replace(&mut __io_s, CommitState::__Poisoned) {
@@ -119,7 +120,7 @@ pub fn commit(st: &mut CommitState, pager: &mut Pager) -> Result<IOResult<usize>
                 }
                 CommitState::__Poisoned => {
                     ::core::panic!(
-                        "`commit` was called again after a panic interrupted an earlier call, so its state `CommitState` is poisoned; call `.cancel()` on the state (or reset it to `CommitState::default()`) to start a new run"
+                        "`commit` was called again after a panic interrupted an earlier call (or while another call on the same state is running), so its state `CommitState` is poisoned; call `.cancel()` on the state (or reset it to `CommitState::default()`) to start a new run"
                     )
                 }
             }

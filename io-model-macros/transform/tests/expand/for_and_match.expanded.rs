@@ -23,7 +23,8 @@ fn balance(
             clippy::needless_return,
             clippy::never_loop,
             clippy::let_unit_value,
-            clippy::unused_unit
+            clippy::unused_unit,
+            clippy::needless_late_init
         )]
         '__io_dispatch: loop {
             match ::core::mem::replace(&mut __io_s, BalanceState::__Poisoned) {
@@ -159,7 +160,7 @@ fn balance(
                 }
                 BalanceState::__Poisoned => {
                     ::core::panic!(
-                        "`balance` was called again after a panic interrupted an earlier call, so its state `BalanceState` is poisoned; call `.cancel()` on the state (or reset it to `BalanceState::default()`) to start a new run"
+                        "`balance` was called again after a panic interrupted an earlier call (or while another call on the same state is running), so its state `BalanceState` is poisoned; call `.cancel()` on the state (or reset it to `BalanceState::default()`) to start a new run"
                     )
                 }
             }

@@ -35,7 +35,8 @@ impl Reader {
                 clippy::needless_return,
                 clippy::never_loop,
                 clippy::let_unit_value,
-                clippy::unused_unit
+                clippy::unused_unit,
+                clippy::needless_late_init
             )]
             '__io_dispatch: loop {
                 match ::core::mem::replace(&mut __io_s, ReadTwoState::__Poisoned) {
@@ -134,7 +135,7 @@ impl Reader {
                     }
                     ReadTwoState::__Poisoned => {
                         ::core::panic!(
-                            "`read_two` was called again after a panic interrupted an earlier call, so its state `ReadTwoState` is poisoned; call `.cancel()` on the state (or reset it to `ReadTwoState::default()`) to start a new run"
+                            "`read_two` was called again after a panic interrupted an earlier call (or while another call on the same state is running), so its state `ReadTwoState` is poisoned; call `.cancel()` on the state (or reset it to `ReadTwoState::default()`) to start a new run"
                         )
                     }
                 }

@@ -33,7 +33,8 @@ fn count_down(st: &mut CountDownState, s: &Sched, from: u32) -> Result<IOResult<
             clippy::needless_return,
             clippy::never_loop,
             clippy::let_unit_value,
-            clippy::unused_unit
+            clippy::unused_unit,
+            clippy::needless_late_init
         )]
         '__io_dispatch: loop {
             match ::core::mem::replace(&mut __io_s, CountDownState::__Poisoned) {
@@ -137,7 +138,7 @@ fn count_down(st: &mut CountDownState, s: &Sched, from: u32) -> Result<IOResult<
                 }
                 CountDownState::__Poisoned => {
                     ::core::panic!(
-                        "`count_down` was called again after a panic interrupted an earlier call, so its state `CountDownState` is poisoned; call `.cancel()` on the state (or reset it to `CountDownState::default()`) to start a new run"
+                        "`count_down` was called again after a panic interrupted an earlier call (or while another call on the same state is running), so its state `CountDownState` is poisoned; call `.cancel()` on the state (or reset it to `CountDownState::default()`) to start a new run"
                     )
                 }
             }
