@@ -17,7 +17,8 @@
 //!    point and merge, each piece of user code in one arm;
 //! 6. [`liveness`]: which locals each arm needs;
 //! 7. [`layout`]: the variants of the state enum;
-//! 8. [`codegen`]: the enum and the rewritten function.
+//! 8. [`graph`]: the state graph (`GRAPH`, Graphviz DOT);
+//! 9. [`codegen`]: the enum and the rewritten function.
 //!
 //! Shared leaf modules: [`errors`], [`names`], [`ir`].
 //!
@@ -28,6 +29,7 @@ pub mod arms;
 pub mod bindings;
 pub mod codegen;
 pub mod errors;
+pub mod graph;
 pub mod ir;
 pub mod item;
 pub mod layout;

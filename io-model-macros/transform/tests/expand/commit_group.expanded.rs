@@ -172,6 +172,8 @@ impl ::core::fmt::Debug for CommitState {
 }
 #[allow(dead_code)]
 impl CommitState {
+    /// The state graph of `commit` in Graphviz DOT: one node per state a run can rest in (`Idle` and each suspension point, with its marker and line), the exits `Done` and `Err`, and an edge wherever a run can go from one to the other. Render it with `dot -Tsvg`.
+    pub const GRAPH: &'static str = "digraph CommitState {\n  label=\"commit\";\n  Idle [shape=circle];\n  WaitAll0 [shape=box, label=\"WaitAll0\\nwait_all! line 4\"];\n  Fsync [shape=box, label=\"Fsync\\nwait! line 6\"];\n  Done [shape=doublecircle];\n  Err [shape=doublecircle];\n  Idle -> WaitAll0;\n  WaitAll0 -> Fsync;\n  WaitAll0 -> Err;\n  Fsync -> Done;\n  Fsync -> Err;\n}\n";
     /// The name of the current state: `"Idle"`, a suspension point's
     /// variant, or `"Poisoned"` after a panic (or while a call runs).
     pub fn name(&self) -> &'static str {

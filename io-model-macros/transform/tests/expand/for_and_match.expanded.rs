@@ -215,6 +215,8 @@ impl ::core::fmt::Debug for BalanceState {
 }
 #[allow(dead_code)]
 impl BalanceState {
+    /// The state graph of `balance` in Graphviz DOT: one node per state a run can rest in (`Idle` and each suspension point, with its marker and line), the exits `Done` and `Err`, and an edge wherever a run can go from one to the other. Render it with `dot -Tsvg`.
+    pub const GRAPH: &'static str = "digraph BalanceState {\n  label=\"balance\";\n  Idle [shape=circle];\n  Call0 [shape=box, label=\"Call0\\ncall! line 6\"];\n  Done [shape=doublecircle];\n  Err [shape=doublecircle];\n  Idle -> Call0;\n  Idle -> Done;\n  Call0 -> Call0;\n  Call0 -> Done;\n  Call0 -> Err;\n}\n";
     /// The name of the current state: `"Idle"`, a suspension point's
     /// variant, or `"Poisoned"` after a panic (or while a call runs).
     pub fn name(&self) -> &'static str {

@@ -195,6 +195,8 @@ impl ::core::fmt::Debug for ReadTwoState {
 }
 #[allow(dead_code)]
 impl ReadTwoState {
+    /// The state graph of `read_two` in Graphviz DOT: one node per state a run can rest in (`Idle` and each suspension point, with its marker and line), the exits `Done` and `Err`, and an edge wherever a run can go from one to the other. Render it with `dot -Tsvg`.
+    pub const GRAPH: &'static str = "digraph ReadTwoState {\n  label=\"read_two\";\n  Idle [shape=circle];\n  Call0 [shape=box, label=\"Call0\\ncall! line 5\"];\n  Wait0 [shape=box, label=\"Wait0\\nwait! line 7\"];\n  Call1 [shape=box, label=\"Call1\\ncall! line 9\"];\n  Done [shape=doublecircle];\n  Err [shape=doublecircle];\n  Idle -> Call0;\n  Call0 -> Call0;\n  Call0 -> Wait0;\n  Call0 -> Err;\n  Wait0 -> Call1;\n  Wait0 -> Err;\n  Call1 -> Call1;\n  Call1 -> Done;\n  Call1 -> Err;\n}\n";
     /// The name of the current state: `"Idle"`, a suspension point's
     /// variant, or `"Poisoned"` after a panic (or while a call runs).
     pub fn name(&self) -> &'static str {

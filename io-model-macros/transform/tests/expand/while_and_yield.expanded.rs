@@ -196,6 +196,8 @@ impl ::core::fmt::Debug for CountDownState {
 }
 #[allow(dead_code)]
 impl CountDownState {
+    /// The state graph of `count_down` in Graphviz DOT: one node per state a run can rest in (`Idle` and each suspension point, with its marker and line), the exits `Done` and `Err`, and an edge wherever a run can go from one to the other. Render it with `dot -Tsvg`.
+    pub const GRAPH: &'static str = "digraph CountDownState {\n  label=\"count_down\";\n  Idle [shape=circle];\n  Wait0 [shape=box, label=\"Wait0\\nwait! line 7\"];\n  Yield0 [shape=box, label=\"Yield0\\nyield_now! line 11\"];\n  Done [shape=doublecircle];\n  Err [shape=doublecircle];\n  Idle -> Wait0;\n  Idle -> Yield0;\n  Wait0 -> Wait0;\n  Wait0 -> Yield0;\n  Wait0 -> Err;\n  Yield0 -> Done;\n}\n";
     /// The name of the current state: `"Idle"`, a suspension point's
     /// variant, or `"Poisoned"` after a panic (or while a call runs).
     pub fn name(&self) -> &'static str {
