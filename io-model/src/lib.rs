@@ -46,6 +46,7 @@ mod error;
 mod io;
 mod markers;
 pub mod state_machine;
+mod trace;
 mod types;
 
 pub use buffer::{Buffer, BufferGuard, PAGE_SIZE};
@@ -146,4 +147,6 @@ pub use io_model_macros::resumable;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::markers::__private::*;
+    #[cfg(feature = "tracing")]
+    pub use tracing;
 }

@@ -201,6 +201,7 @@ pub fn function(p: &Parts, errors: &mut Errors) -> TokenStream {
     let ret = &p.checked.ret_ty;
     let out = internal("__io_ret");
     let pp = internal("__io_p");
+    let fn_name = sig.ident.to_string();
     let s = state();
     let label = dispatch();
     let peeks = wait_variants(p.layout).map(|v| {
@@ -276,6 +277,7 @@ pub fn function(p: &Parts, errors: &mut Errors) -> TokenStream {
                 #peek
                 ::core::mem::replace(#pp, #name::__Poisoned)
             };
+            ::io_model::__trace_start!(__io_at, #s.name());
             #[allow(clippy::redundant_closure_call)]
             let #out: #ret = (|| -> #ret {
                 #(#param_carriers)*
@@ -301,6 +303,7 @@ pub fn function(p: &Parts, errors: &mut Errors) -> TokenStream {
                     }
                 }
             })();
+            ::io_model::__trace_end!(__io_at, #fn_name, &#out);
             {
                 // Done, an error, or a suspension that set the next state.
                 #place
@@ -771,7 +774,21 @@ impl Printer<'_, '_> {
         }
     }
 
+    /// The tracing of a transition to `pt` (nothing without the feature).
+    fn trace_to(&self, pt: PointId) -> TokenStream {
+        let f = self.p.checked.input.sig.ident.to_string();
+        let to = self.p.layout.variants[pt.0].name.to_string();
+        let line = self.p.points[pt.0].line;
+        quote!(::io_model::__trace_to!(__io_at, #f, #to, #line);)
+    }
+
     fn arrive(&mut self, pt: PointId) -> TokenStream {
+        let trace = self.trace_to(pt);
+        let code = self.arrive_code(pt);
+        quote!({ #trace #code })
+    }
+
+    fn arrive_code(&mut self, pt: PointId) -> TokenStream {
         let point = &self.p.points[pt.0];
         let s = state();
         let label = dispatch();
