@@ -322,7 +322,7 @@ pub fn build(body: &Body) -> Arms {
         }
     }
     loop {
-        let (_, sites) = emit_all(body, &paths, &merges, false);
+        let (_, sites, _) = emit_all(body, &paths, &merges, false);
         let before = merges.len();
         merges.retain(|m| {
             let s = sites.get(m);
@@ -338,7 +338,16 @@ pub fn build(body: &Body) -> Arms {
     }
     // The final arms, with small loop heads copied to where they are
     // entered; a merge that nothing jumps to any more has no arm.
-    let (mut arms, sites) = emit_all(body, &paths, &merges, true);
+    // A head whose `break` would be copied with it needs the loop's end to
+    // be a merge; that costs a jump once per loop, not one per iteration.
+    let (mut arms, sites) = loop {
+        let (arms, sites, wants) = emit_all(body, &paths, &merges, true);
+        let before = merges.len();
+        merges.extend(wants.into_iter().map(Entry::After));
+        if merges.len() == before {
+            break (arms, sites);
+        }
+    };
     merges.retain(|m| sites.contains_key(m));
     arms.retain(|a| {
         !matches!(a.entry, Entry::After(_) | Entry::Head(_)) || merges.contains(&a.entry)
@@ -400,11 +409,12 @@ fn emit_all(
     paths: &Paths,
     merges: &BTreeSet<Entry>,
     inline: bool,
-) -> (Vec<Arm>, BTreeMap<Entry, Sites>) {
+) -> (Vec<Arm>, BTreeMap<Entry, Sites>, BTreeSet<NodeId>) {
     let mut entries = vec![Entry::Idle];
     entries.extend(paths.points.keys().map(|p| Entry::Point(*p)));
     entries.extend(merges.iter().copied());
     let mut sites = BTreeMap::new();
+    let mut wants = BTreeSet::new();
     let mut arms = Vec::new();
     for entry in entries {
         let mut e = Emitter {
@@ -413,6 +423,7 @@ fn emit_all(
             merges,
             arm: entry,
             sites: &mut sites,
+            wants: &mut wants,
             stack: Vec::new(),
             broken: BTreeSet::new(),
             inline,
@@ -421,7 +432,7 @@ fn emit_all(
         let (code, cfg) = e.arm();
         arms.push(Arm { entry, code, cfg });
     }
-    (arms, sites)
+    (arms, sites, wants)
 }
 
 /// How an arm treats a loop or labelled block around the code it emits.
@@ -446,6 +457,8 @@ struct Emitter<'a> {
     merges: &'a BTreeSet<Entry>,
     arm: Entry,
     sites: &'a mut BTreeMap<Entry, Sites>,
+    /// Loops whose head would be copied if their end were a merge.
+    wants: &'a mut BTreeSet<NodeId>,
     stack: Vec<Ctx>,
     /// Loops and labelled blocks emitted in this arm that a `break` leaves.
     broken: BTreeSet<NodeId>,
@@ -861,7 +874,11 @@ impl Emitter<'_> {
             Some(Mode::Inside { used: true, .. })
         );
         self.inlining = false;
-        if used || size(&code) > INLINE_LIMIT {
+        let small = size(&code) <= INLINE_LIMIT;
+        if used && small {
+            self.wants.insert(id);
+        }
+        if used || !small {
             self.sites.clear();
             for (k, (sources, back_edges)) in saved_sites {
                 self.sites.insert(

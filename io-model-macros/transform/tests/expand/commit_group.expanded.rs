@@ -29,6 +29,7 @@ pub fn commit(st: &mut CommitState, pager: &mut Pager) -> Result<IOResult<usize>
         }
         ::core::mem::replace(__io_p, CommitState::__Poisoned)
     };
+    ::io_model::__trace_start!(__io_at, __io_s.name());
     #[allow(clippy::redundant_closure_call)]
     let __io_ret: Result<IOResult<usize>> = (|| -> Result<IOResult<usize>> {
         #[allow(
@@ -54,23 +55,26 @@ pub fn commit(st: &mut CommitState, pager: &mut Pager) -> Result<IOResult<usize>
                         .map(|p| pager.write(*p))
                         .collect();
                     {
-                        let __io_c: ::io_model::Completion = ::io_model::__private::group_all(
-                            writes,
-                        );
-                        if !::io_model::Completion::finished(&__io_c) {
-                            __io_s = CommitState::WaitAll0 {
-                                __io_c: ::core::clone::Clone::clone(&__io_c),
-                            };
-                            return ::core::result::Result::Ok(
-                                ::io_model::IOResult::IO(
-                                    ::io_model::IOCompletions::Single(__io_c),
-                                ),
+                        ::io_model::__trace_to!(__io_at, "commit", "WaitAll0", 4usize);
+                        {
+                            let __io_c: ::io_model::Completion = ::io_model::__private::group_all(
+                                writes,
                             );
+                            if !::io_model::Completion::finished(&__io_c) {
+                                __io_s = CommitState::WaitAll0 {
+                                    __io_c: ::core::clone::Clone::clone(&__io_c),
+                                };
+                                return ::core::result::Result::Ok(
+                                    ::io_model::IOResult::IO(
+                                        ::io_model::IOCompletions::Single(__io_c),
+                                    ),
+                                );
+                            }
+                            __io_s = CommitState::WaitAll0 {
+                                __io_c: __io_c,
+                            };
+                            continue '__io_dispatch;
                         }
-                        __io_s = CommitState::WaitAll0 {
-                            __io_c: __io_c,
-                        };
-                        continue '__io_dispatch;
                     }
                 }
                 CommitState::WaitAll0 { __io_c: __io_c } => {
@@ -85,23 +89,26 @@ pub fn commit(st: &mut CommitState, pager: &mut Pager) -> Result<IOResult<usize>
                     };
                     let sync = pager.fsync();
                     {
-                        let __io_c: ::io_model::Completion = ::io_model::__private::waitable(
-                            sync,
-                        );
-                        if !::io_model::Completion::finished(&__io_c) {
-                            __io_s = CommitState::Fsync {
-                                __io_c: ::core::clone::Clone::clone(&__io_c),
-                            };
-                            return ::core::result::Result::Ok(
-                                ::io_model::IOResult::IO(
-                                    ::io_model::IOCompletions::Single(__io_c),
-                                ),
+                        ::io_model::__trace_to!(__io_at, "commit", "Fsync", 6usize);
+                        {
+                            let __io_c: ::io_model::Completion = ::io_model::__private::waitable(
+                                sync,
                             );
+                            if !::io_model::Completion::finished(&__io_c) {
+                                __io_s = CommitState::Fsync {
+                                    __io_c: ::core::clone::Clone::clone(&__io_c),
+                                };
+                                return ::core::result::Result::Ok(
+                                    ::io_model::IOResult::IO(
+                                        ::io_model::IOCompletions::Single(__io_c),
+                                    ),
+                                );
+                            }
+                            __io_s = CommitState::Fsync {
+                                __io_c: __io_c,
+                            };
+                            continue '__io_dispatch;
                         }
-                        __io_s = CommitState::Fsync {
-                            __io_c: __io_c,
-                        };
-                        continue '__io_dispatch;
                     }
                 }
                 CommitState::Fsync { __io_c: __io_c } => {
@@ -126,6 +133,7 @@ pub fn commit(st: &mut CommitState, pager: &mut Pager) -> Result<IOResult<usize>
             }
         }
     })();
+    ::io_model::__trace_end!(__io_at, "commit", & __io_ret);
     {
         let __io_p: &mut CommitState = &mut *st;
         *__io_p = match __io_s {

@@ -7,6 +7,7 @@ fn balance(
         let __io_p: &mut BalanceState = &mut *st;
         ::core::mem::replace(__io_p, BalanceState::__Poisoned)
     };
+    ::io_model::__trace_start!(__io_at, __io_s.name());
     #[allow(clippy::redundant_closure_call)]
     let __io_ret: Result<IOResult<u32>> = (|| -> Result<IOResult<u32>> {
         let mut __io_m0 = ::core::option::Option::None;
@@ -36,17 +37,34 @@ fn balance(
                             0..children.len(),
                         );
                         {
+                            let idx = match ::core::iter::Iterator::next(
+                                &mut __io_iter0,
+                            ) {
+                                ::core::option::Option::Some(__io_item) => __io_item,
+                                ::core::option::Option::None => {
+                                    {
+                                        __io_m4 = ::core::option::Option::Some(sum);
+                                    }
+                                    __io_s = BalanceState::__Merge0;
+                                    continue '__io_dispatch;
+                                }
+                            };
                             {
-                                __io_m0 = ::core::option::Option::Some(__io_iter0);
+                                {
+                                    ::io_model::__trace_to!(
+                                        __io_at, "balance", "Call0", 6usize
+                                    );
+                                    {
+                                        __io_s = BalanceState::Call0 {
+                                            idx: idx,
+                                            __io_iter0: __io_iter0,
+                                            sub: sub,
+                                            sum: sum,
+                                        };
+                                        continue '__io_dispatch;
+                                    }
+                                }
                             }
-                            {
-                                __io_m4 = ::core::option::Option::Some(sum);
-                            }
-                            {
-                                __io_m5 = ::core::option::Option::Some(sub);
-                            }
-                            __io_s = BalanceState::__Merge0;
-                            continue '__io_dispatch;
                         }
                     }
                 }
@@ -98,7 +116,7 @@ fn balance(
                                         {
                                             __io_m5 = ::core::option::Option::Some(sub);
                                         }
-                                        __io_s = BalanceState::__Merge0;
+                                        __io_s = BalanceState::__Merge1;
                                         continue '__io_dispatch;
                                     }
                                     v => sum += v,
@@ -106,21 +124,46 @@ fn balance(
                             }
                         }
                         {
+                            let idx = match ::core::iter::Iterator::next(
+                                &mut __io_iter0,
+                            ) {
+                                ::core::option::Option::Some(__io_item) => __io_item,
+                                ::core::option::Option::None => {
+                                    {
+                                        __io_m4 = ::core::option::Option::Some(sum);
+                                    }
+                                    __io_s = BalanceState::__Merge0;
+                                    continue '__io_dispatch;
+                                }
+                            };
                             {
-                                __io_m0 = ::core::option::Option::Some(__io_iter0);
+                                {
+                                    ::io_model::__trace_to!(
+                                        __io_at, "balance", "Call0", 6usize
+                                    );
+                                    {
+                                        __io_s = BalanceState::Call0 {
+                                            idx: idx,
+                                            __io_iter0: __io_iter0,
+                                            sub: sub,
+                                            sum: sum,
+                                        };
+                                        continue '__io_dispatch;
+                                    }
+                                }
                             }
-                            {
-                                __io_m4 = ::core::option::Option::Some(sum);
-                            }
-                            {
-                                __io_m5 = ::core::option::Option::Some(sub);
-                            }
-                            __io_s = BalanceState::__Merge0;
-                            continue '__io_dispatch;
                         }
                     }
                 }
                 BalanceState::__Merge0 => {
+                    let mut sum = match ::core::option::Option::take(&mut __io_m4) {
+                        ::core::option::Option::Some(__io_x) => __io_x,
+                        ::core::option::Option::None => ::core::unreachable!(),
+                    };
+                    {}
+                    return Ok(IOResult::Done(sum));
+                }
+                BalanceState::__Merge1 => {
                     let mut sum = match ::core::option::Option::take(&mut __io_m4) {
                         ::core::option::Option::Some(__io_x) => __io_x,
                         ::core::option::Option::None => ::core::unreachable!(),
@@ -145,18 +188,29 @@ fn balance(
                             };
                             {
                                 {
-                                    __io_s = BalanceState::Call0 {
-                                        idx: idx,
-                                        __io_iter0: __io_iter0,
-                                        sub: sub,
-                                        sum: sum,
-                                    };
-                                    continue '__io_dispatch;
+                                    ::io_model::__trace_to!(
+                                        __io_at, "balance", "Call0", 6usize
+                                    );
+                                    {
+                                        __io_s = BalanceState::Call0 {
+                                            idx: idx,
+                                            __io_iter0: __io_iter0,
+                                            sub: sub,
+                                            sum: sum,
+                                        };
+                                        continue '__io_dispatch;
+                                    }
                                 }
                             }
                         }
+                        {
+                            {
+                                __io_m4 = ::core::option::Option::Some(sum);
+                            }
+                            __io_s = BalanceState::__Merge0;
+                            continue '__io_dispatch;
+                        }
                     }
-                    return Ok(IOResult::Done(sum));
                 }
                 BalanceState::__Poisoned => {
                     ::core::panic!(
@@ -166,6 +220,7 @@ fn balance(
             }
         }
     })();
+    ::io_model::__trace_end!(__io_at, "balance", & __io_ret);
     {
         let __io_p: &mut BalanceState = &mut *st;
         *__io_p = match __io_s {
@@ -199,6 +254,8 @@ enum BalanceState {
     #[doc(hidden)]
     __Merge0,
     #[doc(hidden)]
+    __Merge1,
+    #[doc(hidden)]
     __Poisoned,
 }
 #[automatically_derived]
@@ -224,6 +281,7 @@ impl BalanceState {
             BalanceState::Idle => "Idle",
             BalanceState::Call0 { .. } => "Call0",
             BalanceState::__Merge0 => "Running",
+            BalanceState::__Merge1 => "Running",
             BalanceState::__Poisoned => "Poisoned",
         }
     }

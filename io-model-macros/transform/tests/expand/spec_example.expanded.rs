@@ -22,6 +22,7 @@ impl Reader {
             }
             ::core::mem::replace(__io_p, ReadTwoState::__Poisoned)
         };
+        ::io_model::__trace_start!(__io_at, __io_s.name());
         #[allow(clippy::redundant_closure_call)]
         let __io_ret: Result<IOResult<u64>> = (|| -> Result<IOResult<u64>> {
             #[allow(
@@ -41,8 +42,11 @@ impl Reader {
             '__io_dispatch: loop {
                 match ::core::mem::replace(&mut __io_s, ReadTwoState::__Poisoned) {
                     ReadTwoState::Idle => {
-                        __io_s = ReadTwoState::Call0 {};
-                        continue '__io_dispatch;
+                        ::io_model::__trace_to!(__io_at, "read_two", "Call0", 5usize);
+                        {
+                            __io_s = ReadTwoState::Call0 {};
+                            continue '__io_dispatch;
+                        }
                     }
                     ReadTwoState::Call0 {} => {
                         let first: u64 = match ::io_model::__private::operation(
@@ -67,25 +71,30 @@ impl Reader {
                         };
                         let c = Completion::new_sync(|_| {});
                         {
-                            let __io_c: ::io_model::Completion = ::io_model::__private::waitable(
-                                self.file.sync(c)?,
+                            ::io_model::__trace_to!(
+                                __io_at, "read_two", "Wait0", 7usize
                             );
-                            if !::io_model::Completion::finished(&__io_c) {
+                            {
+                                let __io_c: ::io_model::Completion = ::io_model::__private::waitable(
+                                    self.file.sync(c)?,
+                                );
+                                if !::io_model::Completion::finished(&__io_c) {
+                                    __io_s = ReadTwoState::Wait0 {
+                                        first: first,
+                                        __io_c: ::core::clone::Clone::clone(&__io_c),
+                                    };
+                                    return ::core::result::Result::Ok(
+                                        ::io_model::IOResult::IO(
+                                            ::io_model::IOCompletions::Single(__io_c),
+                                        ),
+                                    );
+                                }
                                 __io_s = ReadTwoState::Wait0 {
                                     first: first,
-                                    __io_c: ::core::clone::Clone::clone(&__io_c),
+                                    __io_c: __io_c,
                                 };
-                                return ::core::result::Result::Ok(
-                                    ::io_model::IOResult::IO(
-                                        ::io_model::IOCompletions::Single(__io_c),
-                                    ),
-                                );
+                                continue '__io_dispatch;
                             }
-                            __io_s = ReadTwoState::Wait0 {
-                                first: first,
-                                __io_c: __io_c,
-                            };
-                            continue '__io_dispatch;
                         }
                     }
                     ReadTwoState::Wait0 { first: __io_b2, __io_c: __io_c } => {
@@ -101,10 +110,15 @@ impl Reader {
                         };
                         self.total += first;
                         {
-                            __io_s = ReadTwoState::Call1 {
-                                first: first,
-                            };
-                            continue '__io_dispatch;
+                            ::io_model::__trace_to!(
+                                __io_at, "read_two", "Call1", 9usize
+                            );
+                            {
+                                __io_s = ReadTwoState::Call1 {
+                                    first: first,
+                                };
+                                continue '__io_dispatch;
+                            }
                         }
                     }
                     ReadTwoState::Call1 { first: __io_b2 } => {
@@ -141,6 +155,7 @@ impl Reader {
                 }
             }
         })();
+        ::io_model::__trace_end!(__io_at, "read_two", & __io_ret);
         {
             let __io_p: &mut ReadTwoState = ::io_model::__private::state::<
                 ReadTwoState,

@@ -18,9 +18,9 @@ fn count_down(st: &mut CountDownState, s: &Sched, from: u32) -> Result<IOResult<
         }
         ::core::mem::replace(__io_p, CountDownState::__Poisoned)
     };
+    ::io_model::__trace_start!(__io_at, __io_s.name());
     #[allow(clippy::redundant_closure_call)]
     let __io_ret: Result<IOResult<u32>> = (|| -> Result<IOResult<u32>> {
-        let mut __io_m3 = ::core::option::Option::None;
         let mut __io_m4 = ::core::option::Option::None;
         #[allow(
             unreachable_code,
@@ -42,14 +42,45 @@ fn count_down(st: &mut CountDownState, s: &Sched, from: u32) -> Result<IOResult<
                     let mut n: u32 = from;
                     let mut sum: u32 = 0;
                     {
-                        {
-                            __io_m3 = ::core::option::Option::Some(n);
+                        if n > 0 {
+                            let c = s.io(n);
+                            {
+                                ::io_model::__trace_to!(
+                                    __io_at, "count_down", "Wait0", 7usize
+                                );
+                                {
+                                    let __io_c: ::io_model::Completion = ::io_model::__private::waitable(
+                                        c,
+                                    );
+                                    if !::io_model::Completion::finished(&__io_c) {
+                                        __io_s = CountDownState::Wait0 {
+                                            sum: sum,
+                                            n: n,
+                                            __io_c: ::core::clone::Clone::clone(&__io_c),
+                                        };
+                                        return ::core::result::Result::Ok(
+                                            ::io_model::IOResult::IO(
+                                                ::io_model::IOCompletions::Single(__io_c),
+                                            ),
+                                        );
+                                    }
+                                    __io_s = CountDownState::Wait0 {
+                                        sum: sum,
+                                        n: n,
+                                        __io_c: __io_c,
+                                    };
+                                    continue '__io_dispatch;
+                                }
+                            }
+                        } else {
+                            {
+                                {
+                                    __io_m4 = ::core::option::Option::Some(sum);
+                                }
+                                __io_s = CountDownState::__Merge0;
+                                continue '__io_dispatch;
+                            };
                         }
-                        {
-                            __io_m4 = ::core::option::Option::Some(sum);
-                        }
-                        __io_s = CountDownState::__Merge0;
-                        continue '__io_dispatch;
                     }
                 }
                 CountDownState::Wait0 { sum: __io_b4, n: __io_b3, __io_c: __io_c } => {
@@ -71,14 +102,45 @@ fn count_down(st: &mut CountDownState, s: &Sched, from: u32) -> Result<IOResult<
                         }
                     }
                     {
-                        {
-                            __io_m3 = ::core::option::Option::Some(n);
+                        if n > 0 {
+                            let c = s.io(n);
+                            {
+                                ::io_model::__trace_to!(
+                                    __io_at, "count_down", "Wait0", 7usize
+                                );
+                                {
+                                    let __io_c: ::io_model::Completion = ::io_model::__private::waitable(
+                                        c,
+                                    );
+                                    if !::io_model::Completion::finished(&__io_c) {
+                                        __io_s = CountDownState::Wait0 {
+                                            sum: sum,
+                                            n: n,
+                                            __io_c: ::core::clone::Clone::clone(&__io_c),
+                                        };
+                                        return ::core::result::Result::Ok(
+                                            ::io_model::IOResult::IO(
+                                                ::io_model::IOCompletions::Single(__io_c),
+                                            ),
+                                        );
+                                    }
+                                    __io_s = CountDownState::Wait0 {
+                                        sum: sum,
+                                        n: n,
+                                        __io_c: __io_c,
+                                    };
+                                    continue '__io_dispatch;
+                                }
+                            }
+                        } else {
+                            {
+                                {
+                                    __io_m4 = ::core::option::Option::Some(sum);
+                                }
+                                __io_s = CountDownState::__Merge0;
+                                continue '__io_dispatch;
+                            };
                         }
-                        {
-                            __io_m4 = ::core::option::Option::Some(sum);
-                        }
-                        __io_s = CountDownState::__Merge0;
-                        continue '__io_dispatch;
                     }
                 }
                 CountDownState::Yield0 { sum: __io_b4 } => {
@@ -87,53 +149,24 @@ fn count_down(st: &mut CountDownState, s: &Sched, from: u32) -> Result<IOResult<
                     return Ok(IOResult::Done(sum));
                 }
                 CountDownState::__Merge0 => {
-                    let mut n = match ::core::option::Option::take(&mut __io_m3) {
-                        ::core::option::Option::Some(__io_x) => __io_x,
-                        ::core::option::Option::None => ::core::unreachable!(),
-                    };
                     let mut sum = match ::core::option::Option::take(&mut __io_m4) {
                         ::core::option::Option::Some(__io_x) => __io_x,
                         ::core::option::Option::None => ::core::unreachable!(),
                     };
-                    '__io_l3: loop {
-                        if n > 0 {
-                            let c = s.io(n);
-                            {
-                                let __io_c: ::io_model::Completion = ::io_model::__private::waitable(
-                                    c,
-                                );
-                                if !::io_model::Completion::finished(&__io_c) {
-                                    __io_s = CountDownState::Wait0 {
-                                        sum: sum,
-                                        n: n,
-                                        __io_c: ::core::clone::Clone::clone(&__io_c),
-                                    };
-                                    return ::core::result::Result::Ok(
-                                        ::io_model::IOResult::IO(
-                                            ::io_model::IOCompletions::Single(__io_c),
-                                        ),
-                                    );
-                                }
-                                __io_s = CountDownState::Wait0 {
-                                    sum: sum,
-                                    n: n,
-                                    __io_c: __io_c,
-                                };
-                                continue '__io_dispatch;
-                            }
-                        } else {
-                            break;
-                        }
-                    }
                     {
-                        __io_s = CountDownState::Yield0 { sum: sum };
-                        return ::core::result::Result::Ok(
-                            ::io_model::IOResult::IO(
-                                ::io_model::IOCompletions::Single(
-                                    ::io_model::Completion::new_yield(),
-                                ),
-                            ),
+                        ::io_model::__trace_to!(
+                            __io_at, "count_down", "Yield0", 11usize
                         );
+                        {
+                            __io_s = CountDownState::Yield0 { sum: sum };
+                            return ::core::result::Result::Ok(
+                                ::io_model::IOResult::IO(
+                                    ::io_model::IOCompletions::Single(
+                                        ::io_model::Completion::new_yield(),
+                                    ),
+                                ),
+                            );
+                        }
                     }
                 }
                 CountDownState::__Poisoned => {
@@ -144,6 +177,7 @@ fn count_down(st: &mut CountDownState, s: &Sched, from: u32) -> Result<IOResult<
             }
         }
     })();
+    ::io_model::__trace_end!(__io_at, "count_down", & __io_ret);
     {
         let __io_p: &mut CountDownState = &mut *st;
         *__io_p = match __io_s {
