@@ -419,6 +419,8 @@ fn micros(ns: u64) -> String {
     let us = ns as f64 / 1000.0;
     if us >= 10_000.0 {
         format!("{:.1} ms", us / 1000.0)
+    } else if us >= 1000.0 {
+        format!("{:.2} ms", us / 1000.0)
     } else if us >= 100.0 {
         format!("{us:.0} µs")
     } else {

@@ -110,12 +110,12 @@ impl Store {
         lock(&self.shared.log).drained(&self.waker(op))
     }
 
-    fn plan_checkpoint(&self) -> Result<CheckpointPlan, StoreError> {
+    fn plan_checkpoint(&self) -> CheckpointPlan {
         let log = lock(&self.shared.log);
+        // The claim is held and the switch happened: the old generation
+        // exists until this checkpoint retires it.
         let Some(old) = log.old_pages() else {
-            return Err(StoreError::Stalled(
-                "BUG: no old generation to checkpoint".into(),
-            ));
+            unreachable!("BUG: checkpointing without an old generation");
         };
         let cache = lock(&self.shared.cache);
         let g = self.header.geometry;
@@ -138,12 +138,12 @@ impl Store {
                 }
             })
             .collect();
-        Ok(CheckpointPlan {
+        CheckpointPlan {
             gen: old.gen,
             last_lsn: old.last_lsn,
             slot: 1 - log.checkpointed.slot,
             pages,
-        })
+        }
     }
 
     fn write_data_header(
@@ -217,7 +217,7 @@ impl Store {
                 Some(signal) => wait!(Drain => signal),
             }
         }
-        let plan: CheckpointPlan = self.plan_checkpoint()?;
+        let plan: CheckpointPlan = self.plan_checkpoint();
         let copied: u64 = call!(CopyPages => self.disk.backfill(&mut lock(&self.slot(op).backfill), &self.waker(op), &plan.pages));
         let sync_pages = self.disk.sync(Which::Data, &self.waker(op), |_| {})?;
         wait!(SyncPages => sync_pages);

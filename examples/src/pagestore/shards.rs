@@ -216,7 +216,16 @@ impl PhaseReport {
                 out.push(format!("{who}: {e}"));
             }
             if let Some(e) = &s.run.first_error {
-                out.push(format!("{who}: the run stopped at an error: {e}"));
+                let kept = match &s.verify {
+                    Some(v) if v.passed() => "the reopened database holds every one of them",
+                    Some(_) => "the reopened database does not verify",
+                    None => "not verified",
+                };
+                out.push(format!(
+                    "{who}: the run stopped at an error after {} commits, durable through lsn {} ({kept}): {e}",
+                    s.run.commit_ns.len(),
+                    s.run.durable_lsn
+                ));
             }
             out.extend(s.run.violations.iter().map(|v| format!("{who}: {v}")));
             match &s.verify {

@@ -249,26 +249,25 @@ fn check_open_trace(io: &SimIO) -> Result<(), String> {
     Ok(())
 }
 
-/// Drives an open for at most `steps` steps of the simulator, then crashes
-/// it (a crash in the middle of recovery). Returns whether the open
-/// finished first.
+/// Drives an open for at most `steps` steps of the simulator and stops
+/// there, finished or not, for the caller to crash it (a crash in the
+/// middle of recovery).
 fn open_then_crash(
     io: &SimIO,
     paths: &StorePaths,
     options: &StoreOptions,
     steps: u64,
-) -> Result<bool, StoreError> {
+) -> Result<(), StoreError> {
     let opener = Opener::new(io, paths, OpenMode::Open, options.clone())?;
     let mut left = steps;
     loop {
         match opener.open() {
-            Ok(IOResult::Done(_)) => return Ok(true),
-            Err(_) => return Ok(false),
+            Ok(IOResult::Done(_)) | Err(_) => return Ok(()),
             Ok(IOResult::IO(c)) => {
                 let c = c.into_completion();
                 while !c.finished() {
                     if left == 0 {
-                        return Ok(false);
+                        return Ok(());
                     }
                     left -= 1;
                     io.step()?;
@@ -343,12 +342,10 @@ fn run(seed: u64, report: &mut SeedReport) -> Result<(), String> {
         if !last && r.chance(0.3) {
             io.take_trace();
             let steps = r.below(200);
-            let finished =
-                open_then_crash(&io, &paths, &options, steps).map_err(|e| format!("open: {e}"))?;
+            open_then_crash(&io, &paths, &options, steps).map_err(|e| format!("open: {e}"))?;
             check_open_trace(&io)?;
             io.crash();
             report.crashes += 1;
-            let _ = finished;
         }
         let store = open_with_retries(
             &io,

@@ -362,6 +362,8 @@ pub struct RunReport {
     pub scheduler: SchedulerStats,
     /// Whether the run was interrupted (operations left in flight).
     pub interrupted: bool,
+    /// The LSN through which the store was durable when the run ended.
+    pub durable_lsn: u64,
 }
 
 /// What [`Workload::on_resume`] calls.
@@ -493,6 +495,7 @@ impl<'a> Workload<'a> {
         self.report.elapsed = self.started.elapsed();
         self.report.scheduler = scheduler;
         self.report.stats = self.store.stats() - before;
+        self.report.durable_lsn = self.store.durable_lsn();
         self.report
     }
 }
