@@ -128,7 +128,7 @@ fn replies_out_of_order_finish_by_handle() {
         &["--threads=64"],
         &ex,
         &["delay"],
-        &["rdelay=200ms"],
+        &["rdelay=400ms"],
     ) else {
         return;
     };

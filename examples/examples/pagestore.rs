@@ -20,8 +20,9 @@ use clap::{Parser, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use io_model_examples::pagestore::backend::{BackendError, BackendKind, BackendSpec};
+use io_model_examples::pagestore::format::Geometry;
 use io_model_examples::pagestore::shards::{
-    probe, run_phase, verify_all, PhaseConfig, PhaseReport, ShardProgress, Stage,
+    probe, run_phase, shard_pages, verify_all, PhaseConfig, PhaseReport, ShardProgress, Stage,
 };
 use io_model_examples::pagestore::workload::{Expected, Stop, WorkloadConfig};
 use io_model_examples::pagestore::{CreateOptions, StoreOptions, MIN_WAL_FRAMES};
@@ -68,9 +69,9 @@ struct Args {
     #[arg(long, value_name = "F", default_value = "0.8", value_parser = parse_ratio)]
     read_ratio: f64,
 
-    /// Only open the database at --path, recover it, verify every page and
-    /// report.
-    #[arg(long, requires = "path")]
+    /// Only open the database at --path (for `--backend nbd`: on the
+    /// server), recover it, verify every page and report.
+    #[arg(long)]
     verify_only: bool,
 
     /// Keep the temporary database directory (its path is printed).
@@ -211,8 +212,17 @@ fn run(args: Args) -> Result<bool, Fail> {
         b.check()?;
     }
     if args.verify_only {
-        let dir = args.path.as_deref().expect("clap requires --path");
-        return verify_only(&backends[0], dir);
+        let dir = match (&args.path, backends[0].kind) {
+            (Some(p), _) => p.clone(),
+            // The database is on the server; no directory is used.
+            (None, BackendKind::Nbd) => PathBuf::new(),
+            (None, _) => {
+                return Err(Fail::Usage(
+                    "--verify-only needs --path DIR (the database to verify)".into(),
+                ))
+            }
+        };
+        return verify_only(&backends[0], &dir);
     }
     if args.checkpoint_frames > args.wal_frames / 2 {
         return Err(Fail::Usage(format!(
@@ -234,20 +244,19 @@ fn run(args: Args) -> Result<bool, Fail> {
         ),
     };
     let found = probe(&backends[0], dir.path()).map_err(Fail::Runtime)?;
+    let location = backends[0].location(dir.path());
     let (shards, pages, db_id, fresh) = match found {
         Some(f) => {
             if args.pages.is_some_and(|p| p != f.pages) {
                 return Err(Fail::Usage(format!(
                     "the database in {} has {} pages; leave out --pages or give that",
-                    dir.path().display(),
-                    f.pages
+                    location, f.pages
                 )));
             }
             if args.threads.is_some_and(|t| t != f.shards) {
                 return Err(Fail::Usage(format!(
                     "the database in {} has {} shards; leave out --threads or give that",
-                    dir.path().display(),
-                    f.shards
+                    location, f.shards
                 )));
             }
             (f.shards, f.pages, f.db_id, false)
@@ -260,6 +269,14 @@ fn run(args: Args) -> Result<bool, Fail> {
                     "--pages {pages} is fewer than --threads {shards}"
                 )));
             }
+            // NBD exports cannot grow: check they hold the new database.
+            for shard in 0..shards {
+                let g = Geometry {
+                    pages: shard_pages(pages, shards, shard),
+                    wal_frames: args.wal_frames,
+                };
+                backends[0].check_room(shard, g.data_file_len(), g.region_offset(2))?;
+            }
             (shards, pages, clock() | 1, true)
         }
     };
@@ -269,7 +286,7 @@ fn run(args: Args) -> Result<bool, Fail> {
          {:.0}% reads, {} s per backend, seed {seed}",
         if fresh { "creating" } else { "opening" },
         (u64::from(pages) * 4096) >> 20,
-        dir.path().display(),
+        location,
         args.concurrency,
         args.read_ratio * 100.0,
         args.duration,
@@ -324,8 +341,10 @@ fn run(args: Args) -> Result<bool, Fail> {
     if reports.len() < backends.len() {
         eprintln!("pagestore: stopped after the first failed backend");
     }
+    let on_server = backends[0].kind == BackendKind::Nbd;
     match dir {
-        Dir::Temp(t) if args.keep || !passed => {
+        // With `nbd` the database is on the server, not in the directory.
+        Dir::Temp(t) if (args.keep || !passed) && !on_server => {
             let kept = t.keep();
             eprintln!("pagestore: the database is kept in {}", kept.display());
         }
@@ -508,7 +527,7 @@ fn verify_only(backend: &BackendSpec, dir: &Path) -> Result<bool, Fail> {
     let Some(found) = found else {
         return Err(Fail::Runtime(format!(
             "{}: no page store database (no {})",
-            dir.display(),
+            backend.location(dir),
             backend.store_paths(dir, 0).data
         )));
     };
@@ -516,7 +535,7 @@ fn verify_only(backend: &BackendSpec, dir: &Path) -> Result<bool, Fail> {
         "pagestore: verifying {} pages in {} shard(s) at {}",
         found.pages,
         found.shards,
-        dir.display()
+        backend.location(dir)
     );
     let checks = verify_all(backend, dir, found.shards, 32);
     let mut passed = true;

@@ -4,13 +4,40 @@
 //! with a message, where nbdkit is not installed or cannot start; with
 //! `IO_MODEL_REQUIRE_NBDKIT` set (as `.ci/run` does after installing it)
 //! they fail instead.
+//!
+//! Self-contained (std only), so that other crates' tests include it with
+//! `#[path = ".../backends/tests/common/nbdkit.rs"] mod nbdkit;`.
+
+#![allow(dead_code)] // each test binary uses a different subset
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use super::TempDir;
+/// A directory for the socket (paths of Unix sockets are short), removed
+/// on drop.
+struct SockDir(PathBuf);
+
+impl SockDir {
+    fn new() -> Self {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let path = std::env::temp_dir().join(format!(
+            "nbdkit-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&path).expect("creating the socket's directory");
+        Self(path)
+    }
+}
+
+impl Drop for SockDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
 
 pub const REQUIRE_ENV: &str = "IO_MODEL_REQUIRE_NBDKIT";
 
@@ -23,7 +50,7 @@ pub struct Nbdkit {
     pub exports: PathBuf,
     /// Server flags, filters, plugin and its parameters.
     args: Vec<String>,
-    _sock_dir: TempDir,
+    _sock_dir: SockDir,
 }
 
 /// `None` after printing that `test` is skipped and why, or a panic where
@@ -78,8 +105,8 @@ impl Nbdkit {
         args.push("file".into());
         args.push(format!("dir={}", exports.display()));
         args.extend(params.iter().map(|p| p.to_string()));
-        let sock_dir = TempDir::new("nbd");
-        let socket = PathBuf::from(sock_dir.file("sock"));
+        let sock_dir = SockDir::new();
+        let socket = sock_dir.0.join("sock");
         let mut me = Self {
             child: None,
             tcp,
