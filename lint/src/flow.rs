@@ -808,10 +808,24 @@ impl<'a> Analyzer<'a> {
         // shadowed (`let cursor = cursor.as_btree_mut();`).
         let binding = match (init, names.as_slice()) {
             (Some(init), [_]) => Some(self.classify_init(pat, init)),
+            // `let S { a, b, .. } = self.s.as_mut().unwrap();`: each name
+            // refers into the place.
+            (Some(init), [_, ..]) => self
+                .ref_base(init)
+                .or_else(|| self.ref_base(strip_unwrap(init)))
+                .map(Binding::Alias),
             _ => None,
         };
         for n in &names {
             self.forget(n);
+        }
+        if names.len() > 1 {
+            if let Some(Binding::Alias(base)) = binding {
+                for n in names {
+                    self.aliases.insert(n.clone(), base.join(&[n]));
+                }
+            }
+            return;
         }
         let (Some(binding), [name]) = (binding, names.as_slice()) else {
             return;
@@ -841,7 +855,10 @@ impl<'a> Analyzer<'a> {
         let single = matches!(pat, syn::Pat::Ident(_) | syn::Pat::Type(_));
         if !single {
             // `let Some(x) = self.v.as_mut() else ..`: x is inside the place.
-            return match self.ref_base(init) {
+            return match self
+                .ref_base(init)
+                .or_else(|| self.ref_base(strip_unwrap(init)))
+            {
                 Some(base) => Binding::Alias(base),
                 None => Binding::Other,
             };
