@@ -484,6 +484,18 @@ impl<'a> Analyzer<'a> {
         last.contains("state") || last == "phase" || last.ends_with("_phase") || last == "stage"
     }
 
+    /// Whether `p` is a field inside the state (`self.read_state.page`, a
+    /// binding of `match &mut self.state { S::A { page } => .. }`).
+    fn under_state_place(&self, p: &Place) -> bool {
+        (0..p.proj.len()).any(|n| {
+            let prefix = Place {
+                root: p.root.clone(),
+                proj: p.proj[..n].to_vec(),
+            };
+            self.state_places.contains(&prefix) || (n > 0 && self.is_state_place(&prefix))
+        })
+    }
+
     fn is_stack_place(&self, p: &Place) -> bool {
         self.stack_places.iter().any(|s| s == p)
     }
@@ -1880,6 +1892,15 @@ impl<'a> Analyzer<'a> {
                 && eff.place.as_ref().is_some_and(|q| q.overlaps(&p)))
         });
         if self.try_flip(&p, &mut f) {
+            return f;
+        }
+        let dependent = places_read(rhs)
+            .into_iter()
+            .any(|q| self.rooted(Some(q)).is_some_and(|q| q.overlaps(&p)));
+        if !dependent && self.under_state_place(&p) {
+            // A new value for a field of the state (`*page = new_page`)
+            // moves the state on: the next call sees it.
+            self.transition(&mut f, None);
             return f;
         }
         let dependent = places_read(rhs)
