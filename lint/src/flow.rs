@@ -245,6 +245,7 @@ struct Analyzer<'a> {
     resets: Vec<ResetInfo>,
     reset_ids: HashMap<Loc, ResetId>,
     next_id: usize,
+    stable_ids: HashMap<(Loc, u8), usize>,
 
     loops: Vec<LoopFrame>,
     guards: Vec<GuardFrame>,
@@ -288,6 +289,7 @@ pub fn analyze(
         resets: Vec::new(),
         reset_ids: HashMap::new(),
         next_id: 0,
+        stable_ids: HashMap::new(),
         loops: Vec::new(),
         guards: Vec::new(),
         closures: Vec::new(),
@@ -450,8 +452,16 @@ impl<'a> Analyzer<'a> {
         }
     }
 
-    fn fresh(&mut self) -> usize {
+    /// The id of a loop, labelled block or guard, the same every time the
+    /// walk passes it (loops are walked again until their head settles, and
+    /// what was recorded on an earlier pass must still match).
+    fn stable_id(&mut self, span: proc_macro2::Span, role: u8) -> usize {
+        let key = (Loc::of(span), role);
+        if let Some(&id) = self.stable_ids.get(&key) {
+            return id;
+        }
         self.next_id += 1;
+        self.stable_ids.insert(key, self.next_id);
         self.next_id
     }
 
@@ -1198,14 +1208,32 @@ impl<'a> Analyzer<'a> {
                         let r = self.expr(&b.right, f.clone());
                         join(Some(f), r)
                     }
+                    B::BitOrAssign(_) | B::BitAndAssign(_) => {
+                        // `flags |= F` twice is `flags |= F` once: an
+                        // assignment-like write.
+                        let f = self.expr(&b.right, f)?;
+                        let mut f = self.lhs_subexprs(&b.left, f)?;
+                        if let Some(p) = self.rooted(place_of(&b.left)) {
+                            let dependent = places_read(&b.right)
+                                .into_iter()
+                                .any(|q| self.rooted(Some(q)).is_some_and(|q| q.overlaps(&p)));
+                            let kind = if dependent {
+                                EffectKind::DependentWrite
+                            } else {
+                                EffectKind::Write
+                            };
+                            if !self.try_flip(&p, &mut f) {
+                                self.add_effect(&mut f, kind, e.span(), Some(p), None);
+                            }
+                        }
+                        Some(f)
+                    }
                     B::AddAssign(_)
                     | B::SubAssign(_)
                     | B::MulAssign(_)
                     | B::DivAssign(_)
                     | B::RemAssign(_)
                     | B::BitXorAssign(_)
-                    | B::BitAndAssign(_)
-                    | B::BitOrAssign(_)
                     | B::ShlAssign(_)
                     | B::ShrAssign(_) => {
                         let f = self.expr(&b.right, f)?;
@@ -1362,7 +1390,7 @@ impl<'a> Analyzer<'a> {
     }
 
     fn labelled_block(&mut self, label: &str, b: &syn::Block, f: Fact) -> Option<Fact> {
-        let id = self.fresh();
+        let id = self.stable_id(b.brace_token.span.join(), 0);
         self.loops.push(LoopFrame {
             id,
             label: Some(label.to_string()),
@@ -1383,7 +1411,7 @@ impl<'a> Analyzer<'a> {
         body: &syn::Block,
         may_skip: bool,
     ) -> Option<Fact> {
-        let id = self.fresh();
+        let id = self.stable_id(body.brace_token.span.join(), 1);
         let mut head = entry.clone();
         let mut exit = None;
         for _ in 0..16 {
@@ -1415,7 +1443,7 @@ impl<'a> Analyzer<'a> {
                 }
                 None => (Some(h.clone()), if may_skip { Some(h) } else { None }),
             };
-            let pushed = self.push_guard(guard_places);
+            let pushed = self.push_guard(guard_places, body.brace_token.span.join(), 2);
             let end = enter.and_then(|h| self.block(body, h, Tail::Value));
             let end = self.pop_guard(pushed, end);
             let frame = self.loops.pop().expect("pushed");
@@ -1449,11 +1477,16 @@ impl<'a> Analyzer<'a> {
         }
     }
 
-    fn push_guard(&mut self, places: Vec<Place>) -> Option<GuardId> {
+    fn push_guard(
+        &mut self,
+        places: Vec<Place>,
+        span: proc_macro2::Span,
+        role: u8,
+    ) -> Option<GuardId> {
         if places.is_empty() {
             return None;
         }
-        let id = self.fresh();
+        let id = self.stable_id(span, role);
         self.guards.push(GuardFrame { id, places });
         Some(id)
     }
@@ -1512,7 +1545,7 @@ impl<'a> Analyzer<'a> {
         let places = self.guard_places(&i.cond);
         let mut f = f;
         self.mark_branched(&mut f, &places);
-        let pushed = self.push_guard(places.clone());
+        let pushed = self.push_guard(places.clone(), i.then_branch.brace_token.span.join(), 3);
         if let Some(s) = site {
             self.site_override.push(s);
         }
@@ -1523,7 +1556,7 @@ impl<'a> Analyzer<'a> {
         let t = self.pop_guard(pushed, t);
         let e = match &i.else_branch {
             Some((_, els)) => {
-                let pushed = self.push_guard(places);
+                let pushed = self.push_guard(places, els.span(), 4);
                 let r = self.expr_tail(els, f, tail);
                 self.pop_guard(pushed, r)
             }
@@ -1639,7 +1672,7 @@ impl<'a> Analyzer<'a> {
                 };
                 fa.resets.insert(id);
             }
-            let pushed = self.push_guard(places.clone());
+            let pushed = self.push_guard(places.clone(), arm.pat.span(), 5);
             let is_io_arm = site.is_some() && self.pat_has_io(&arm.pat);
             if is_io_arm {
                 self.site_override.push(site.expect("checked"));
