@@ -144,6 +144,10 @@ struct Fact {
     resets: BTreeSet<ResetId>,
     flipped: BTreeSet<GuardId>,
     routed: bool,
+    /// Places a condition on the path has read: writing one of them
+    /// changes what the next call decides (`if self.sent { return .. }` ..
+    /// `self.sent = true`).
+    tested: BTreeSet<Place>,
 }
 
 fn join(a: Option<Fact>, b: Option<Fact>) -> Option<Fact> {
@@ -170,6 +174,7 @@ fn join(a: Option<Fact>, b: Option<Fact>) -> Option<Fact> {
             a.resets.extend(b.resets);
             a.flipped.extend(b.flipped);
             a.routed &= b.routed;
+            a.tested.extend(b.tested);
             Some(a)
         }
     }
@@ -235,6 +240,8 @@ struct Analyzer<'a> {
     taken_locals: HashSet<String>,
     /// Places the function reads its position from (`self.stack.top()`).
     stack_places: Vec<Place>,
+    /// Places the function matches on or tests in a condition.
+    read_places: Vec<Place>,
     group_locals: HashSet<String>,
     call_locals: HashMap<String, Option<CallInfo>>,
 
@@ -280,6 +287,7 @@ pub fn analyze(
         state_locals: HashSet::new(),
         taken_locals: HashSet::new(),
         stack_places: Vec::new(),
+        read_places: Vec::new(),
         group_locals: HashSet::new(),
         call_locals: HashMap::new(),
         effects: Vec::new(),
@@ -342,6 +350,7 @@ impl<'a> Analyzer<'a> {
             self_type: Option<&'p str>,
             readers: Vec<Place>,
             local_sources: HashMap<String, Place>,
+            conds: Vec<Place>,
         }
         impl<'ast> Visit<'ast> for Pre<'_> {
             fn visit_expr_match(&mut self, m: &'ast syn::ExprMatch) {
@@ -374,6 +383,14 @@ impl<'a> Analyzer<'a> {
                         self.named.insert(e);
                     }
                 }
+            }
+            fn visit_expr_if(&mut self, i: &'ast syn::ExprIf) {
+                self.conds.extend(places_read(&i.cond));
+                syn::visit::visit_expr_if(self, i);
+            }
+            fn visit_expr_while(&mut self, w: &'ast syn::ExprWhile) {
+                self.conds.extend(places_read(&w.cond));
+                syn::visit::visit_expr_while(self, w);
             }
             fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
                 if vocab::is_position_reader(&m.method.to_string()) {
@@ -411,6 +428,7 @@ impl<'a> Analyzer<'a> {
             self_type: self.self_type.as_deref(),
             readers: Vec::new(),
             local_sources: HashMap::new(),
+            conds: Vec::new(),
         };
         pre.visit_block(block);
         for (place, _) in pre.matched.iter_mut() {
@@ -423,6 +441,14 @@ impl<'a> Analyzer<'a> {
             }
         }
         self.stack_places = pre.readers.clone();
+        self.read_places = pre.conds.clone();
+        self.read_places
+            .extend(pre.matched.iter().filter_map(|(p, _)| p.clone()));
+        // Through the aliases of parameters the walk resolves later; the
+        // plain names are compared here.
+        if self.self_is_enum {
+            self.read_places.push(Place::var("self"));
+        }
         self.state_enums.extend(pre.named);
         for (place, enums) in &pre.matched {
             for e in enums {
@@ -504,6 +530,13 @@ impl<'a> Analyzer<'a> {
             };
             self.state_places.contains(&prefix) || (n > 0 && self.is_state_place(&prefix))
         })
+    }
+
+    /// Whether the function decides anything from this state place (it
+    /// matches on it or tests it): only then does a reset written before a
+    /// yield change what the next call does.
+    fn reads_state(&self, p: &Place) -> bool {
+        self.read_places.iter().any(|r| r.overlaps(p))
     }
 
     fn is_stack_place(&self, p: &Place) -> bool {
@@ -1468,6 +1501,7 @@ impl<'a> Analyzer<'a> {
 
     /// Effects on a place a condition now reads: the place works as state.
     fn mark_branched(&self, f: &mut Fact, places: &[Place]) {
+        f.tested.extend(places.iter().cloned());
         for (e, p) in f.pending.iter_mut() {
             if let Some(w) = &self.effects[*e].place {
                 if places.iter().any(|q| q.overlaps(w)) {
@@ -1650,9 +1684,26 @@ impl<'a> Analyzer<'a> {
             self.guard_places(&m.expr)
         };
         self.mark_branched(&mut f, &places);
+        // `match x.take() { None => .. }`: on that arm the take took nothing.
+        let taken_from = match peel(&m.expr) {
+            syn::Expr::MethodCall(mc) if mc.method == "take" && mc.args.is_empty() => {
+                self.rooted(place_of(&mc.receiver))
+            }
+            _ => None,
+        };
         let mut out = None;
         for arm in &m.arms {
             let mut fa = f.clone();
+            if let Some(t) = &taken_from {
+                if pat_is_none(&arm.pat) {
+                    let effects = &self.effects;
+                    fa.pending.retain(|e, _| {
+                        let eff = &effects[*e];
+                        !(eff.method.as_deref() == Some("take")
+                            && eff.place.as_ref().is_some_and(|q| q.overlaps(t)))
+                    });
+                }
+            }
             self.bind_pattern(&arm.pat, base.clone());
             if taken && !self.arm_is_reset(&arm.pat) {
                 let span = m.expr.span();
@@ -1905,7 +1956,8 @@ impl<'a> Analyzer<'a> {
                     }
                 }
             }
-            let reset = rooted.is_some() && self.is_reset_value(rhs);
+            let reset =
+                rooted.as_ref().is_some_and(|p| self.reads_state(p)) && self.is_reset_value(rhs);
             self.transition(&mut f, reset.then(|| (e.span(), false)));
             return f;
         }
@@ -1930,6 +1982,12 @@ impl<'a> Analyzer<'a> {
         let dependent = places_read(rhs)
             .into_iter()
             .any(|q| self.rooted(Some(q)).is_some_and(|q| q.overlaps(&p)));
+        if !dependent && f.tested.iter().any(|t| t.overlaps(&p)) {
+            // A flag an earlier condition tested: the next call takes the
+            // other branch.
+            self.transition(&mut f, None);
+            return f;
+        }
         if !dependent && self.under_state_place(&p) {
             // A new value for a field of the state (`*page = new_page`)
             // moves the state on: the next call sees it.
@@ -2150,6 +2208,14 @@ impl<'a> Analyzer<'a> {
 }
 
 // ---------------------------------------------------------------- helpers
+
+fn pat_is_none(pat: &syn::Pat) -> bool {
+    match pat {
+        syn::Pat::Ident(i) => i.ident == "None" && i.subpat.is_none(),
+        syn::Pat::Path(p) => p.path.segments.last().is_some_and(|s| s.ident == "None"),
+        _ => false,
+    }
+}
 
 /// The receiver of a statement that takes a value and drops it.
 fn discarded_take(stmt: &syn::Stmt) -> Option<&syn::Expr> {
