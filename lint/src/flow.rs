@@ -144,6 +144,10 @@ struct Fact {
     resets: BTreeSet<ResetId>,
     flipped: BTreeSet<GuardId>,
     routed: bool,
+    /// Places a condition on the path has read: writing one of them
+    /// changes what the next call decides (`if self.sent { return .. }` ..
+    /// `self.sent = true`).
+    tested: BTreeSet<Place>,
 }
 
 fn join(a: Option<Fact>, b: Option<Fact>) -> Option<Fact> {
@@ -170,6 +174,7 @@ fn join(a: Option<Fact>, b: Option<Fact>) -> Option<Fact> {
             a.resets.extend(b.resets);
             a.flipped.extend(b.flipped);
             a.routed &= b.routed;
+            a.tested.extend(b.tested);
             Some(a)
         }
     }
@@ -235,6 +240,8 @@ struct Analyzer<'a> {
     taken_locals: HashSet<String>,
     /// Places the function reads its position from (`self.stack.top()`).
     stack_places: Vec<Place>,
+    /// Places the function matches on or tests in a condition.
+    read_places: Vec<Place>,
     group_locals: HashSet<String>,
     call_locals: HashMap<String, Option<CallInfo>>,
 
@@ -245,6 +252,7 @@ struct Analyzer<'a> {
     resets: Vec<ResetInfo>,
     reset_ids: HashMap<Loc, ResetId>,
     next_id: usize,
+    stable_ids: HashMap<(Loc, u8), usize>,
 
     loops: Vec<LoopFrame>,
     guards: Vec<GuardFrame>,
@@ -279,6 +287,7 @@ pub fn analyze(
         state_locals: HashSet::new(),
         taken_locals: HashSet::new(),
         stack_places: Vec::new(),
+        read_places: Vec::new(),
         group_locals: HashSet::new(),
         call_locals: HashMap::new(),
         effects: Vec::new(),
@@ -288,6 +297,7 @@ pub fn analyze(
         resets: Vec::new(),
         reset_ids: HashMap::new(),
         next_id: 0,
+        stable_ids: HashMap::new(),
         loops: Vec::new(),
         guards: Vec::new(),
         closures: Vec::new(),
@@ -340,6 +350,7 @@ impl<'a> Analyzer<'a> {
             self_type: Option<&'p str>,
             readers: Vec<Place>,
             local_sources: HashMap<String, Place>,
+            conds: Vec<Place>,
         }
         impl<'ast> Visit<'ast> for Pre<'_> {
             fn visit_expr_match(&mut self, m: &'ast syn::ExprMatch) {
@@ -372,6 +383,14 @@ impl<'a> Analyzer<'a> {
                         self.named.insert(e);
                     }
                 }
+            }
+            fn visit_expr_if(&mut self, i: &'ast syn::ExprIf) {
+                self.conds.extend(places_read(&i.cond));
+                syn::visit::visit_expr_if(self, i);
+            }
+            fn visit_expr_while(&mut self, w: &'ast syn::ExprWhile) {
+                self.conds.extend(places_read(&w.cond));
+                syn::visit::visit_expr_while(self, w);
             }
             fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
                 if vocab::is_position_reader(&m.method.to_string()) {
@@ -409,6 +428,7 @@ impl<'a> Analyzer<'a> {
             self_type: self.self_type.as_deref(),
             readers: Vec::new(),
             local_sources: HashMap::new(),
+            conds: Vec::new(),
         };
         pre.visit_block(block);
         for (place, _) in pre.matched.iter_mut() {
@@ -421,6 +441,14 @@ impl<'a> Analyzer<'a> {
             }
         }
         self.stack_places = pre.readers.clone();
+        self.read_places = pre.conds.clone();
+        self.read_places
+            .extend(pre.matched.iter().filter_map(|(p, _)| p.clone()));
+        // Through the aliases of parameters the walk resolves later; the
+        // plain names are compared here.
+        if self.self_is_enum {
+            self.read_places.push(Place::var("self"));
+        }
         self.state_enums.extend(pre.named);
         for (place, enums) in &pre.matched {
             for e in enums {
@@ -450,8 +478,16 @@ impl<'a> Analyzer<'a> {
         }
     }
 
-    fn fresh(&mut self) -> usize {
+    /// The id of a loop, labelled block or guard, the same every time the
+    /// walk passes it (loops are walked again until their head settles, and
+    /// what was recorded on an earlier pass must still match).
+    fn stable_id(&mut self, span: proc_macro2::Span, role: u8) -> usize {
+        let key = (Loc::of(span), role);
+        if let Some(&id) = self.stable_ids.get(&key) {
+            return id;
+        }
         self.next_id += 1;
+        self.stable_ids.insert(key, self.next_id);
         self.next_id
     }
 
@@ -482,6 +518,25 @@ impl<'a> Analyzer<'a> {
         }
         let last = p.last_name().to_ascii_lowercase();
         last.contains("state") || last == "phase" || last.ends_with("_phase") || last == "stage"
+    }
+
+    /// Whether `p` is a field inside the state (`self.read_state.page`, a
+    /// binding of `match &mut self.state { S::A { page } => .. }`).
+    fn under_state_place(&self, p: &Place) -> bool {
+        (0..p.proj.len()).any(|n| {
+            let prefix = Place {
+                root: p.root.clone(),
+                proj: p.proj[..n].to_vec(),
+            };
+            self.state_places.contains(&prefix) || (n > 0 && self.is_state_place(&prefix))
+        })
+    }
+
+    /// Whether the function decides anything from this state place (it
+    /// matches on it or tests it): only then does a reset written before a
+    /// yield change what the next call does.
+    fn reads_state(&self, p: &Place) -> bool {
+        self.read_places.iter().any(|r| r.overlaps(p))
     }
 
     fn is_stack_place(&self, p: &Place) -> bool {
@@ -808,10 +863,24 @@ impl<'a> Analyzer<'a> {
         // shadowed (`let cursor = cursor.as_btree_mut();`).
         let binding = match (init, names.as_slice()) {
             (Some(init), [_]) => Some(self.classify_init(pat, init)),
+            // `let S { a, b, .. } = self.s.as_mut().unwrap();`: each name
+            // refers into the place.
+            (Some(init), [_, ..]) => self
+                .ref_base(init)
+                .or_else(|| self.ref_base(strip_unwrap(init)))
+                .map(Binding::Alias),
             _ => None,
         };
         for n in &names {
             self.forget(n);
+        }
+        if names.len() > 1 {
+            if let Some(Binding::Alias(base)) = binding {
+                for n in names {
+                    self.aliases.insert(n.clone(), base.join(&[n]));
+                }
+            }
+            return;
         }
         let (Some(binding), [name]) = (binding, names.as_slice()) else {
             return;
@@ -841,7 +910,10 @@ impl<'a> Analyzer<'a> {
         let single = matches!(pat, syn::Pat::Ident(_) | syn::Pat::Type(_));
         if !single {
             // `let Some(x) = self.v.as_mut() else ..`: x is inside the place.
-            return match self.ref_base(init) {
+            return match self
+                .ref_base(init)
+                .or_else(|| self.ref_base(strip_unwrap(init)))
+            {
                 Some(base) => Binding::Alias(base),
                 None => Binding::Other,
             };
@@ -1169,14 +1241,32 @@ impl<'a> Analyzer<'a> {
                         let r = self.expr(&b.right, f.clone());
                         join(Some(f), r)
                     }
+                    B::BitOrAssign(_) | B::BitAndAssign(_) => {
+                        // `flags |= F` twice is `flags |= F` once: an
+                        // assignment-like write.
+                        let f = self.expr(&b.right, f)?;
+                        let mut f = self.lhs_subexprs(&b.left, f)?;
+                        if let Some(p) = self.rooted(place_of(&b.left)) {
+                            let dependent = places_read(&b.right)
+                                .into_iter()
+                                .any(|q| self.rooted(Some(q)).is_some_and(|q| q.overlaps(&p)));
+                            let kind = if dependent {
+                                EffectKind::DependentWrite
+                            } else {
+                                EffectKind::Write
+                            };
+                            if !self.try_flip(&p, &mut f) {
+                                self.add_effect(&mut f, kind, e.span(), Some(p), None);
+                            }
+                        }
+                        Some(f)
+                    }
                     B::AddAssign(_)
                     | B::SubAssign(_)
                     | B::MulAssign(_)
                     | B::DivAssign(_)
                     | B::RemAssign(_)
                     | B::BitXorAssign(_)
-                    | B::BitAndAssign(_)
-                    | B::BitOrAssign(_)
                     | B::ShlAssign(_)
                     | B::ShrAssign(_) => {
                         let f = self.expr(&b.right, f)?;
@@ -1333,7 +1423,7 @@ impl<'a> Analyzer<'a> {
     }
 
     fn labelled_block(&mut self, label: &str, b: &syn::Block, f: Fact) -> Option<Fact> {
-        let id = self.fresh();
+        let id = self.stable_id(b.brace_token.span.join(), 0);
         self.loops.push(LoopFrame {
             id,
             label: Some(label.to_string()),
@@ -1354,7 +1444,7 @@ impl<'a> Analyzer<'a> {
         body: &syn::Block,
         may_skip: bool,
     ) -> Option<Fact> {
-        let id = self.fresh();
+        let id = self.stable_id(body.brace_token.span.join(), 1);
         let mut head = entry.clone();
         let mut exit = None;
         for _ in 0..16 {
@@ -1386,7 +1476,7 @@ impl<'a> Analyzer<'a> {
                 }
                 None => (Some(h.clone()), if may_skip { Some(h) } else { None }),
             };
-            let pushed = self.push_guard(guard_places);
+            let pushed = self.push_guard(guard_places, body.brace_token.span.join(), 2);
             let end = enter.and_then(|h| self.block(body, h, Tail::Value));
             let end = self.pop_guard(pushed, end);
             let frame = self.loops.pop().expect("pushed");
@@ -1411,6 +1501,7 @@ impl<'a> Analyzer<'a> {
 
     /// Effects on a place a condition now reads: the place works as state.
     fn mark_branched(&self, f: &mut Fact, places: &[Place]) {
+        f.tested.extend(places.iter().cloned());
         for (e, p) in f.pending.iter_mut() {
             if let Some(w) = &self.effects[*e].place {
                 if places.iter().any(|q| q.overlaps(w)) {
@@ -1420,11 +1511,16 @@ impl<'a> Analyzer<'a> {
         }
     }
 
-    fn push_guard(&mut self, places: Vec<Place>) -> Option<GuardId> {
+    fn push_guard(
+        &mut self,
+        places: Vec<Place>,
+        span: proc_macro2::Span,
+        role: u8,
+    ) -> Option<GuardId> {
         if places.is_empty() {
             return None;
         }
-        let id = self.fresh();
+        let id = self.stable_id(span, role);
         self.guards.push(GuardFrame { id, places });
         Some(id)
     }
@@ -1483,7 +1579,7 @@ impl<'a> Analyzer<'a> {
         let places = self.guard_places(&i.cond);
         let mut f = f;
         self.mark_branched(&mut f, &places);
-        let pushed = self.push_guard(places.clone());
+        let pushed = self.push_guard(places.clone(), i.then_branch.brace_token.span.join(), 3);
         if let Some(s) = site {
             self.site_override.push(s);
         }
@@ -1494,7 +1590,7 @@ impl<'a> Analyzer<'a> {
         let t = self.pop_guard(pushed, t);
         let e = match &i.else_branch {
             Some((_, els)) => {
-                let pushed = self.push_guard(places);
+                let pushed = self.push_guard(places, els.span(), 4);
                 let r = self.expr_tail(els, f, tail);
                 self.pop_guard(pushed, r)
             }
@@ -1588,9 +1684,26 @@ impl<'a> Analyzer<'a> {
             self.guard_places(&m.expr)
         };
         self.mark_branched(&mut f, &places);
+        // `match x.take() { None => .. }`: on that arm the take took nothing.
+        let taken_from = match peel(&m.expr) {
+            syn::Expr::MethodCall(mc) if mc.method == "take" && mc.args.is_empty() => {
+                self.rooted(place_of(&mc.receiver))
+            }
+            _ => None,
+        };
         let mut out = None;
         for arm in &m.arms {
             let mut fa = f.clone();
+            if let Some(t) = &taken_from {
+                if pat_is_none(&arm.pat) {
+                    let effects = &self.effects;
+                    fa.pending.retain(|e, _| {
+                        let eff = &effects[*e];
+                        !(eff.method.as_deref() == Some("take")
+                            && eff.place.as_ref().is_some_and(|q| q.overlaps(t)))
+                    });
+                }
+            }
             self.bind_pattern(&arm.pat, base.clone());
             if taken && !self.arm_is_reset(&arm.pat) {
                 let span = m.expr.span();
@@ -1610,7 +1723,7 @@ impl<'a> Analyzer<'a> {
                 };
                 fa.resets.insert(id);
             }
-            let pushed = self.push_guard(places.clone());
+            let pushed = self.push_guard(places.clone(), arm.pat.span(), 5);
             let is_io_arm = site.is_some() && self.pat_has_io(&arm.pat);
             if is_io_arm {
                 self.site_override.push(site.expect("checked"));
@@ -1843,7 +1956,8 @@ impl<'a> Analyzer<'a> {
                     }
                 }
             }
-            let reset = rooted.is_some() && self.is_reset_value(rhs);
+            let reset =
+                rooted.as_ref().is_some_and(|p| self.reads_state(p)) && self.is_reset_value(rhs);
             self.transition(&mut f, reset.then(|| (e.span(), false)));
             return f;
         }
@@ -1863,6 +1977,21 @@ impl<'a> Analyzer<'a> {
                 && eff.place.as_ref().is_some_and(|q| q.overlaps(&p)))
         });
         if self.try_flip(&p, &mut f) {
+            return f;
+        }
+        let dependent = places_read(rhs)
+            .into_iter()
+            .any(|q| self.rooted(Some(q)).is_some_and(|q| q.overlaps(&p)));
+        if !dependent && f.tested.iter().any(|t| t.overlaps(&p)) {
+            // A flag an earlier condition tested: the next call takes the
+            // other branch.
+            self.transition(&mut f, None);
+            return f;
+        }
+        if !dependent && self.under_state_place(&p) {
+            // A new value for a field of the state (`*page = new_page`)
+            // moves the state on: the next call sees it.
+            self.transition(&mut f, None);
             return f;
         }
         let dependent = places_read(rhs)
@@ -2079,6 +2208,14 @@ impl<'a> Analyzer<'a> {
 }
 
 // ---------------------------------------------------------------- helpers
+
+fn pat_is_none(pat: &syn::Pat) -> bool {
+    match pat {
+        syn::Pat::Ident(i) => i.ident == "None" && i.subpat.is_none(),
+        syn::Pat::Path(p) => p.path.segments.last().is_some_and(|s| s.ident == "None"),
+        _ => false,
+    }
+}
 
 /// The receiver of a statement that takes a value and drops it.
 fn discarded_take(stmt: &syn::Stmt) -> Option<&syn::Expr> {

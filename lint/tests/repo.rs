@@ -82,6 +82,18 @@ fn the_migration_pairs_are_flagged_only_at_their_deliberate_bugs() {
 }
 
 #[test]
+fn the_page_store_is_not_flagged() {
+    let out = lint(&["examples/src/pagestore", "examples/examples"], true);
+    assert!(out.files > 0);
+    let found: Vec<String> = out
+        .findings
+        .iter()
+        .map(|f| format!("{}:{}: {}", f.path, f.loc.line, f.message))
+        .collect();
+    assert!(found.is_empty(), "{found:#?}");
+}
+
+#[test]
 fn the_integration_tests_have_one_deliberate_bug() {
     // `#[test]` functions drop results on purpose (a panic is what they check).
     let out = lint(&["tests/tests"], false);
