@@ -356,8 +356,8 @@ impl Shared {
             // Some thread may be waiting for one of these.
             self.wake();
         }
-        for (c, res) in ready.drain(..) {
-            sys::finish(&c, res);
+        for (mut c, res) in ready.drain(..) {
+            c.finish(res);
         }
         let mut st = lock(&self.state);
         if st.spare.capacity() < ready.capacity() {
@@ -548,8 +548,8 @@ impl Drop for NbdIO {
             }
         });
         drop(st);
-        for (c, res) in ready {
-            sys::finish(&c, res);
+        for (mut c, res) in ready {
+            c.finish(res);
         }
     }
 }
@@ -605,7 +605,7 @@ impl File for NbdFile {
         };
         let op = Request {
             cmd: proto::CMD_READ,
-            buf: Some(buf),
+            buf: Some(buf.clone()),
             offset: pos,
             len: n,
             outcome,

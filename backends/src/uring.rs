@@ -650,7 +650,10 @@ impl IO for UringIO {
     /// operations are in flight and none is ready yet. Returns at once when
     /// nothing is in flight.
     fn step(&self) -> Result<()> {
-        let ready: Vec<Finished> = {
+        // The reaped operations are finished outside the ring lock, from a
+        // list this thread keeps: the ring's ready list and it trade places,
+        // so neither is ever grown again once warm.
+        let mut ready = {
             let mut ring = self.shared.lock();
             if ring.len() == 0 && ring.ready.is_empty() {
                 // Nothing to submit or reap: no system call.
@@ -672,13 +675,20 @@ impl IO for UringIO {
                 std::thread::yield_now();
                 return Ok(());
             }
-            std::mem::take(&mut ring.ready)
+            std::mem::replace(&mut ring.ready, SPARE_READY.take())
         };
-        for finished in ready {
+        for finished in ready.drain(..) {
             finished.finish();
         }
+        SPARE_READY.set(ready);
         Ok(())
     }
+}
+
+thread_local! {
+    /// The list a thread's `step` finishes reaped operations from (see
+    /// [`UringIO::step`](IO::step)).
+    static SPARE_READY: std::cell::Cell<Vec<Finished>> = const { std::cell::Cell::new(Vec::new()) };
 }
 
 /// A file of [`UringIO`].
@@ -824,9 +834,9 @@ impl UringFile {
         shared
     }
 
-    fn op(&self, c: &Completion, kind: OpKind, pos: u64, len: usize, done: usize) -> Op {
+    fn op(&self, c: Completion, kind: OpKind, pos: u64, len: usize, done: usize) -> Op {
         Op {
-            c: c.clone(),
+            c,
             kind,
             file: self.fd.clone(),
             pos,
@@ -837,20 +847,25 @@ impl UringFile {
     }
 }
 
+/// The buffer of a read completion that `sys::check_read` accepted.
+fn read_buffer(c: &Completion) -> &Arc<Buffer> {
+    c.read_buffer()
+        .expect("BUG: a read completion without its buffer")
+}
+
 impl File for UringFile {
-    fn pread(&self, pos: u64, c: Completion) -> Result<Completion> {
-        let buf = match sys::check_read(pos, &c) {
-            Ok(buf) => buf,
+    fn pread(&self, pos: u64, mut c: Completion) -> Result<Completion> {
+        let len = match sys::check_read(pos, &c) {
+            Ok(buf) => buf.len(),
             Err(what) => return sys::refuse(c, what),
         };
-        let len = buf.len();
         if len == 0 {
-            c.complete(0);
+            c.finish(Ok(0));
             return Ok(c);
         }
         let hot = &*self.hot;
         if hot.closed.load(Ordering::Relaxed) {
-            c.error(BACKEND_GONE);
+            c.finish(Err(BACKEND_GONE));
             return Ok(c);
         }
         let mut done = 0;
@@ -860,37 +875,31 @@ impl File for UringFile {
                 Plan::Ring => {}
                 Plan::Blocking => {
                     bump(&hot.stats.reads_pread);
-                    let res = {
-                        let mut bytes = buf.lock();
-                        sys::read_full(&self.fd.file, &mut bytes, pos)
-                    };
-                    sys::finish(
-                        &c,
-                        res.and_then(|actual| match actual < len {
-                            true => Err(CompletionError::ShortRead {
-                                expected: len,
-                                actual,
-                            }),
-                            false => Ok(len as i32),
+                    let res = sys::read_full(&self.fd.file, &mut read_buffer(&c).lock(), pos);
+                    c.finish(res.and_then(|actual| match actual < len {
+                        true => Err(CompletionError::ShortRead {
+                            expected: len,
+                            actual,
                         }),
-                    );
+                        false => Ok(len as i32),
+                    }));
                     return Ok(c);
                 }
                 Plan::NoWait => {
-                    let res = read_nowait(&self.fd.file, &mut buf.lock(), pos);
+                    let res = read_nowait(&self.fd.file, &mut read_buffer(&c).lock(), pos);
                     match res {
                         NoWait::Read(n) if n == len => {
                             hot.estimator.record(true);
                             bump(&hot.stats.reads_nowait);
-                            c.complete(len as i32);
+                            c.finish(Ok(len as i32));
                             return Ok(c);
                         }
                         NoWait::Read(0) => {
                             // At or past the end of the file.
-                            c.error(CompletionError::ShortRead {
+                            c.finish(Err(CompletionError::ShortRead {
                                 expected: len,
                                 actual: 0,
-                            });
+                            }));
                             return Ok(c);
                         }
                         // Partly cached, or the file ends inside the
@@ -902,7 +911,7 @@ impl File for UringFile {
                         }
                         NoWait::Unsupported => self.nowait.store(false, Ordering::Relaxed),
                         NoWait::Failed(errno) => {
-                            c.error(sys::errno_error(errno));
+                            c.finish(Err(sys::errno_error(errno)));
                             return Ok(c);
                         }
                     }
@@ -912,7 +921,7 @@ impl File for UringFile {
         let Some(shared) = self.shared(&c) else {
             return Ok(c);
         };
-        Ok(shared.submit(self.op(&c, OpKind::Read(buf), pos, len, done)))
+        Ok(shared.submit(self.op(c, OpKind::Read, pos, len, done)))
     }
 
     fn pwrite(&self, pos: u64, buf: Arc<Buffer>, c: Completion) -> Result<Completion> {
@@ -928,14 +937,14 @@ impl File for UringFile {
         let Some(shared) = self.shared(&c) else {
             return Ok(c);
         };
-        Ok(shared.submit(self.op(&c, OpKind::Write(buf), pos, len, 0)))
+        Ok(shared.submit(self.op(c, OpKind::Write(buf), pos, len, 0)))
     }
 
     fn sync(&self, c: Completion) -> Result<Completion> {
         let Some(shared) = self.shared(&c) else {
             return Ok(c);
         };
-        Ok(shared.submit(self.op(&c, OpKind::Sync, 0, 0, 0)))
+        Ok(shared.submit(self.op(c, OpKind::Sync, 0, 0, 0)))
     }
 
     fn truncate(&self, len: u64, c: Completion) -> Result<Completion> {
@@ -946,12 +955,13 @@ impl File for UringFile {
         let Some(shared) = self.shared(&c) else {
             return Ok(c);
         };
-        let op = self.op(&c, OpKind::Truncate(len), 0, 0, 0);
         if !shared.lock().has_ftruncate {
             // No IORING_OP_FTRUNCATE before Linux 6.9: truncate inline.
-            op.run_blocking();
+            let mut c = c;
+            c.finish(sys::truncate(&self.fd.file, len).map(|()| 0));
             return Ok(c);
         }
+        let op = self.op(c, OpKind::Truncate(len), 0, 0, 0);
         Ok(shared.submit(op))
     }
 

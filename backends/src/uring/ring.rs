@@ -7,8 +7,9 @@
 //! `user_data`. An operation in the slab is always in exactly one of three
 //! places: queued in the submission queue, in flight in the kernel, or in
 //! `retry` waiting for room in the submission queue. The slab holds the
-//! operation's `Arc<Buffer>` and `Arc<FileFd>`, which is what keeps the
-//! memory and the descriptor the kernel uses alive.
+//! operation's `Arc<Buffer>` (a write's own, a read's through its
+//! completion) and `Arc<FileFd>`, which is what keeps the memory and the
+//! descriptor the kernel uses alive.
 
 use std::io;
 use std::sync::{Arc, Mutex};
@@ -24,7 +25,10 @@ use crate::sys;
 
 /// What an operation does.
 pub(super) enum OpKind {
-    Read(Arc<Buffer>),
+    /// A read into the completion's buffer, which the completion keeps
+    /// alive: a completion's read buffer never changes while a handle of it
+    /// exists, and the operation holds one.
+    Read,
     Write(Arc<Buffer>),
     Sync,
     Truncate(u64),
@@ -45,12 +49,25 @@ pub(super) struct Op {
 }
 
 impl Op {
+    /// The buffer a read reads into, or a write writes from.
+    fn buffer(&self) -> Option<&Arc<Buffer>> {
+        match &self.kind {
+            OpKind::Read => self.c.read_buffer(),
+            OpKind::Write(buf) => Some(buf),
+            OpKind::Sync | OpKind::Truncate(_) => None,
+        }
+    }
+
     /// Performs what is left of the operation with blocking system calls,
     /// on the calling thread, and finishes its completion.
-    pub(super) fn run_blocking(self) {
+    pub(super) fn run_blocking(mut self) {
         let file = &self.file.file;
         let res = match &self.kind {
-            OpKind::Read(buf) => {
+            OpKind::Read => {
+                let buf = self
+                    .c
+                    .read_buffer()
+                    .expect("BUG: a read operation without a read completion");
                 let mut bytes = buf.lock();
                 sys::read_full(file, &mut bytes[self.done..], self.pos + self.done as u64).and_then(
                     |n| {
@@ -73,7 +90,7 @@ impl Op {
             OpKind::Sync => sys::sync_data(file).map(|()| 0),
             OpKind::Truncate(len) => sys::truncate(file, *len).map(|()| 0),
         };
-        sys::finish(&self.c, res);
+        self.c.finish(res);
     }
 }
 
@@ -86,8 +103,8 @@ pub(super) struct Finished {
 }
 
 impl Finished {
-    pub(super) fn finish(self) {
-        sys::finish(&self.op.c, self.res);
+    pub(super) fn finish(mut self) {
+        self.op.c.finish(self.res);
     }
 }
 
@@ -442,7 +459,8 @@ impl Ring {
             };
         }
         let entry = match &op.kind {
-            OpKind::Read(buf) => {
+            OpKind::Read => {
+                let buf = op.buffer().expect("BUG: a read operation without a buffer");
                 let addr = buf.as_mut_ptr().wrapping_add(op.done);
                 match self.bufs.index_for(&self.ring.submitter(), buf) {
                     Some(bi) => on_file!(|t| opcode::ReadFixed::new(t, addr, chunk, bi)
@@ -468,7 +486,8 @@ impl Ring {
         let entry = entry.user_data(user_data);
         // SAFETY: the SQE points at `len - done` bytes inside the buffer of
         // `ops[index]` and names its descriptor (or registered slot). The
-        // slab keeps that `Arc<Buffer>` and `Arc<FileFd>` until the final CQE
+        // slab keeps that buffer (a write's `Arc<Buffer>`, a read's
+        // completion, which holds its buffer) and the `Arc<FileFd>` until the final CQE
         // of the operation is reaped (`reap`), and `Ring::drop` waits for
         // every CQE or, if it cannot, leaks the buffers instead of freeing
         // them. So the memory and the file outlive the kernel's use.
@@ -576,16 +595,16 @@ impl Ring {
         } else {
             let n = res as usize;
             match op.kind {
-                OpKind::Read(_) | OpKind::Write(_) if n == 0 && op.done < op.len => {
+                OpKind::Read | OpKind::Write(_) if n == 0 && op.done < op.len => {
                     Some(Err(match op.kind {
-                        OpKind::Read(_) => CompletionError::ShortRead {
+                        OpKind::Read => CompletionError::ShortRead {
                             expected: op.len,
                             actual: op.done,
                         },
                         _ => CompletionError::ShortWrite,
                     }))
                 }
-                OpKind::Read(_) | OpKind::Write(_) => {
+                OpKind::Read | OpKind::Write(_) => {
                     op.done += n;
                     op.stalls = 0;
                     (op.done >= op.len).then_some(Ok(op.len as i32))

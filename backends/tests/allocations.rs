@@ -1,0 +1,246 @@
+//! Steady state allocates nothing: once warm, issuing and finishing reads,
+//! writes and syncs (`Completion::new_read`/`new_write`/`new_sync`,
+//! `File::pread`/`pwrite`/`sync`, `IO::step`, dropping the last handle)
+//! makes no heap allocation, on every backend.
+//!
+//! A counting global allocator counts the allocations of the calling
+//! thread (every backend here does its work on the thread that steps it),
+//! so the test functions of this binary may run in parallel. Each workload
+//! runs once to warm up (free lists, ring slots, registrations), then again
+//! under the counter, which must stay at zero. SimIO runs with a bounded
+//! trace (`SimIO::with_trace_limit`): an unbounded trace grows, by design.
+
+mod common;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use io_model::{Buffer, Completion, File, IOResult, OpenFlags, Result, IO};
+use io_model_backends::{InlineReads, SimIO, SyncIO, UringOptions};
+
+use common::TempDir;
+
+struct Counting;
+
+thread_local! {
+    // No destructor and a const initializer: using it allocates nothing.
+    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+}
+
+fn count() {
+    // `try_with`: the thread may be tearing its locals down.
+    let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+}
+
+// SAFETY: forwards every call to the system allocator unchanged; it only
+// counts allocations and reallocations in a thread-local counter.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        count();
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        count();
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        count();
+        // SAFETY: same contract as the caller's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocations() -> u64 {
+    ALLOCATIONS.with(Cell::get)
+}
+
+const PAGES: u64 = 16;
+const PAGE: usize = 4096;
+
+/// One round of the workload: for each page, a read with a callback that
+/// captures nothing, one with a callback that captures a counter, a write
+/// and, every fourth page, a sync; then `PAGES` reads in flight at once;
+/// then a read through `IO::block` and a `#[resumable]` function.
+fn round(io: &dyn IO, file: &dyn File, bufs: &[Arc<Buffer>], hits: &Arc<AtomicU64>) {
+    for (i, buf) in bufs.iter().enumerate() {
+        let pos = i as u64 * PAGE as u64;
+        let r = file
+            .pread(pos, Completion::new_read(buf.clone(), |_| {}))
+            .unwrap();
+        io.wait_for_completion(r).unwrap();
+        let h = hits.clone();
+        let r = file
+            .pread(
+                pos,
+                Completion::new_read(buf.clone(), move |res| {
+                    h.fetch_add(res.unwrap().1 as u64, Ordering::Relaxed);
+                }),
+            )
+            .unwrap();
+        io.wait_for_completion(r).unwrap();
+        let h = hits.clone();
+        let w = file
+            .pwrite(
+                pos,
+                buf.clone(),
+                Completion::new_write(move |res| {
+                    h.fetch_add(res.unwrap() as u64, Ordering::Relaxed);
+                }),
+            )
+            .unwrap();
+        io.wait_for_completion(w).unwrap();
+        if i % 4 == 3 {
+            let s = file.sync(Completion::new_sync(|_| {})).unwrap();
+            io.wait_for_completion(s).unwrap();
+        }
+    }
+    // Many in flight: what a ring batches and a simulator reorders.
+    let mut inflight = [const { Completion::new_yield() }; PAGES as usize];
+    for (i, (slot, buf)) in inflight.iter_mut().zip(bufs).enumerate() {
+        *slot = file
+            .pread(
+                i as u64 * PAGE as u64,
+                Completion::new_read(buf.clone(), |_| {}),
+            )
+            .unwrap();
+    }
+    while !inflight.iter().all(Completion::finished) {
+        io.step().unwrap();
+    }
+    assert!(inflight.iter().all(Completion::succeeded));
+    drop(inflight);
+    let mut st = ReadPageState::default();
+    let n = IO::block(&io, || read_page(&mut st, file, &bufs[0])).unwrap();
+    assert_eq!(n, PAGE as i32);
+}
+
+#[io_model::resumable(state = st)]
+fn read_page(st: &mut ReadPageState, file: &dyn File, buf: &Arc<Buffer>) -> Result<IOResult<i32>> {
+    let c: Completion = file.pread(0, Completion::new_read(buf.clone(), |_| {}))?;
+    wait!(c.clone());
+    let n: i32 = c.result().and_then(|r| r.ok()).unwrap_or(0);
+    Ok(IOResult::Done(n))
+}
+
+/// Opens the test file, warms the workload up, and asserts that further
+/// rounds allocate nothing.
+fn assert_steady_state_allocates_nothing(label: &str, io: &dyn IO, path: &str, flags: OpenFlags) {
+    let file = io
+        .open_file(path, flags | OpenFlags::CREATE | OpenFlags::TRUNCATE)
+        .unwrap();
+    let bufs: Vec<Arc<Buffer>> = (0..PAGES)
+        .map(|i| {
+            let b = Buffer::new_page();
+            b.lock().fill(i as u8);
+            Arc::new(b)
+        })
+        .collect();
+    // The file's pages exist before the rounds: reads are never short.
+    for (i, buf) in bufs.iter().enumerate() {
+        let w = file
+            .pwrite(
+                i as u64 * PAGE as u64,
+                buf.clone(),
+                Completion::new_write(|_| {}),
+            )
+            .unwrap();
+        io.wait_for_completion(w).unwrap();
+    }
+    let hits = Arc::new(AtomicU64::new(0));
+    for _ in 0..3 {
+        round(io, &*file, &bufs, &hits);
+    }
+    const ROUNDS: u64 = 20;
+    let before = allocations();
+    for _ in 0..ROUNDS {
+        round(io, &*file, &bufs, &hits);
+    }
+    let made = allocations() - before;
+    let ios = ROUNDS * (PAGES * 3 + PAGES / 4 + PAGES + 1);
+    assert_eq!(
+        made, 0,
+        "{label}: {made} heap allocations in {ios} I/Os of steady state"
+    );
+    assert!(hits.load(Ordering::Relaxed) > 0);
+}
+
+#[test]
+fn counting_allocator_counts() {
+    let before = allocations();
+    let v = std::hint::black_box(vec![0u8; 16]);
+    assert_eq!(allocations() - before, 1);
+    drop(v);
+}
+
+#[test]
+fn sync_io() {
+    let dir = TempDir::new("alloc-sync");
+    assert_steady_state_allocates_nothing(
+        "SyncIO",
+        &SyncIO::new(),
+        &dir.file("f"),
+        OpenFlags::NONE,
+    );
+}
+
+#[test]
+fn uring_io() {
+    let dir = TempDir::new("alloc-uring");
+    let configs = [
+        (
+            "UringIO (default)",
+            UringOptions::default(),
+            OpenFlags::NONE,
+        ),
+        (
+            "UringIO (every read in the ring)",
+            UringOptions::default().inline_reads(InlineReads::Never),
+            OpenFlags::NONE,
+        ),
+        (
+            "UringIO (ring of 8 entries, unregistered)",
+            UringOptions::default()
+                .entries(8)
+                .inline_reads(InlineReads::Never)
+                .register_buffers(false)
+                .register_files(false),
+            OpenFlags::NONE,
+        ),
+        (
+            "UringIO (O_DIRECT)",
+            UringOptions::default(),
+            OpenFlags::DIRECT,
+        ),
+    ];
+    for (i, (label, opts, flags)) in configs.into_iter().enumerate() {
+        let Some(io) = common::uring(label, opts) else {
+            return;
+        };
+        let path = dir.file(&format!("f{i}"));
+        if flags.contains(OpenFlags::DIRECT) {
+            if let Err(err) = io.open_file(&path, flags | OpenFlags::CREATE) {
+                eprintln!("skipping {label}: {err}");
+                continue;
+            }
+        }
+        assert_steady_state_allocates_nothing(label, &io, &path, flags);
+    }
+}
+
+#[test]
+fn sim_io_with_a_bounded_trace() {
+    let io = SimIO::new(7).with_trace_limit(256);
+    assert_steady_state_allocates_nothing("SimIO", &io, "f", OpenFlags::NONE);
+    assert_eq!(io.trace().len(), 256);
+}
