@@ -11,18 +11,20 @@
 //! the page cache without blocking (`preadv2(RWF_NOWAIT)`) and send only the
 //! misses to the ring; see [`InlineReads`] for the policy and its trade-off.
 
+mod policy;
 mod registry;
 mod ring;
 
 use std::fmt;
 use std::io;
 use std::os::fd::AsRawFd;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 
 use io_model::{Buffer, Completion, CompletionError, Error, File, OpenFlags, Result, IO};
 
-use self::registry::{FileFd, FileTable};
+use self::policy::{Batching, Chooser, Estimator, Path, Plan};
+use self::registry::{FileFd, Files};
 use self::ring::{build_ring, Finished, Op, OpKind, Ring};
 use crate::sys;
 
@@ -113,6 +115,7 @@ pub struct UringOptions {
     buffer_slots: u16,
     buffer_budget: usize,
     inline_reads: InlineReads,
+    inline_lone: bool,
     split: Option<u32>,
 }
 
@@ -127,6 +130,7 @@ impl Default for UringOptions {
             buffer_slots: 1024,
             buffer_budget: 8 << 20,
             inline_reads: InlineReads::Adaptive,
+            inline_lone: true,
             split: None,
         }
     }
@@ -239,6 +243,32 @@ impl UringOptions {
         self.inline_reads
     }
 
+    /// Whether `step` runs a write, sync or truncation that it finds alone
+    /// in the ring (issued since the last submission, nothing else in
+    /// flight) as a plain system call instead of a ring round trip (`true`
+    /// by default). The caller is waiting for it either way, and for one
+    /// operation the system call is cheaper. Lone reads follow
+    /// [`InlineReads`]: all but [`Never`](InlineReads::Never) run them
+    /// inline.
+    ///
+    /// ```
+    /// let opts = io_model_backends::UringOptions::default().inline_lone_ops(false);
+    /// assert!(!opts.get_inline_lone_ops());
+    /// ```
+    pub fn inline_lone_ops(mut self, yes: bool) -> Self {
+        self.inline_lone = yes;
+        self
+    }
+
+    /// Whether lone writes, syncs and truncations run inline.
+    ///
+    /// ```
+    /// assert!(io_model_backends::UringOptions::default().get_inline_lone_ops());
+    /// ```
+    pub fn get_inline_lone_ops(&self) -> bool {
+        self.inline_lone
+    }
+
     /// Testing aid: submit reads and writes in SQEs of at most `bytes`
     /// bytes, so that every longer transfer comes back short from the
     /// kernel and exercises resubmission.
@@ -317,14 +347,26 @@ pub struct UringStats {
     /// Operations run as blocking system calls because the ring could not
     /// take them (bound to another thread with I/O in flight, or failing).
     pub blocking_fallbacks: u64,
+    /// Ring operations that `step` found alone and ran as plain system
+    /// calls instead (included in `ring_ops`).
+    pub lone_inline: u64,
+    /// Whether the last comparison found the ring faster than inline reads
+    /// for cached reads issued in batches (see [`InlineReads::Adaptive`]).
+    pub batched_reads_in_ring: bool,
 }
 
 impl fmt::Display for UringStats {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} reads by pread, {} by RWF_NOWAIT ({} misses), {} ring operations, {} blocking fallbacks",
-            self.reads_pread, self.reads_nowait, self.nowait_misses, self.ring_ops, self.blocking_fallbacks
+            "{} reads by pread, {} by RWF_NOWAIT ({} misses), {} ring operations ({} alone, run inline), {} blocking fallbacks; batched cached reads: {}",
+            self.reads_pread,
+            self.reads_nowait,
+            self.nowait_misses,
+            self.ring_ops,
+            self.lone_inline,
+            self.blocking_fallbacks,
+            if self.batched_reads_in_ring { "ring" } else { "inline" }
         )
     }
 }
@@ -336,6 +378,7 @@ struct Stats {
     nowait_misses: AtomicU64,
     ring_ops: AtomicU64,
     blocking_fallbacks: AtomicU64,
+    lone_inline: AtomicU64,
 }
 
 /// Counts one event. A relaxed load and store rather than an atomic add:
@@ -398,7 +441,7 @@ pub struct UringIO {
 /// `UringIO` is dropped, their operations fail.
 struct Shared {
     ring: Mutex<Ring>,
-    files: Arc<Mutex<FileTable>>,
+    files: Arc<Files>,
     hot: Arc<Hot>,
 }
 
@@ -410,6 +453,8 @@ struct Hot {
     /// Set when the `UringIO` is dropped.
     closed: AtomicBool,
     estimator: Estimator,
+    batching: Batching,
+    chooser: Chooser,
     stats: Stats,
     inline_reads: InlineReads,
 }
@@ -474,7 +519,7 @@ impl UringIO {
         };
         let (ring, setup) =
             build_ring(&opts, first).map_err(|err| refused("io_uring_setup", &err))?;
-        let files = Arc::new(Mutex::new(FileTable::with_slots(opts.file_slots)));
+        let files = Arc::new(Files::new(opts.file_slots));
         let ring = Ring::new(ring, setup, opts.clone(), &files)
             .map_err(|(call, err)| refused(call, &err))?;
         Ok(Self {
@@ -485,6 +530,8 @@ impl UringIO {
                     in_ring: AtomicUsize::new(0),
                     closed: AtomicBool::new(false),
                     estimator: Estimator::new(),
+                    batching: Batching::new(),
+                    chooser: Chooser::new(),
                     stats: Stats::default(),
                     inline_reads: opts.inline_reads,
                 }),
@@ -543,6 +590,8 @@ impl UringIO {
             nowait_misses: get(&s.nowait_misses),
             ring_ops: get(&s.ring_ops),
             blocking_fallbacks: get(&s.blocking_fallbacks),
+            lone_inline: get(&s.lone_inline),
+            batched_reads_in_ring: self.shared.hot.chooser.choice() == Path::Ring,
         }
     }
 }
@@ -653,6 +702,8 @@ impl IO for UringIO {
         // The reaped operations are finished outside the ring lock, from a
         // list this thread keeps: the ring's ready list and it trade places,
         // so neither is ever grown again once warm.
+        let hot = &*self.shared.hot;
+        let mut lone = None;
         let mut ready = {
             let mut ring = self.shared.lock();
             if ring.len() == 0 && ring.ready.is_empty() {
@@ -661,12 +712,20 @@ impl IO for UringIO {
             }
             if ring.usable_here(&self.shared.files) {
                 ring.release_file_slots(&self.shared.files);
-                let res = if ring.ready.is_empty() {
-                    ring.pump(1)
-                } else {
-                    ring.poll()
+                let issued = ring.deferred();
+                if issued > 0 {
+                    hot.batching.record(issued);
+                }
+                // One operation and nothing else: a plain system call is
+                // cheaper than a ring round trip, and the caller waits for
+                // it either way.
+                lone = ring.take_lone();
+                let res = match (&lone, ring.ready.is_empty()) {
+                    (Some(_), _) => Ok(()),
+                    (None, true) => ring.pump(1),
+                    (None, false) => ring.poll(),
                 };
-                self.shared.hot.in_ring.store(ring.len(), Ordering::Relaxed);
+                hot.in_ring.store(ring.len(), Ordering::Relaxed);
                 res?;
             } else if ring.ready.is_empty() {
                 // Bound to another thread that has I/O in flight: only it
@@ -675,8 +734,17 @@ impl IO for UringIO {
                 std::thread::yield_now();
                 return Ok(());
             }
-            std::mem::replace(&mut ring.ready, SPARE_READY.take())
+            let mut spare = SPARE_READY.take();
+            if spare.capacity() < ring.ready.capacity() {
+                // Once per thread (and ring size): the lists trade places.
+                spare.reserve_exact(ring.ready.capacity());
+            }
+            std::mem::replace(&mut ring.ready, spare)
         };
+        if let Some(op) = lone {
+            bump(&hot.stats.lone_inline);
+            op.run_blocking();
+        }
         for finished in ready.drain(..) {
             finished.finish();
         }
@@ -700,84 +768,6 @@ struct UringFile {
     direct: bool,
     /// Cleared where the file system does not support `RWF_NOWAIT`.
     nowait: AtomicBool,
-}
-
-/// Where a read goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Plan {
-    /// A plain `pread(2)`.
-    Blocking,
-    /// `preadv2(RWF_NOWAIT)`, then the ring for what it did not read.
-    NoWait,
-    /// Straight to the ring.
-    Ring,
-}
-
-/// Estimates how often reads hit the page cache, from `RWF_NOWAIT`
-/// attempts: an exponential moving average in 1/65536ths. Races between
-/// threads lose an update now and then, which is harmless.
-///
-/// Outside the hot state one read in [`SAMPLE_MIN`] is an `RWF_NOWAIT`
-/// sample even where the plan would skip it. In the hot state every sample
-/// that hits doubles the interval up to [`SAMPLE_MAX`] (a sample costs about
-/// a tenth of a cached read more than a `pread`), and a miss resets it.
-struct Estimator {
-    hit_rate: AtomicU32,
-    reads: AtomicU32,
-    /// A power of two.
-    sample_every: AtomicU32,
-}
-
-const ONE: u32 = 1 << 16;
-/// Above this hit rate, reads on an idle ring are plain `pread`s.
-const HOT: u32 = ONE / 100 * 98;
-/// Below it, reads go straight to the ring.
-const COLD: u32 = ONE / 4;
-const SAMPLE_MIN: u32 = 16;
-const SAMPLE_MAX: u32 = 128;
-
-impl Estimator {
-    fn new() -> Self {
-        Self {
-            hit_rate: AtomicU32::new(ONE / 10 * 9),
-            reads: AtomicU32::new(0),
-            sample_every: AtomicU32::new(SAMPLE_MIN),
-        }
-    }
-
-    fn plan(&self, mode: InlineReads, ring_idle: bool) -> Plan {
-        if mode == InlineReads::Never {
-            return Plan::Ring;
-        }
-        let rate = self.hit_rate.load(Ordering::Relaxed);
-        // A plain load and store: a lost count only shifts the sampling.
-        let n = self.reads.load(Ordering::Relaxed);
-        self.reads.store(n.wrapping_add(1), Ordering::Relaxed);
-        let sample = n & (self.sample_every.load(Ordering::Relaxed) - 1) == 0;
-        if sample {
-            Plan::NoWait
-        } else if mode == InlineReads::Adaptive && rate >= HOT && ring_idle {
-            Plan::Blocking
-        } else if rate < COLD {
-            Plan::Ring
-        } else {
-            Plan::NoWait
-        }
-    }
-
-    fn record(&self, hit: bool) {
-        let rate = i64::from(self.hit_rate.load(Ordering::Relaxed));
-        let target = if hit { i64::from(ONE) } else { 0 };
-        let next = (rate + (target - rate) / 32) as u32;
-        self.hit_rate.store(next, Ordering::Relaxed);
-        let every = self.sample_every.load(Ordering::Relaxed);
-        let every = match (hit, next >= HOT) {
-            (true, true) => (every * 2).min(SAMPLE_MAX),
-            (true, false) => every,
-            (false, _) => SAMPLE_MIN,
-        };
-        self.sample_every.store(every, Ordering::Relaxed);
-    }
 }
 
 /// What `preadv2(RWF_NOWAIT)` did.
@@ -870,8 +860,11 @@ impl File for UringFile {
         }
         let mut done = 0;
         if !self.direct && self.nowait.load(Ordering::Relaxed) {
-            let idle = hot.in_ring.load(Ordering::Relaxed) == 0;
-            match hot.estimator.plan(hot.inline_reads, idle) {
+            let busy = hot.in_ring.load(Ordering::Relaxed) != 0;
+            match hot
+                .estimator
+                .plan(hot.inline_reads, busy, &hot.batching, &hot.chooser)
+            {
                 Plan::Ring => {}
                 Plan::Blocking => {
                     bump(&hot.stats.reads_pread);
