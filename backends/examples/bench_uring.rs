@@ -714,7 +714,10 @@ fn run(args: &Args, fio: bool, dir: &Path) -> io_model::Result<()> {
                                 format!("--size={}", args.append_ops * PAGE),
                                 "--ioengine=psync".into(),
                                 format!("--fdatasync={every}"),
-                                "--end_fsync=0".into(),
+                                // Appends to a new file, as ours: no
+                                // preallocation, removed after each run.
+                                "--fallocate=none".into(),
+                                "--unlink=1".into(),
                             ],
                         });
                     }

@@ -1,15 +1,19 @@
 //! [`UringIO`]: the io_uring backend (Linux).
 //!
-//! Requests are queued in the submission queue and sent to the kernel in
-//! batches: [`IO::step`] submits everything queued and reaps with one
-//! `io_uring_enter`. Short reads and writes are resubmitted for the rest,
-//! and every buffer is kept alive until the kernel's completion for it has
-//! been reaped; dropping a `UringIO` waits for what is in flight.
+//! Requests wait in the ring's deferred list and are sent to the kernel in
+//! batches: [`IO::step`] submits everything issued since the last step and
+//! reaps with one `io_uring_enter`. Short reads and writes are resubmitted
+//! for the rest, and every buffer is kept alive until the kernel's
+//! completion for it has been reaped; dropping a `UringIO` waits for what is
+//! in flight.
 //!
-//! Reads of cached data do not need the ring at all, and on this kind of
-//! data a ring round trip costs more than a `pread(2)`. So reads first try
-//! the page cache without blocking (`preadv2(RWF_NOWAIT)`) and send only the
-//! misses to the ring; see [`InlineReads`] for the policy and its trade-off.
+//! The ring pays off when one submission carries several operations, or
+//! when the data is not in the page cache. For one operation at a time, and
+//! for cached reads, a plain system call is often cheaper; so the default
+//! serves an operation inline where that is the faster choice: a lone
+//! operation that `step` finds in the ring runs as a system call, and reads
+//! of cached data are inline unless the caller batches and the ring proved
+//! faster ([`InlineReads::Adaptive`]). The policy lives in `uring/policy.rs`.
 
 mod policy;
 mod registry;
@@ -28,17 +32,16 @@ use self::registry::{FileFd, Files};
 use self::ring::{build_ring, Finished, Op, OpKind, Ring};
 use crate::sys;
 
-/// How reads use the page cache before the ring.
+/// How reads use the page cache and the ring.
 ///
-/// For a read the page cache can serve, a ring round trip takes about 1.6
-/// times as long as the `pread(2)` of [`SyncIO`](crate::SyncIO) at queue
-/// depth 1, and `preadv2(RWF_NOWAIT)`, which serves such a read without
-/// ever blocking, about 1.1 times (the vectored path costs more in the
-/// kernel). Only [`Adaptive`](InlineReads::Adaptive) matches `pread` there.
-/// With 32 reads in flight the ring's batching wins (about 0.96 times the
-/// time of `pread`), so a caller that keeps many cached reads in flight may
-/// prefer [`Never`](InlineReads::Never). Measured with
-/// `.ci/bench-backends`.
+/// Measured on one machine (`cargo run --release -p io-model-backends
+/// --example bench_uring`, Linux 6.18, 2 vCPUs, cached 4 KiB reads, CPU time
+/// per read): a ring round trip for one read costs about 1.3 times a
+/// `pread(2)`, and `preadv2(RWF_NOWAIT)` a little more than `pread`. With
+/// 32 or 128 reads per submission the kernel's cost per read is about that
+/// of `pread`, so whether the ring wins depends on the system-call cost of
+/// the CPU and kernel and on the work the ring adds in user space; hence
+/// [`Adaptive`](InlineReads::Adaptive) measures it.
 ///
 /// ```
 /// use io_model_backends::{InlineReads, UringOptions};
@@ -47,23 +50,39 @@ use crate::sys;
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum InlineReads {
-    /// Every read goes through the ring.
+    /// Every read goes through the ring, a lone one too.
     Never,
-    /// A read first tries `preadv2(RWF_NOWAIT)`, which copies from the page
-    /// cache or fails at once with `EAGAIN`; only misses go to the ring. It
-    /// never blocks. While most attempts miss, reads go straight to the
-    /// ring, and one in 16 tries the cache again.
+    /// A read on an idle ring first tries `preadv2(RWF_NOWAIT)`, which
+    /// copies from the page cache or fails at once with `EAGAIN`; only
+    /// misses go to the ring. It never blocks. While most attempts miss,
+    /// reads go straight to the ring, and one in 16 tries the cache again.
+    /// Reads join the ring while it is busy or the caller batches (see
+    /// [`Adaptive`](InlineReads::Adaptive)).
     NoWait,
-    /// As [`NoWait`](InlineReads::NoWait), but while nearly every recent
-    /// attempt hit the page cache (over 98%) and the ring has nothing in
-    /// flight, a read is a plain `pread(2)`: the cost of `SyncIO`. One read
-    /// in 16 to 128 (the longer the cache stays hot, the rarer) is still
-    /// sampled with `RWF_NOWAIT`, and one sampled miss ends the hot state.
-    /// The trade-off: a read of data that has left the cache since the last
-    /// sample blocks the caller for the disk's latency instead of being
-    /// queued; at most 127 reads in a row do so before a sample sees the
-    /// miss. A caller that waits for its read at once, the common case at
-    /// queue depth 1, loses nothing by it.
+    /// The default: a read goes where it is served fastest.
+    ///
+    /// - One at a time: while nearly every sampled attempt hits the page
+    ///   cache (over 98%), a read is a plain `pread(2)`, the cost of
+    ///   `SyncIO`. One read in 16 to 128 (the longer the cache stays hot,
+    ///   the rarer) is sampled with `RWF_NOWAIT`, and one sampled miss ends
+    ///   the hot state; then reads try `RWF_NOWAIT` and misses go to the
+    ///   ring, as with [`NoWait`](InlineReads::NoWait).
+    /// - In batches: one read in 16 to 256 goes to the ring as a probe. If
+    ///   the caller issues more before it steps, they join it, and from then
+    ///   on the caller counts as batching: reads join the ring, where one
+    ///   submission carries them all. If it steps at once, the probe is
+    ///   alone in the ring and `step` serves it with a plain system call.
+    ///   Four lone submissions in a row end batching.
+    /// - While batching, hot cached reads are compared: the ring and inline
+    ///   `pread`s take turns for three epochs of 256 reads each, timed, and
+    ///   the faster (the ring only by a margin of 3%) serves the next 64
+    ///   epochs. [`UringStats::batched_reads_in_ring`] says which won.
+    ///
+    /// The trade-off of inline reads: a read of data that has left the
+    /// cache since the last sample blocks the caller for the disk's latency
+    /// instead of being queued; at most 127 reads in a row do so before a
+    /// sample sees the miss. A caller that waits for its read at once, the
+    /// common case at queue depth 1, loses nothing by it.
     #[default]
     Adaptive,
 }
@@ -396,8 +415,10 @@ fn bump(counter: &AtomicU64) {
 ///   `SINGLE_ISSUER | COOP_TASKRUN`, else plain ([`UringInfo::setup`]). No
 ///   SQPOLL.
 /// - Requests are queued and submitted in batches by [`step`](IO::step),
-///   which submits and reaps with one `io_uring_enter`. A full submission
-///   queue is submitted and the request queued again, never dropped.
+///   which submits and reaps with one `io_uring_enter`; as many as the
+///   submission queue holds go per call, the rest wait, never dropped. A
+///   lone request (nothing else in the ring) runs as a plain system call
+///   in `step` instead ([`UringOptions::inline_lone_ops`]).
 /// - Short reads and writes are resubmitted for the rest; a read reports
 ///   [`CompletionError::ShortRead`] only where the file ends first.
 /// - Every buffer stays alive until its completion is reaped. Dropping a
@@ -409,7 +430,10 @@ fn bump(counter: &AtomicU64) {
 ///   allows, and used as plain descriptors and addresses where not.
 /// - [`OpenFlags::DIRECT`] opens with `O_DIRECT`; use aligned buffers
 ///   ([`Buffer::new_page`], [`Buffer::new_aligned`]).
-/// - Reads of cached data are served inline (see [`InlineReads`]).
+/// - Reads of cached data are served inline where that is faster (see
+///   [`InlineReads`]).
+/// - Once warm, issuing and finishing I/O allocates nothing: the ring's
+///   lists are sized to the completion queue when it is built.
 ///
 /// Threads: a single-issuer ring belongs to one thread at a time, the one
 /// that created it. Another thread that finds it idle takes it over (the
