@@ -173,6 +173,9 @@ struct State {
     closed: bool,
 }
 
+/// Completions `ready` and `spare` have room for when the backend is made.
+const READY_ROOM: usize = 128;
+
 fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
     state.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -217,8 +220,11 @@ impl NbdIO {
                 opts,
                 state: Mutex::new(State {
                     conns: Slab::default(),
-                    ready: Vec::new(),
-                    spare: Vec::new(),
+                    // Room for the completions of one pump from the
+                    // start: they grow past it once, to the most ever
+                    // ready at once.
+                    ready: Vec::with_capacity(READY_ROOM),
+                    spare: Vec::with_capacity(READY_ROOM),
                     pollfds: Vec::new(),
                     pollers: 0,
                     closed: false,

@@ -247,6 +247,9 @@ impl Record {
 
 /// Sync images kept for reuse.
 const IMAGES_KEPT: usize = 8;
+/// Operations in flight the lists have room for from the start (they grow
+/// past it once, to the most ever in flight).
+const IN_FLIGHT_ROOM: usize = 128;
 
 #[derive(Default)]
 struct FileData {
@@ -338,13 +341,13 @@ impl SimIO {
                     names: BTreeMap::new(),
                     files: BTreeMap::new(),
                     next_file: 0,
-                    pending: Vec::new(),
+                    pending: Vec::with_capacity(IN_FLIGHT_ROOM),
                     in_delivery: 0,
                     trace: VecDeque::new(),
                     trace_limit: None,
-                    rest: Vec::new(),
-                    due: Vec::new(),
-                    delivered: Vec::new(),
+                    rest: Vec::with_capacity(IN_FLIGHT_ROOM),
+                    due: Vec::with_capacity(IN_FLIGHT_ROOM),
+                    delivered: Vec::with_capacity(IN_FLIGHT_ROOM),
                     images: Vec::new(),
                 }),
             }),

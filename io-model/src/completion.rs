@@ -100,15 +100,46 @@ enum Kind {
     Group(Box<GroupState>),
 }
 
+/// A group's state. Recycled with its lists when the group's completion is
+/// (see `pool`), so that a warm thread builds groups without allocating.
 struct GroupState {
     /// Children not finished yet, plus one while the group is being built.
     outstanding: AtomicUsize,
     /// The first error any child finished with.
     first_error: OnceLock<CompletionError>,
-    /// The children, for aborting them; weak so that a finished child can be
-    /// freed and no reference cycle forms with the child's parent link.
-    /// Emptied when the group finishes.
+    /// The pending children, for aborting them; weak so that no reference
+    /// cycle forms with the child's parent link. A child that finishes
+    /// empties its entry (its index is in its parent link), so that its
+    /// state can be recycled at once.
     children: Mutex<Vec<Weak<Inner>>>,
+    /// The builder's list of children, empty, kept for the next group.
+    spare_members: Mutex<Vec<Completion>>,
+}
+
+impl GroupState {
+    fn new() -> Self {
+        Self {
+            outstanding: AtomicUsize::new(0),
+            first_error: OnceLock::new(),
+            children: Mutex::new(Vec::new()),
+            spare_members: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Readies a recycled state for another group, keeping its lists'
+    /// room.
+    fn reset(&mut self) {
+        *self.outstanding.get_mut() = 0;
+        self.first_error.take();
+        self.children
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+        self.spare_members
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+    }
 }
 
 /// Where a completion's callback is.
@@ -222,9 +253,10 @@ struct Slot {
     /// The typed callback slot this state carries, if any (see
     /// [`Inner::class`]).
     typed: Option<Box<dyn TypedSlot>>,
-    /// The group this completion was linked into while still pending; taken
-    /// by whoever finishes it.
-    parent: Option<Arc<Inner>>,
+    /// The group this completion was linked into while still pending, and
+    /// its entry in the group's list of children; taken by whoever finishes
+    /// it.
+    parent: Option<(Completion, usize)>,
 }
 
 impl Slot {
@@ -298,7 +330,10 @@ impl Inner {
 
     /// Releases what the finished or abandoned operation held.
     fn release(&mut self) {
-        self.kind = Kind::Sync;
+        if let Kind::Group(mut g) = std::mem::replace(&mut self.kind, Kind::Sync) {
+            g.reset();
+            pool::put_group(g);
+        }
         let slot = self.slot.get_mut().unwrap_or_else(PoisonError::into_inner);
         slot.callback = Callback::None;
         if let Some(typed) = &mut slot.typed {
@@ -706,10 +741,13 @@ impl Completion {
     pub fn abort(&self) {
         let Some(inner) = &self.inner else { return };
         if let Kind::Group(g) = &inner.kind {
-            let children: Vec<Weak<Inner>> = std::mem::take(&mut *lock(&g.children));
+            let mut children: Vec<Weak<Inner>> = std::mem::take(&mut *lock(&g.children));
             for child in children.iter().filter_map(Weak::upgrade) {
                 finish(&child, Err(CompletionError::Aborted));
             }
+            // Every child is finished now: keep the list's room.
+            children.clear();
+            *lock(&g.children) = children;
             let err = g
                 .first_error
                 .get()
@@ -771,26 +809,33 @@ fn finish(inner: &Arc<Inner>, res: IoResult) {
     }
     let parent = slot.parent.take();
     drop(slot);
-    if let Kind::Group(g) = &inner.kind {
-        // Let finished children go back to their free lists.
-        drop(std::mem::take(&mut *lock(&g.children)));
-    }
-    if let Some(parent) = parent {
-        child_finished(&parent, res.err());
+    if let Some((parent, entry)) = parent {
+        child_finished(&parent, Some(entry), res.err());
     }
 }
 
-/// One child of the group `group` finished (or the build guard was released).
-fn child_finished(group: &Arc<Inner>, err: Option<CompletionError>) {
-    let Kind::Group(g) = &group.kind else {
+/// One child of the group `group` finished, the one at `entry` of its list
+/// of children (`None`: one finished before it was linked, or the build
+/// guard was released).
+fn child_finished(group: &Completion, entry: Option<usize>, err: Option<CompletionError>) {
+    let Some(Kind::Group(g)) = group.inner.as_deref().map(|i| &i.kind) else {
         unreachable!("BUG: a completion's parent is not a group")
     };
+    if let Some(entry) = entry {
+        // Nothing to abort there any more; dropping the `Weak` lets the
+        // child's state be recycled.
+        if let Some(weak) = lock(&g.children).get_mut(entry) {
+            *weak = Weak::new();
+        }
+    }
     if let Some(err) = err {
         let _ = g.first_error.set(err);
     }
     if g.outstanding.fetch_sub(1, Ordering::AcqRel) == 1 {
         let res = g.first_error.get().map_or(Ok(0), |e| Err(*e));
-        finish(group, res);
+        if let Some(inner) = &group.inner {
+            finish(inner, res);
+        }
     }
 }
 
@@ -859,14 +904,16 @@ impl CompletionGroup {
     where
         F: FnOnce(Result<i32, CompletionError>) + Send + 'static,
     {
-        let state = GroupState {
-            outstanding: AtomicUsize::new(0),
-            first_error: OnceLock::new(),
-            children: Mutex::new(Vec::new()),
-        };
+        let mut state = pool::take_group().unwrap_or_else(|| Box::new(GroupState::new()));
+        let children = std::mem::take(
+            state
+                .spare_members
+                .get_mut()
+                .unwrap_or_else(PoisonError::into_inner),
+        );
         Self {
-            children: Vec::new(),
-            group: create(Kind::Group(Box::new(state)), NewResult(callback)),
+            children,
+            group: create(Kind::Group(state), NewResult(callback)),
         }
     }
 
@@ -942,43 +989,54 @@ impl CompletionGroup {
     /// assert!(done.is_explicit_yield());
     /// ```
     pub fn build(mut self) -> Completion {
-        let children = std::mem::take(&mut self.children);
+        let mut children = std::mem::take(&mut self.children);
         let group = std::mem::take(&mut self.group);
         let group_inner = group
             .inner
             .as_ref()
             .expect("BUG: a group without its completion");
-        if children.is_empty() {
-            finish(group_inner, Ok(0));
-            return Completion::new_yield();
-        }
         let Kind::Group(g) = &group_inner.kind else {
             unreachable!("BUG: a group's completion is not a group")
         };
+        if children.is_empty() {
+            *lock(&g.spare_members) = children;
+            finish(group_inner, Ok(0));
+            return Completion::new_yield();
+        }
         // One extra count while linking, so that children finishing during
         // the build cannot finish the group early.
         g.outstanding.store(children.len() + 1, Ordering::Relaxed);
-        *lock(&g.children) = children
-            .iter()
-            .filter_map(|c| c.inner.as_ref().map(Arc::downgrade))
-            .collect();
-        for child in &children {
-            let child = child
-                .inner
-                .as_ref()
-                .expect("BUG: a yield completion was kept in a group");
-            // A finisher of the child holds this lock until it has published
-            // the result and taken the parent link: either it finds the link,
-            // or this finds the child finished.
-            let mut slot = lock(&child.slot);
-            if is_done(child.state.load(Ordering::Acquire)) {
-                drop(slot);
-                child_finished(group_inner, child.result().and_then(Result::err));
-            } else {
-                slot.parent = Some(group_inner.clone());
+        let mut finished_before = 0;
+        {
+            let mut list = lock(&g.children);
+            for child in &children {
+                let child = child
+                    .inner
+                    .as_ref()
+                    .expect("BUG: a yield completion was kept in a group");
+                // A finisher of the child holds this lock until it has
+                // published the result and taken the parent link: either it
+                // finds the link, or this finds the child finished.
+                let mut slot = lock(&child.slot);
+                if is_done(child.state.load(Ordering::Acquire)) {
+                    if let Some(err) = child.result().and_then(Result::err) {
+                        let _ = g.first_error.set(err);
+                    }
+                    finished_before += 1;
+                } else {
+                    slot.parent = Some((group.clone(), list.len()));
+                    list.push(Arc::downgrade(child));
+                }
             }
         }
-        child_finished(group_inner, None);
+        // The builder's strong handles go; its list is kept for the next
+        // group.
+        children.clear();
+        *lock(&g.spare_members) = children;
+        for _ in 0..finished_before {
+            child_finished(&group, None, None);
+        }
+        child_finished(&group, None, None);
         group
     }
 }

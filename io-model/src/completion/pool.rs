@@ -16,7 +16,7 @@ use std::any::TypeId;
 use std::cell::RefCell;
 use std::sync::Arc;
 
-use super::Inner;
+use super::{GroupState, Inner};
 
 /// States kept for completions whose callback captures nothing.
 const PLAIN_LIMIT: usize = 1024;
@@ -24,6 +24,8 @@ const PLAIN_LIMIT: usize = 1024;
 const TYPED_LIMIT: usize = 256;
 /// Callback types a thread keeps states for; others are freed.
 const CLASS_LIMIT: usize = 16;
+/// Group states kept.
+const GROUP_LIMIT: usize = 256;
 
 struct Pool {
     plain: Vec<Arc<Inner>>,
@@ -37,6 +39,31 @@ thread_local! {
             typed: Vec::new(),
         })
     };
+    // The boxes are what is reused: a group's completion holds its state
+    // boxed, so that other completions stay small.
+    #[allow(clippy::vec_box)]
+    static GROUPS: RefCell<Vec<Box<GroupState>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A recycled group state, reset, if this thread has one.
+pub(super) fn take_group() -> Option<Box<GroupState>> {
+    GROUPS
+        .try_with(|g| g.try_borrow_mut().ok()?.pop())
+        .ok()
+        .flatten()
+}
+
+/// Keeps a reset group state for reuse (frees it where the list is full).
+pub(super) fn put_group(state: Box<GroupState>) {
+    let _rejected: Option<Box<GroupState>> = GROUPS
+        .try_with(|g| match g.try_borrow_mut() {
+            Ok(mut g) if g.len() < GROUP_LIMIT => {
+                g.push(state);
+                None
+            }
+            _ => Some(state),
+        })
+        .unwrap_or(None);
 }
 
 /// A free state of `class` (the type of its callback slot; `None` for
