@@ -173,6 +173,9 @@ struct State {
     closed: bool,
 }
 
+/// Completions `ready` and `spare` have room for when the backend is made.
+const READY_ROOM: usize = 128;
+
 fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
     state.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -217,8 +220,11 @@ impl NbdIO {
                 opts,
                 state: Mutex::new(State {
                     conns: Slab::default(),
-                    ready: Vec::new(),
-                    spare: Vec::new(),
+                    // Room for the completions of one pump from the
+                    // start: they grow past it once, to the most ever
+                    // ready at once.
+                    ready: Vec::with_capacity(READY_ROOM),
+                    spare: Vec::with_capacity(READY_ROOM),
                     pollfds: Vec::new(),
                     pollers: 0,
                     closed: false,
@@ -356,8 +362,8 @@ impl Shared {
             // Some thread may be waiting for one of these.
             self.wake();
         }
-        for (c, res) in ready.drain(..) {
-            sys::finish(&c, res);
+        for (mut c, res) in ready.drain(..) {
+            c.finish(res);
         }
         let mut st = lock(&self.state);
         if st.spare.capacity() < ready.capacity() {
@@ -548,8 +554,8 @@ impl Drop for NbdIO {
             }
         });
         drop(st);
-        for (c, res) in ready {
-            sys::finish(&c, res);
+        for (mut c, res) in ready {
+            c.finish(res);
         }
     }
 }
@@ -605,7 +611,7 @@ impl File for NbdFile {
         };
         let op = Request {
             cmd: proto::CMD_READ,
-            buf: Some(buf),
+            buf: Some(buf.clone()),
             offset: pos,
             len: n,
             outcome,

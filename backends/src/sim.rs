@@ -10,7 +10,7 @@
 
 mod rng;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 use std::io::ErrorKind;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
@@ -162,7 +162,12 @@ impl fmt::Display for TraceEntry {
 /// - With [`OpenFlags::DIRECT`] the offset, length and buffer address of
 ///   reads and writes must be multiples of 512, as `O_DIRECT` requires;
 ///   other requests fail with `InvalidInput`.
-/// - [`trace`](SimIO::trace) lists every operation issued.
+/// - [`trace`](SimIO::trace) lists every operation issued (the latest ones
+///   only, with [`with_trace_limit`](SimIO::with_trace_limit)).
+/// - Once warm, issuing and delivering reads, writes and syncs allocates
+///   nothing (writes that grow a file aside), as long as the trace is
+///   bounded: its lists, the images syncs make durable and the completions
+///   are all reused.
 ///
 /// The same seed, with the same calls in the same order, replays the same
 /// run: same delivery order, same faults, same contents.
@@ -209,8 +214,42 @@ struct State {
     pending: Vec<Pending>,
     /// Taken out of `pending` by a step that has not finished them yet.
     in_delivery: usize,
-    trace: Vec<TraceEntry>,
+    trace: VecDeque<Record>,
+    /// The most entries `trace` keeps (the latest); `None`: all.
+    trace_limit: Option<usize>,
+    /// Emptied lists a step reuses: `pending` is rebuilt into `rest`, the
+    /// due operations go to `due`, their results to `delivered`.
+    rest: Vec<Pending>,
+    due: Vec<Pending>,
+    delivered: Vec<(Completion, Result<i32, CompletionError>)>,
+    /// File images of delivered syncs, reused by the next syncs.
+    images: Vec<Vec<u8>>,
 }
+
+/// A trace entry as recorded: the path is shared with the file handle.
+struct Record {
+    kind: OpKind,
+    file: Arc<str>,
+    offset: u64,
+    len: u64,
+}
+
+impl Record {
+    fn entry(&self) -> TraceEntry {
+        TraceEntry {
+            kind: self.kind,
+            file: self.file.to_string(),
+            offset: self.offset,
+            len: self.len,
+        }
+    }
+}
+
+/// Sync images kept for reuse.
+const IMAGES_KEPT: usize = 8;
+/// Operations in flight the lists have room for from the start (they grow
+/// past it once, to the most ever in flight).
+const IN_FLIGHT_ROOM: usize = 128;
 
 #[derive(Default)]
 struct FileData {
@@ -232,9 +271,9 @@ struct Pending {
 }
 
 enum PendingOp {
+    /// A read into the completion's buffer.
     Read {
         pos: u64,
-        buf: Arc<Buffer>,
     },
     Write {
         pos: u64,
@@ -302,9 +341,14 @@ impl SimIO {
                     names: BTreeMap::new(),
                     files: BTreeMap::new(),
                     next_file: 0,
-                    pending: Vec::new(),
+                    pending: Vec::with_capacity(IN_FLIGHT_ROOM),
                     in_delivery: 0,
-                    trace: Vec::new(),
+                    trace: VecDeque::new(),
+                    trace_limit: None,
+                    rest: Vec::with_capacity(IN_FLIGHT_ROOM),
+                    due: Vec::with_capacity(IN_FLIGHT_ROOM),
+                    delivered: Vec::with_capacity(IN_FLIGHT_ROOM),
+                    images: Vec::new(),
                 }),
             }),
         }
@@ -361,6 +405,32 @@ impl SimIO {
     /// ```
     pub fn is_one_at_a_time(&self) -> bool {
         lock(&self.inner.state).one_at_a_time
+    }
+
+    /// Keeps only the latest `entries` operations in the
+    /// [trace](SimIO::trace) (all of them unless set; 0 records none). An
+    /// unbounded trace grows with every operation, so a long simulation, or
+    /// one that must not allocate once warm, bounds it. The run itself is
+    /// the same whatever the limit.
+    ///
+    /// ```
+    /// use io_model::{Completion, File, OpenFlags, IO};
+    /// let io = io_model_backends::SimIO::new(1).with_trace_limit(2);
+    /// let f = io.open_file("a", OpenFlags::CREATE).unwrap();
+    /// for len in 1..=3 {
+    ///     let _ = f.truncate(len, Completion::new_trunc(|_| {})).unwrap();
+    /// }
+    /// let offsets: Vec<u64> = io.trace().iter().map(|e| e.offset).collect();
+    /// assert_eq!(offsets, [2, 3]);
+    /// ```
+    pub fn with_trace_limit(self, entries: usize) -> Self {
+        {
+            let mut st = lock(&self.inner.state);
+            st.trace_limit = Some(entries);
+            let excess = st.trace.len().saturating_sub(entries);
+            st.trace.drain(..excess);
+        }
+        self
     }
 
     /// The seed this simulator was built with.
@@ -423,7 +493,8 @@ impl SimIO {
         lock(&self.inner.state).pending.len()
     }
 
-    /// Every operation issued so far, in issue order.
+    /// Every operation issued so far, in issue order (the latest ones only,
+    /// with [`with_trace_limit`](SimIO::with_trace_limit)).
     ///
     /// ```
     /// use io_model::{Completion, File, OpenFlags, IO};
@@ -434,7 +505,11 @@ impl SimIO {
     /// assert_eq!(io.trace(), [TraceEntry { kind: OpKind::Truncate, file: "a".into(), offset: 10, len: 0 }]);
     /// ```
     pub fn trace(&self) -> Vec<TraceEntry> {
-        lock(&self.inner.state).trace.clone()
+        lock(&self.inner.state)
+            .trace
+            .iter()
+            .map(Record::entry)
+            .collect()
     }
 
     /// Returns the trace so far and starts a new, empty one.
@@ -444,7 +519,11 @@ impl SimIO {
     /// assert!(io.take_trace().is_empty());
     /// ```
     pub fn take_trace(&self) -> Vec<TraceEntry> {
-        std::mem::take(&mut lock(&self.inner.state).trace)
+        lock(&self.inner.state)
+            .trace
+            .drain(..)
+            .map(|r| r.entry())
+            .collect()
     }
 
     /// Simulates a power loss: every operation not yet delivered is lost
@@ -527,13 +606,17 @@ impl fmt::Debug for SimIO {
 
 impl State {
     /// Delivers one operation: applies its effect and returns its result.
-    fn deliver(&mut self, file: u64, op: &PendingOp) -> Result<i32, CompletionError> {
+    fn deliver(&mut self, p: &mut Pending) -> Result<i32, CompletionError> {
         let faults = self.faults;
         let rng = &mut self.rng;
         let mut draw = |p: f64| p > 0.0 && rng.chance(p);
-        match op {
+        let file = p.file;
+        match &mut p.op {
             PendingOp::Fail(err) => Err(*err),
-            PendingOp::Read { pos, buf } => {
+            PendingOp::Read { pos } => {
+                let buf =
+                    p.c.read_buffer()
+                        .expect("BUG: a pending read without a read completion");
                 if draw(faults.read_error) {
                     return Err(INJECTED);
                 }
@@ -590,7 +673,8 @@ impl State {
                 // Syncs may be delivered out of order: never go back to an
                 // older image.
                 if *version >= f.durable_version {
-                    f.durable.clone_from(snapshot);
+                    // The old durable image is the spare one now.
+                    std::mem::swap(&mut f.durable, snapshot);
                     f.durable_version = *version;
                 }
                 Ok(0)
@@ -643,7 +727,7 @@ impl IO for SimIO {
         Ok(Arc::new(SimFile {
             io: Arc::downgrade(&self.inner),
             id,
-            path: path.to_owned(),
+            path: Arc::from(path),
             epoch: st.epoch,
             read_only,
             direct: flags.contains(OpenFlags::DIRECT),
@@ -669,41 +753,59 @@ impl IO for SimIO {
     /// [`one_at_a_time`](SimIO::one_at_a_time), delivers only the oldest
     /// pending operation.
     fn step(&self) -> Result<()> {
-        let delivered: Vec<(Completion, Result<i32, CompletionError>)> = {
+        let mut delivered = {
             let mut st = lock(&self.inner.state);
             if st.pending.is_empty() {
                 return Ok(());
             }
             st.now += 1;
-            let due = if st.one_at_a_time {
+            let mut due = std::mem::take(&mut st.due);
+            if st.one_at_a_time {
                 // `pending` is in issue order.
-                vec![st.pending.remove(0)]
+                let oldest = st.pending.remove(0);
+                due.push(oldest);
             } else {
                 let next_due = st.pending.iter().map(|p| p.due).min().unwrap_or(st.now);
                 st.now = st.now.max(next_due);
                 let now = st.now;
-                let (mut due, rest): (Vec<Pending>, Vec<Pending>) = std::mem::take(&mut st.pending)
-                    .into_iter()
-                    .partition(|p| p.due <= now);
+                // Split `pending` into the due operations and the rest, both
+                // in issue order, through the lists the last step left empty.
+                let mut rest = std::mem::take(&mut st.rest);
+                let mut pending = std::mem::take(&mut st.pending);
+                for p in pending.drain(..) {
+                    if p.due <= now {
+                        due.push(p);
+                    } else {
+                        rest.push(p);
+                    }
+                }
                 st.pending = rest;
+                st.rest = pending;
                 st.rng.shuffle(&mut due);
-                due
-            };
-            let out: Vec<_> = due
-                .into_iter()
-                .map(|p| {
-                    let res = st.deliver(p.file, &p.op);
-                    (p.c, res)
-                })
-                .collect();
+            }
+            let mut out = std::mem::take(&mut st.delivered);
+            for mut p in due.drain(..) {
+                let res = st.deliver(&mut p);
+                if let PendingOp::Sync { snapshot, .. } = &mut p.op {
+                    if st.images.len() < IMAGES_KEPT {
+                        st.images.push(std::mem::take(snapshot));
+                    }
+                }
+                out.push((p.c, res));
+            }
+            st.due = due;
             st.in_delivery += out.len();
             out
         };
         let n = delivered.len();
-        for (c, res) in delivered {
-            sys::finish(&c, res);
+        for (mut c, res) in delivered.drain(..) {
+            c.finish(res);
         }
-        lock(&self.inner.state).in_delivery -= n;
+        let mut st = lock(&self.inner.state);
+        st.in_delivery -= n;
+        if st.delivered.capacity() < delivered.capacity() {
+            st.delivered = delivered;
+        }
         Ok(())
     }
 
@@ -733,7 +835,7 @@ impl IO for SimIO {
 struct SimFile {
     io: Weak<Inner>,
     id: u64,
-    path: String,
+    path: Arc<str>,
     epoch: u64,
     read_only: bool,
     direct: bool,
@@ -755,12 +857,17 @@ impl SimFile {
             return c;
         };
         let mut st = lock(&inner.state);
-        st.trace.push(TraceEntry {
-            kind,
-            file: self.path.clone(),
-            offset,
-            len,
-        });
+        if st.trace_limit != Some(0) {
+            if st.trace_limit == Some(st.trace.len()) {
+                st.trace.pop_front();
+            }
+            st.trace.push_back(Record {
+                kind,
+                file: self.path.clone(),
+                offset,
+                len,
+            });
+        }
         let op = if st.epoch != self.epoch {
             PendingOp::Fail(DEAD_HANDLE)
         } else {
@@ -768,9 +875,11 @@ impl SimFile {
         };
         let op = match op {
             PendingOp::Sync { .. } => {
+                let mut snapshot = st.images.pop().unwrap_or_default();
                 let f = &st.files[&self.id];
+                snapshot.clone_from(&f.current);
                 PendingOp::Sync {
-                    snapshot: f.current.clone(),
+                    snapshot,
                     version: f.version,
                 }
             }
@@ -806,14 +915,14 @@ impl SimFile {
 
 impl File for SimFile {
     fn pread(&self, pos: u64, c: Completion) -> Result<Completion> {
-        let buf = match sys::check_read(pos, &c) {
-            Ok(buf) => buf,
+        let (len, op) = match sys::check_read(pos, &c) {
+            Ok(buf) => (
+                buf.len() as u64,
+                self.check_direct(pos, buf)
+                    .unwrap_or(PendingOp::Read { pos }),
+            ),
             Err(what) => return sys::refuse(c, what),
         };
-        let len = buf.len() as u64;
-        let op = self
-            .check_direct(pos, &buf)
-            .unwrap_or(PendingOp::Read { pos, buf });
         Ok(self.issue(OpKind::Read, pos, len, c, op))
     }
 

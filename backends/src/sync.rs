@@ -107,36 +107,39 @@ impl SyncFile {
 }
 
 impl File for SyncFile {
-    fn pread(&self, pos: u64, c: Completion) -> Result<Completion> {
-        let buf = match sys::check_read(pos, &c) {
-            Ok(buf) => buf,
+    // Each operation finishes the completion it was handed with
+    // `Completion::finish`, which needs no lock while the caller holds no
+    // other handle of it.
+
+    fn pread(&self, pos: u64, mut c: Completion) -> Result<Completion> {
+        let res = match sys::check_read(pos, &c) {
+            Ok(buf) => self.read(buf, pos),
             Err(what) => return sys::refuse(c, what),
         };
-        sys::finish(&c, self.read(&buf, pos));
+        c.finish(res);
         Ok(c)
     }
 
     fn pwrite(&self, pos: u64, buf: Arc<Buffer>, c: Completion) -> Result<Completion> {
-        let c = match sys::admit_write(c, sys::check_range(pos, buf.len()), self.read_only) {
+        let mut c = match sys::admit_write(c, sys::check_range(pos, buf.len()), self.read_only) {
             Ok(c) => c,
             Err(done) => return done,
         };
-        let res = sys::write_full(&self.file, &buf.lock(), pos).map(|()| buf.len() as i32);
-        sys::finish(&c, res);
+        c.finish(sys::write_full(&self.file, &buf.lock(), pos).map(|()| buf.len() as i32));
         Ok(c)
     }
 
-    fn sync(&self, c: Completion) -> Result<Completion> {
-        sys::finish(&c, sys::sync_data(&self.file).map(|()| 0));
+    fn sync(&self, mut c: Completion) -> Result<Completion> {
+        c.finish(sys::sync_data(&self.file).map(|()| 0));
         Ok(c)
     }
 
     fn truncate(&self, len: u64, c: Completion) -> Result<Completion> {
-        let c = match sys::admit_write(c, sys::check_len(len), self.read_only) {
+        let mut c = match sys::admit_write(c, sys::check_len(len), self.read_only) {
             Ok(c) => c,
             Err(done) => return done,
         };
-        sys::finish(&c, sys::truncate(&self.file, len).map(|()| 0));
+        c.finish(sys::truncate(&self.file, len).map(|()| 0));
         Ok(c)
     }
 

@@ -120,9 +120,9 @@ pub(crate) fn refuse(c: Completion, what: String) -> Result<Completion> {
 /// Checks what every backend checks the same way before a read at `pos`:
 /// `c` is a read completion, its length fits the completion's `i32` result,
 /// and the range ends at a valid file offset. Returns the buffer to read
-/// into.
-pub(crate) fn check_read(pos: u64, c: &Completion) -> Result<Arc<Buffer>, String> {
-    let buf = c.read_buffer().cloned().ok_or_else(|| {
+/// into (the completion's, borrowed: the completion keeps it alive).
+pub(crate) fn check_read(pos: u64, c: &Completion) -> Result<&Arc<Buffer>, String> {
+    let buf = c.read_buffer().ok_or_else(|| {
         format!(
             "pread needs a read completion (Completion::new_read), got a {:?} completion",
             c.kind()
@@ -179,12 +179,4 @@ pub(crate) fn admit_write(
         return Err(Ok(c));
     }
     Ok(c)
-}
-
-/// Finishes `c` with a backend's result.
-pub(crate) fn finish(c: &Completion, res: Result<i32, CompletionError>) {
-    match res {
-        Ok(n) => c.complete(n),
-        Err(err) => c.error(err),
-    }
 }

@@ -1,42 +1,47 @@
 //! [`UringIO`]: the io_uring backend (Linux).
 //!
-//! Requests are queued in the submission queue and sent to the kernel in
-//! batches: [`IO::step`] submits everything queued and reaps with one
-//! `io_uring_enter`. Short reads and writes are resubmitted for the rest,
-//! and every buffer is kept alive until the kernel's completion for it has
-//! been reaped; dropping a `UringIO` waits for what is in flight.
+//! Requests wait in the ring's deferred list and are sent to the kernel in
+//! batches: [`IO::step`] submits everything issued since the last step and
+//! reaps with one `io_uring_enter`. Short reads and writes are resubmitted
+//! for the rest, and every buffer is kept alive until the kernel's
+//! completion for it has been reaped; dropping a `UringIO` waits for what is
+//! in flight.
 //!
-//! Reads of cached data do not need the ring at all, and on this kind of
-//! data a ring round trip costs more than a `pread(2)`. So reads first try
-//! the page cache without blocking (`preadv2(RWF_NOWAIT)`) and send only the
-//! misses to the ring; see [`InlineReads`] for the policy and its trade-off.
+//! The ring pays off when one submission carries several operations, or
+//! when the data is not in the page cache. For one operation at a time, and
+//! for cached reads, a plain system call is often cheaper; so the default
+//! serves an operation inline where that is the faster choice: a lone
+//! operation that `step` finds in the ring runs as a system call, and reads
+//! of cached data are inline unless the caller batches and the ring proved
+//! faster ([`InlineReads::Adaptive`]). The policy lives in `uring/policy.rs`.
 
+mod policy;
 mod registry;
 mod ring;
 
 use std::fmt;
 use std::io;
 use std::os::fd::AsRawFd;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 
 use io_model::{Buffer, Completion, CompletionError, Error, File, OpenFlags, Result, IO};
 
-use self::registry::{FileFd, FileTable};
+use self::policy::{Batching, Chooser, Estimator, Path, Plan};
+use self::registry::{FileFd, Files};
 use self::ring::{build_ring, Finished, Op, OpKind, Ring};
 use crate::sys;
 
-/// How reads use the page cache before the ring.
+/// How reads use the page cache and the ring.
 ///
-/// For a read the page cache can serve, a ring round trip takes about 1.6
-/// times as long as the `pread(2)` of [`SyncIO`](crate::SyncIO) at queue
-/// depth 1, and `preadv2(RWF_NOWAIT)`, which serves such a read without
-/// ever blocking, about 1.1 times (the vectored path costs more in the
-/// kernel). Only [`Adaptive`](InlineReads::Adaptive) matches `pread` there.
-/// With 32 reads in flight the ring's batching wins (about 0.96 times the
-/// time of `pread`), so a caller that keeps many cached reads in flight may
-/// prefer [`Never`](InlineReads::Never). Measured with
-/// `.ci/bench-backends`.
+/// Measured on one machine (`cargo run --release -p io-model-backends
+/// --example bench_uring`, Linux 6.18, 2 vCPUs, cached 4 KiB reads, CPU time
+/// per read): a ring round trip for one read costs about 1.3 times a
+/// `pread(2)`, and `preadv2(RWF_NOWAIT)` a little more than `pread`. With
+/// 32 or 128 reads per submission the kernel's cost per read is about that
+/// of `pread`, so whether the ring wins depends on the system-call cost of
+/// the CPU and kernel and on the work the ring adds in user space; hence
+/// [`Adaptive`](InlineReads::Adaptive) measures it.
 ///
 /// ```
 /// use io_model_backends::{InlineReads, UringOptions};
@@ -45,23 +50,39 @@ use crate::sys;
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum InlineReads {
-    /// Every read goes through the ring.
+    /// Every read goes through the ring, a lone one too.
     Never,
-    /// A read first tries `preadv2(RWF_NOWAIT)`, which copies from the page
-    /// cache or fails at once with `EAGAIN`; only misses go to the ring. It
-    /// never blocks. While most attempts miss, reads go straight to the
-    /// ring, and one in 16 tries the cache again.
+    /// A read on an idle ring first tries `preadv2(RWF_NOWAIT)`, which
+    /// copies from the page cache or fails at once with `EAGAIN`; only
+    /// misses go to the ring. It never blocks. While most attempts miss,
+    /// reads go straight to the ring, and one in 16 tries the cache again.
+    /// Reads join the ring while it is busy or the caller batches (see
+    /// [`Adaptive`](InlineReads::Adaptive)).
     NoWait,
-    /// As [`NoWait`](InlineReads::NoWait), but while nearly every recent
-    /// attempt hit the page cache (over 98%) and the ring has nothing in
-    /// flight, a read is a plain `pread(2)`: the cost of `SyncIO`. One read
-    /// in 16 to 128 (the longer the cache stays hot, the rarer) is still
-    /// sampled with `RWF_NOWAIT`, and one sampled miss ends the hot state.
-    /// The trade-off: a read of data that has left the cache since the last
-    /// sample blocks the caller for the disk's latency instead of being
-    /// queued; at most 127 reads in a row do so before a sample sees the
-    /// miss. A caller that waits for its read at once, the common case at
-    /// queue depth 1, loses nothing by it.
+    /// The default: a read goes where it is served fastest.
+    ///
+    /// - One at a time: while nearly every sampled attempt hits the page
+    ///   cache (over 98%), a read is a plain `pread(2)`, the cost of
+    ///   `SyncIO`. One read in 16 to 128 (the longer the cache stays hot,
+    ///   the rarer) is sampled with `RWF_NOWAIT`, and one sampled miss ends
+    ///   the hot state; then reads try `RWF_NOWAIT` and misses go to the
+    ///   ring, as with [`NoWait`](InlineReads::NoWait).
+    /// - In batches: one read in 16 to 256 goes to the ring as a probe. If
+    ///   the caller issues more before it steps, they join it, and from then
+    ///   on the caller counts as batching: reads join the ring, where one
+    ///   submission carries them all. If it steps at once, the probe is
+    ///   alone in the ring and `step` serves it with a plain system call.
+    ///   Four lone submissions in a row end batching.
+    /// - While batching, hot cached reads are compared: the ring and inline
+    ///   `pread`s take turns for three epochs of 256 reads each, timed, and
+    ///   the faster (the ring only by a margin of 3%) serves the next 64
+    ///   epochs. [`UringStats::batched_reads_in_ring`] says which won.
+    ///
+    /// The trade-off of inline reads: a read of data that has left the
+    /// cache since the last sample blocks the caller for the disk's latency
+    /// instead of being queued; at most 127 reads in a row do so before a
+    /// sample sees the miss. A caller that waits for its read at once, the
+    /// common case at queue depth 1, loses nothing by it.
     #[default]
     Adaptive,
 }
@@ -113,6 +134,7 @@ pub struct UringOptions {
     buffer_slots: u16,
     buffer_budget: usize,
     inline_reads: InlineReads,
+    inline_lone: bool,
     split: Option<u32>,
 }
 
@@ -127,6 +149,7 @@ impl Default for UringOptions {
             buffer_slots: 1024,
             buffer_budget: 8 << 20,
             inline_reads: InlineReads::Adaptive,
+            inline_lone: true,
             split: None,
         }
     }
@@ -239,6 +262,32 @@ impl UringOptions {
         self.inline_reads
     }
 
+    /// Whether `step` runs a write, sync or truncation that it finds alone
+    /// in the ring (issued since the last submission, nothing else in
+    /// flight) as a plain system call instead of a ring round trip (`true`
+    /// by default). The caller is waiting for it either way, and for one
+    /// operation the system call is cheaper. Lone reads follow
+    /// [`InlineReads`]: all but [`Never`](InlineReads::Never) run them
+    /// inline.
+    ///
+    /// ```
+    /// let opts = io_model_backends::UringOptions::default().inline_lone_ops(false);
+    /// assert!(!opts.get_inline_lone_ops());
+    /// ```
+    pub fn inline_lone_ops(mut self, yes: bool) -> Self {
+        self.inline_lone = yes;
+        self
+    }
+
+    /// Whether lone writes, syncs and truncations run inline.
+    ///
+    /// ```
+    /// assert!(io_model_backends::UringOptions::default().get_inline_lone_ops());
+    /// ```
+    pub fn get_inline_lone_ops(&self) -> bool {
+        self.inline_lone
+    }
+
     /// Testing aid: submit reads and writes in SQEs of at most `bytes`
     /// bytes, so that every longer transfer comes back short from the
     /// kernel and exercises resubmission.
@@ -317,14 +366,26 @@ pub struct UringStats {
     /// Operations run as blocking system calls because the ring could not
     /// take them (bound to another thread with I/O in flight, or failing).
     pub blocking_fallbacks: u64,
+    /// Ring operations that `step` found alone and ran as plain system
+    /// calls instead (included in `ring_ops`).
+    pub lone_inline: u64,
+    /// Whether the last comparison found the ring faster than inline reads
+    /// for cached reads issued in batches (see [`InlineReads::Adaptive`]).
+    pub batched_reads_in_ring: bool,
 }
 
 impl fmt::Display for UringStats {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} reads by pread, {} by RWF_NOWAIT ({} misses), {} ring operations, {} blocking fallbacks",
-            self.reads_pread, self.reads_nowait, self.nowait_misses, self.ring_ops, self.blocking_fallbacks
+            "{} reads by pread, {} by RWF_NOWAIT ({} misses), {} ring operations ({} alone, run inline), {} blocking fallbacks; batched cached reads: {}",
+            self.reads_pread,
+            self.reads_nowait,
+            self.nowait_misses,
+            self.ring_ops,
+            self.lone_inline,
+            self.blocking_fallbacks,
+            if self.batched_reads_in_ring { "ring" } else { "inline" }
         )
     }
 }
@@ -336,6 +397,7 @@ struct Stats {
     nowait_misses: AtomicU64,
     ring_ops: AtomicU64,
     blocking_fallbacks: AtomicU64,
+    lone_inline: AtomicU64,
 }
 
 /// Counts one event. A relaxed load and store rather than an atomic add:
@@ -353,8 +415,10 @@ fn bump(counter: &AtomicU64) {
 ///   `SINGLE_ISSUER | COOP_TASKRUN`, else plain ([`UringInfo::setup`]). No
 ///   SQPOLL.
 /// - Requests are queued and submitted in batches by [`step`](IO::step),
-///   which submits and reaps with one `io_uring_enter`. A full submission
-///   queue is submitted and the request queued again, never dropped.
+///   which submits and reaps with one `io_uring_enter`; as many as the
+///   submission queue holds go per call, the rest wait, never dropped. A
+///   lone request (nothing else in the ring) runs as a plain system call
+///   in `step` instead ([`UringOptions::inline_lone_ops`]).
 /// - Short reads and writes are resubmitted for the rest; a read reports
 ///   [`CompletionError::ShortRead`] only where the file ends first.
 /// - Every buffer stays alive until its completion is reaped. Dropping a
@@ -366,7 +430,10 @@ fn bump(counter: &AtomicU64) {
 ///   allows, and used as plain descriptors and addresses where not.
 /// - [`OpenFlags::DIRECT`] opens with `O_DIRECT`; use aligned buffers
 ///   ([`Buffer::new_page`], [`Buffer::new_aligned`]).
-/// - Reads of cached data are served inline (see [`InlineReads`]).
+/// - Reads of cached data are served inline where that is faster (see
+///   [`InlineReads`]).
+/// - Once warm, issuing and finishing I/O allocates nothing: the ring's
+///   lists are sized to the completion queue when it is built.
 ///
 /// Threads: a single-issuer ring belongs to one thread at a time, the one
 /// that created it. Another thread that finds it idle takes it over (the
@@ -398,7 +465,7 @@ pub struct UringIO {
 /// `UringIO` is dropped, their operations fail.
 struct Shared {
     ring: Mutex<Ring>,
-    files: Arc<Mutex<FileTable>>,
+    files: Arc<Files>,
     hot: Arc<Hot>,
 }
 
@@ -410,6 +477,8 @@ struct Hot {
     /// Set when the `UringIO` is dropped.
     closed: AtomicBool,
     estimator: Estimator,
+    batching: Batching,
+    chooser: Chooser,
     stats: Stats,
     inline_reads: InlineReads,
 }
@@ -474,7 +543,7 @@ impl UringIO {
         };
         let (ring, setup) =
             build_ring(&opts, first).map_err(|err| refused("io_uring_setup", &err))?;
-        let files = Arc::new(Mutex::new(FileTable::with_slots(opts.file_slots)));
+        let files = Arc::new(Files::new(opts.file_slots));
         let ring = Ring::new(ring, setup, opts.clone(), &files)
             .map_err(|(call, err)| refused(call, &err))?;
         Ok(Self {
@@ -485,6 +554,8 @@ impl UringIO {
                     in_ring: AtomicUsize::new(0),
                     closed: AtomicBool::new(false),
                     estimator: Estimator::new(),
+                    batching: Batching::new(),
+                    chooser: Chooser::new(),
                     stats: Stats::default(),
                     inline_reads: opts.inline_reads,
                 }),
@@ -543,6 +614,8 @@ impl UringIO {
             nowait_misses: get(&s.nowait_misses),
             ring_ops: get(&s.ring_ops),
             blocking_fallbacks: get(&s.blocking_fallbacks),
+            lone_inline: get(&s.lone_inline),
+            batched_reads_in_ring: self.shared.hot.chooser.choice() == Path::Ring,
         }
     }
 }
@@ -650,7 +723,12 @@ impl IO for UringIO {
     /// operations are in flight and none is ready yet. Returns at once when
     /// nothing is in flight.
     fn step(&self) -> Result<()> {
-        let ready: Vec<Finished> = {
+        // The reaped operations are finished outside the ring lock, from a
+        // list this thread keeps: the ring's ready list and it trade places,
+        // so neither is ever grown again once warm.
+        let hot = &*self.shared.hot;
+        let mut lone = None;
+        let mut ready = {
             let mut ring = self.shared.lock();
             if ring.len() == 0 && ring.ready.is_empty() {
                 // Nothing to submit or reap: no system call.
@@ -658,12 +736,20 @@ impl IO for UringIO {
             }
             if ring.usable_here(&self.shared.files) {
                 ring.release_file_slots(&self.shared.files);
-                let res = if ring.ready.is_empty() {
-                    ring.pump(1)
-                } else {
-                    ring.poll()
+                let issued = ring.deferred();
+                if issued > 0 {
+                    hot.batching.record(issued);
+                }
+                // One operation and nothing else: a plain system call is
+                // cheaper than a ring round trip, and the caller waits for
+                // it either way.
+                lone = ring.take_lone();
+                let res = match (&lone, ring.ready.is_empty()) {
+                    (Some(_), _) => Ok(()),
+                    (None, true) => ring.pump(1),
+                    (None, false) => ring.poll(),
                 };
-                self.shared.hot.in_ring.store(ring.len(), Ordering::Relaxed);
+                hot.in_ring.store(ring.len(), Ordering::Relaxed);
                 res?;
             } else if ring.ready.is_empty() {
                 // Bound to another thread that has I/O in flight: only it
@@ -672,13 +758,29 @@ impl IO for UringIO {
                 std::thread::yield_now();
                 return Ok(());
             }
-            std::mem::take(&mut ring.ready)
+            let mut spare = SPARE_READY.take();
+            if spare.capacity() < ring.ready.capacity() {
+                // Once per thread (and ring size): the lists trade places.
+                spare.reserve_exact(ring.ready.capacity());
+            }
+            std::mem::replace(&mut ring.ready, spare)
         };
-        for finished in ready {
+        if let Some(op) = lone {
+            bump(&hot.stats.lone_inline);
+            op.run_blocking();
+        }
+        for finished in ready.drain(..) {
             finished.finish();
         }
+        SPARE_READY.set(ready);
         Ok(())
     }
+}
+
+thread_local! {
+    /// The list a thread's `step` finishes reaped operations from (see
+    /// [`UringIO::step`](IO::step)).
+    static SPARE_READY: std::cell::Cell<Vec<Finished>> = const { std::cell::Cell::new(Vec::new()) };
 }
 
 /// A file of [`UringIO`].
@@ -690,84 +792,6 @@ struct UringFile {
     direct: bool,
     /// Cleared where the file system does not support `RWF_NOWAIT`.
     nowait: AtomicBool,
-}
-
-/// Where a read goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Plan {
-    /// A plain `pread(2)`.
-    Blocking,
-    /// `preadv2(RWF_NOWAIT)`, then the ring for what it did not read.
-    NoWait,
-    /// Straight to the ring.
-    Ring,
-}
-
-/// Estimates how often reads hit the page cache, from `RWF_NOWAIT`
-/// attempts: an exponential moving average in 1/65536ths. Races between
-/// threads lose an update now and then, which is harmless.
-///
-/// Outside the hot state one read in [`SAMPLE_MIN`] is an `RWF_NOWAIT`
-/// sample even where the plan would skip it. In the hot state every sample
-/// that hits doubles the interval up to [`SAMPLE_MAX`] (a sample costs about
-/// a tenth of a cached read more than a `pread`), and a miss resets it.
-struct Estimator {
-    hit_rate: AtomicU32,
-    reads: AtomicU32,
-    /// A power of two.
-    sample_every: AtomicU32,
-}
-
-const ONE: u32 = 1 << 16;
-/// Above this hit rate, reads on an idle ring are plain `pread`s.
-const HOT: u32 = ONE / 100 * 98;
-/// Below it, reads go straight to the ring.
-const COLD: u32 = ONE / 4;
-const SAMPLE_MIN: u32 = 16;
-const SAMPLE_MAX: u32 = 128;
-
-impl Estimator {
-    fn new() -> Self {
-        Self {
-            hit_rate: AtomicU32::new(ONE / 10 * 9),
-            reads: AtomicU32::new(0),
-            sample_every: AtomicU32::new(SAMPLE_MIN),
-        }
-    }
-
-    fn plan(&self, mode: InlineReads, ring_idle: bool) -> Plan {
-        if mode == InlineReads::Never {
-            return Plan::Ring;
-        }
-        let rate = self.hit_rate.load(Ordering::Relaxed);
-        // A plain load and store: a lost count only shifts the sampling.
-        let n = self.reads.load(Ordering::Relaxed);
-        self.reads.store(n.wrapping_add(1), Ordering::Relaxed);
-        let sample = n & (self.sample_every.load(Ordering::Relaxed) - 1) == 0;
-        if sample {
-            Plan::NoWait
-        } else if mode == InlineReads::Adaptive && rate >= HOT && ring_idle {
-            Plan::Blocking
-        } else if rate < COLD {
-            Plan::Ring
-        } else {
-            Plan::NoWait
-        }
-    }
-
-    fn record(&self, hit: bool) {
-        let rate = i64::from(self.hit_rate.load(Ordering::Relaxed));
-        let target = if hit { i64::from(ONE) } else { 0 };
-        let next = (rate + (target - rate) / 32) as u32;
-        self.hit_rate.store(next, Ordering::Relaxed);
-        let every = self.sample_every.load(Ordering::Relaxed);
-        let every = match (hit, next >= HOT) {
-            (true, true) => (every * 2).min(SAMPLE_MAX),
-            (true, false) => every,
-            (false, _) => SAMPLE_MIN,
-        };
-        self.sample_every.store(every, Ordering::Relaxed);
-    }
 }
 
 /// What `preadv2(RWF_NOWAIT)` did.
@@ -824,9 +848,9 @@ impl UringFile {
         shared
     }
 
-    fn op(&self, c: &Completion, kind: OpKind, pos: u64, len: usize, done: usize) -> Op {
+    fn op(&self, c: Completion, kind: OpKind, pos: u64, len: usize, done: usize) -> Op {
         Op {
-            c: c.clone(),
+            c,
             kind,
             file: self.fd.clone(),
             pos,
@@ -837,60 +861,62 @@ impl UringFile {
     }
 }
 
+/// The buffer of a read completion that `sys::check_read` accepted.
+fn read_buffer(c: &Completion) -> &Arc<Buffer> {
+    c.read_buffer()
+        .expect("BUG: a read completion without its buffer")
+}
+
 impl File for UringFile {
-    fn pread(&self, pos: u64, c: Completion) -> Result<Completion> {
-        let buf = match sys::check_read(pos, &c) {
-            Ok(buf) => buf,
+    fn pread(&self, pos: u64, mut c: Completion) -> Result<Completion> {
+        let len = match sys::check_read(pos, &c) {
+            Ok(buf) => buf.len(),
             Err(what) => return sys::refuse(c, what),
         };
-        let len = buf.len();
         if len == 0 {
-            c.complete(0);
+            c.finish(Ok(0));
             return Ok(c);
         }
         let hot = &*self.hot;
         if hot.closed.load(Ordering::Relaxed) {
-            c.error(BACKEND_GONE);
+            c.finish(Err(BACKEND_GONE));
             return Ok(c);
         }
         let mut done = 0;
         if !self.direct && self.nowait.load(Ordering::Relaxed) {
-            let idle = hot.in_ring.load(Ordering::Relaxed) == 0;
-            match hot.estimator.plan(hot.inline_reads, idle) {
+            let busy = hot.in_ring.load(Ordering::Relaxed) != 0;
+            match hot
+                .estimator
+                .plan(hot.inline_reads, busy, &hot.batching, &hot.chooser)
+            {
                 Plan::Ring => {}
                 Plan::Blocking => {
                     bump(&hot.stats.reads_pread);
-                    let res = {
-                        let mut bytes = buf.lock();
-                        sys::read_full(&self.fd.file, &mut bytes, pos)
-                    };
-                    sys::finish(
-                        &c,
-                        res.and_then(|actual| match actual < len {
-                            true => Err(CompletionError::ShortRead {
-                                expected: len,
-                                actual,
-                            }),
-                            false => Ok(len as i32),
+                    let res = sys::read_full(&self.fd.file, &mut read_buffer(&c).lock(), pos);
+                    c.finish(res.and_then(|actual| match actual < len {
+                        true => Err(CompletionError::ShortRead {
+                            expected: len,
+                            actual,
                         }),
-                    );
+                        false => Ok(len as i32),
+                    }));
                     return Ok(c);
                 }
                 Plan::NoWait => {
-                    let res = read_nowait(&self.fd.file, &mut buf.lock(), pos);
+                    let res = read_nowait(&self.fd.file, &mut read_buffer(&c).lock(), pos);
                     match res {
                         NoWait::Read(n) if n == len => {
                             hot.estimator.record(true);
                             bump(&hot.stats.reads_nowait);
-                            c.complete(len as i32);
+                            c.finish(Ok(len as i32));
                             return Ok(c);
                         }
                         NoWait::Read(0) => {
                             // At or past the end of the file.
-                            c.error(CompletionError::ShortRead {
+                            c.finish(Err(CompletionError::ShortRead {
                                 expected: len,
                                 actual: 0,
-                            });
+                            }));
                             return Ok(c);
                         }
                         // Partly cached, or the file ends inside the
@@ -902,7 +928,7 @@ impl File for UringFile {
                         }
                         NoWait::Unsupported => self.nowait.store(false, Ordering::Relaxed),
                         NoWait::Failed(errno) => {
-                            c.error(sys::errno_error(errno));
+                            c.finish(Err(sys::errno_error(errno)));
                             return Ok(c);
                         }
                     }
@@ -912,7 +938,7 @@ impl File for UringFile {
         let Some(shared) = self.shared(&c) else {
             return Ok(c);
         };
-        Ok(shared.submit(self.op(&c, OpKind::Read(buf), pos, len, done)))
+        Ok(shared.submit(self.op(c, OpKind::Read, pos, len, done)))
     }
 
     fn pwrite(&self, pos: u64, buf: Arc<Buffer>, c: Completion) -> Result<Completion> {
@@ -928,14 +954,14 @@ impl File for UringFile {
         let Some(shared) = self.shared(&c) else {
             return Ok(c);
         };
-        Ok(shared.submit(self.op(&c, OpKind::Write(buf), pos, len, 0)))
+        Ok(shared.submit(self.op(c, OpKind::Write(buf), pos, len, 0)))
     }
 
     fn sync(&self, c: Completion) -> Result<Completion> {
         let Some(shared) = self.shared(&c) else {
             return Ok(c);
         };
-        Ok(shared.submit(self.op(&c, OpKind::Sync, 0, 0, 0)))
+        Ok(shared.submit(self.op(c, OpKind::Sync, 0, 0, 0)))
     }
 
     fn truncate(&self, len: u64, c: Completion) -> Result<Completion> {
@@ -946,12 +972,13 @@ impl File for UringFile {
         let Some(shared) = self.shared(&c) else {
             return Ok(c);
         };
-        let op = self.op(&c, OpKind::Truncate(len), 0, 0, 0);
         if !shared.lock().has_ftruncate {
             // No IORING_OP_FTRUNCATE before Linux 6.9: truncate inline.
-            op.run_blocking();
+            let mut c = c;
+            c.finish(sys::truncate(&self.fd.file, len).map(|()| 0));
             return Ok(c);
         }
+        let op = self.op(c, OpKind::Truncate(len), 0, 0, 0);
         Ok(shared.submit(op))
     }
 

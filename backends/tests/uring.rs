@@ -108,7 +108,8 @@ fn a_full_ring_is_submitted_and_nothing_is_dropped() {
         "full ring",
         UringOptions::default()
             .entries(1)
-            .inline_reads(InlineReads::Never),
+            .inline_reads(InlineReads::Never)
+            .inline_lone_ops(false),
     ) else {
         return;
     };
@@ -151,6 +152,7 @@ fn short_transfers_are_resubmitted_for_the_rest() {
     // short many times.
     let opts = UringOptions::default()
         .inline_reads(InlineReads::Never)
+        .inline_lone_ops(false)
         .split_transfers(100);
     let Some(io) = uring("short transfers", opts) else {
         return;
@@ -255,6 +257,7 @@ fn reused_buffers_are_registered_and_registration_falls_back() {
     for (budget, expect_registered) in [(8 << 20, true), (100, false), (0, false)] {
         let opts = UringOptions::default()
             .inline_reads(InlineReads::Never)
+            .inline_lone_ops(false)
             .buffer_budget(budget);
         let Some(io) = uring("registered buffers", opts) else {
             return;
@@ -306,7 +309,8 @@ fn registered_file_slots_run_out_and_are_recycled() {
         "file slots",
         UringOptions::default()
             .file_slots(4)
-            .inline_reads(InlineReads::Never),
+            .inline_reads(InlineReads::Never)
+            .inline_lone_ops(false),
     ) else {
         return;
     };
@@ -412,7 +416,9 @@ fn dropping_with_reads_in_flight_frees_nothing_the_kernel_may_write() {
                 return;
             };
             let data = Arc::new(data);
-            let opts = UringOptions::default().inline_reads(InlineReads::Never);
+            let opts = UringOptions::default()
+                .inline_reads(InlineReads::Never)
+                .inline_lone_ops(false);
             let Some(io) = uring("drop with I/O in flight", opts) else {
                 return;
             };
@@ -443,11 +449,12 @@ fn dropping_with_reads_in_flight_frees_nothing_the_kernel_may_write() {
                 None
             };
             let reads = issue_reads(&*f, &data, N, LEN, reuse);
-            if registered {
-                assert!(io.info().buffers_in_table > 0, "{}", io.info());
-            }
             // Submit everything; wait for the first completion only.
             io.step().unwrap();
+            if registered {
+                // Registered as their SQEs were built, at submission.
+                assert!(io.info().buffers_in_table > 0, "{}", io.info());
+            }
             let in_flight = io.in_flight();
             saw_in_flight += usize::from(in_flight > 0);
             let done_before = reads.finished.lock().unwrap().len();
@@ -493,7 +500,9 @@ fn a_drop_that_cannot_wait_leaks_the_buffers_in_flight() {
     let dir = TempDir::new("leak");
     let Some(io) = uring(
         "leak on foreign drop",
-        UringOptions::default().inline_reads(InlineReads::Never),
+        UringOptions::default()
+            .inline_reads(InlineReads::Never)
+            .inline_lone_ops(false),
     ) else {
         return;
     };
@@ -552,7 +561,9 @@ fn the_ring_moves_to_a_thread_that_finds_it_idle() {
     let dir = TempDir::new("move");
     let Some(io) = uring(
         "ring moves between threads",
-        UringOptions::default().inline_reads(InlineReads::Never),
+        UringOptions::default()
+            .inline_reads(InlineReads::Never)
+            .inline_lone_ops(false),
     ) else {
         return;
     };
@@ -604,7 +615,9 @@ fn hammer_from_threads(io: Arc<UringIO>, dir: &TempDir) {
 #[test]
 fn threads_share_a_single_issuer_ring() {
     let dir = TempDir::new("threads");
-    let opts = UringOptions::default().inline_reads(InlineReads::Never);
+    let opts = UringOptions::default()
+        .inline_reads(InlineReads::Never)
+        .inline_lone_ops(false);
     let Some(io) = uring("threads sharing a ring", opts) else {
         return;
     };
@@ -618,7 +631,8 @@ fn threads_share_a_plain_ring() {
     let dir = TempDir::new("plain-threads");
     let opts = UringOptions::default()
         .single_issuer(false)
-        .inline_reads(InlineReads::Never);
+        .inline_reads(InlineReads::Never)
+        .inline_lone_ops(false);
     let Some(io) = uring("threads sharing a plain ring", opts) else {
         return;
     };

@@ -28,6 +28,8 @@ pub struct Buffer {
     storage: Mutex<Box<[u8]>>,
     offset: usize,
     len: usize,
+    /// The address of the first byte, taken once: the storage never moves.
+    addr: usize,
 }
 
 /// Exclusive access to a [`Buffer`]'s bytes; dereferences to `[u8]`.
@@ -82,9 +84,10 @@ impl Buffer {
             align.is_power_of_two(),
             "Buffer::new_aligned: alignment {align} is not a power of two"
         );
-        let storage: Box<[u8]> = vec![0; len + align].into_boxed_slice();
+        let mut storage: Box<[u8]> = vec![0; len + align].into_boxed_slice();
         let offset = storage.as_ptr().align_offset(align);
         Self {
+            addr: Self::address(&mut storage, offset),
             storage: Mutex::new(storage),
             offset,
             len,
@@ -99,8 +102,10 @@ impl Buffer {
     /// ```
     pub fn from_vec(data: Vec<u8>) -> Self {
         let len = data.len();
+        let mut storage = data.into_boxed_slice();
         Self {
-            storage: Mutex::new(data.into_boxed_slice()),
+            addr: Self::address(&mut storage, 0),
+            storage: Mutex::new(storage),
             offset: 0,
             len,
         }
@@ -161,8 +166,15 @@ impl Buffer {
     /// assert!(!buf.as_mut_ptr().is_null());
     /// ```
     pub fn as_mut_ptr(&self) -> *mut u8 {
-        let mut guard = self.lock();
-        guard.as_mut_ptr()
+        // Taken once, at construction: no lock on this hot path (a backend
+        // asks for it on every I/O).
+        self.addr as *mut u8
+    }
+
+    /// The address of byte `offset` of `storage`, from a mutable borrow so
+    /// that the pointer may be written through.
+    fn address(storage: &mut [u8], offset: usize) -> usize {
+        storage.as_mut_ptr().wrapping_add(offset) as usize
     }
 }
 

@@ -7,24 +7,46 @@
 //! [`Completion::error`] or [`Completion::abort`]. Finishing is idempotent:
 //! the first call wins, runs the callback once, and every later call is a
 //! no-op.
+//!
+//! # What a completion costs
+//!
+//! Once a thread is warm, creating, finishing and dropping a completion
+//! allocates nothing:
+//!
+//! - The shared state is recycled. When the last handle is dropped, the
+//!   state goes back to a free list of the dropping thread (`pool`), and
+//!   the next completion created there reuses it. What the operation held
+//!   (its buffer, an unrun callback) is released at that moment, as if the
+//!   state had been freed.
+//! - A callback that captures nothing is a zero-sized value, and boxing it
+//!   allocates nothing. A callback that captures something lives in a slot
+//!   typed after its closure, which stays with the recycled state: the next
+//!   completion created with the same closure type refills it.
+//! - Finishing takes the state's lock once, uncontended, and publishes the
+//!   result in one atomic word that the queries (`finished`, `result`, ...)
+//!   read without locking.
+//!
+//! The callback runs while its completion is being finished, on the
+//! finishing thread. It may finish, abort or drop any completion, this one
+//! included (that is a no-op), but must not wait for another thread that
+//! is finishing this same completion, nor build a [`CompletionGroup`] that
+//! contains it.
 
+mod pool;
+
+use std::any::{Any, TypeId};
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, TryLockError, Weak};
 
 use crate::{Buffer, CompletionError};
 
-/// Callback of a read: the buffer that was read into and the number of
-/// bytes read, or the error.
-type ReadCallback = Box<dyn FnOnce(Result<(Arc<Buffer>, i32), CompletionError>) + Send>;
-/// Callback of every other kind: the backend's result (bytes written, or 0),
-/// or the error.
-type ResultCallback = Box<dyn FnOnce(Result<i32, CompletionError>) + Send>;
-
-enum Callback {
-    Read(ReadCallback),
-    Result(ResultCallback),
-}
+/// What a read callback receives: the buffer that was read into and the
+/// number of bytes read, or the error.
+type ReadResult = Result<(Arc<Buffer>, i32), CompletionError>;
+/// What every other callback receives: the backend's result (bytes
+/// written, or 0), or the error.
+type IoResult = Result<i32, CompletionError>;
 
 /// What kind of operation a [`Completion`] stands for.
 ///
@@ -50,51 +72,349 @@ pub enum CompletionKind {
     Yield,
 }
 
-const PENDING: u8 = 0;
-const FINISHING: u8 = 1;
-const DONE: u8 = 2;
+// The state word: the low two bits say where the operation is; once it is
+// finished successfully, the high 32 bits hold the result.
+const TAG: u64 = 3;
+const PENDING: u64 = 0;
+/// Claimed by a finisher whose callback is running.
+const FINISHING: u64 = 1;
+/// Finished successfully; the result is in the high 32 bits.
+const DONE_OK: u64 = 2;
+/// Finished with the error in `Inner::error`.
+const DONE_ERR: u64 = 3;
+
+/// The state word of a success with result `n`.
+fn done_ok(n: i32) -> u64 {
+    DONE_OK | (u64::from(n as u32) << 32)
+}
+
+fn is_done(word: u64) -> bool {
+    word & TAG >= DONE_OK
+}
 
 enum Kind {
     Read(Arc<Buffer>),
     Write,
     Sync,
     Truncate,
-    Group(GroupState),
+    Group(Box<GroupState>),
 }
 
+/// A group's state. Recycled with its lists when the group's completion is
+/// (see `pool`), so that a warm thread builds groups without allocating.
 struct GroupState {
     /// Children not finished yet, plus one while the group is being built.
     outstanding: AtomicUsize,
     /// The first error any child finished with.
     first_error: OnceLock<CompletionError>,
-    /// The children, for aborting them; weak so that a finished child can be
-    /// freed and no reference cycle forms with the child's parent link.
+    /// The pending children, for aborting them; weak so that no reference
+    /// cycle forms with the child's parent link. A child that finishes
+    /// empties its entry (its index is in its parent link), so that its
+    /// state can be recycled at once.
     children: Mutex<Vec<Weak<Inner>>>,
+    /// The builder's list of children, empty, kept for the next group.
+    spare_members: Mutex<Vec<Completion>>,
 }
 
+impl GroupState {
+    fn new() -> Self {
+        Self {
+            outstanding: AtomicUsize::new(0),
+            first_error: OnceLock::new(),
+            children: Mutex::new(Vec::new()),
+            spare_members: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Readies a recycled state for another group, keeping its lists'
+    /// room.
+    fn reset(&mut self) {
+        *self.outstanding.get_mut() = 0;
+        self.first_error.take();
+        self.children
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+        self.spare_members
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+    }
+}
+
+/// Where a completion's callback is.
+enum Callback {
+    /// Nothing to run: it ran, or the state is free.
+    None,
+    /// A read callback that captures nothing: its box allocated nothing.
+    Read(Box<dyn FnOnce(ReadResult) + Send>),
+    /// Any other callback that captures nothing.
+    Result(Box<dyn FnOnce(IoResult) + Send>),
+    /// The callback is in [`Slot::typed`].
+    Typed,
+}
+
+/// A callback slot typed after its closure. It stays with the state when
+/// the state is recycled, empty, and is refilled by the next completion
+/// whose callback has the same type.
+trait TypedSlot: Send {
+    /// Runs the callback, if the slot holds one. `buf` is the read buffer.
+    fn run(&mut self, buf: Option<&Arc<Buffer>>, res: IoResult);
+    /// Drops a callback that never ran.
+    fn clear(&mut self);
+    fn as_any(&mut self) -> &mut dyn Any;
+}
+
+struct ReadSlot<F>(Option<F>);
+struct ResultSlot<F>(Option<F>);
+
+impl<F> TypedSlot for ReadSlot<F>
+where
+    F: FnOnce(ReadResult) + Send + 'static,
+{
+    fn run(&mut self, buf: Option<&Arc<Buffer>>, res: IoResult) {
+        if let Some(f) = self.0.take() {
+            let buf = buf.expect("BUG: a read callback on a completion that is not a read");
+            f(res.map(|n| (buf.clone(), n)));
+        }
+    }
+    fn clear(&mut self) {
+        self.0 = None;
+    }
+    fn as_any(&mut self) -> &mut dyn Any {
+        self
+    }
+}
+
+impl<F> TypedSlot for ResultSlot<F>
+where
+    F: FnOnce(IoResult) + Send + 'static,
+{
+    fn run(&mut self, _buf: Option<&Arc<Buffer>>, res: IoResult) {
+        if let Some(f) = self.0.take() {
+            f(res);
+        }
+    }
+    fn clear(&mut self) {
+        self.0 = None;
+    }
+    fn as_any(&mut self) -> &mut dyn Any {
+        self
+    }
+}
+
+/// A callback on its way into a completion: boxed when it captures nothing,
+/// into a typed slot otherwise.
+trait NewCallback: Sized + Send + 'static {
+    type Slot: TypedSlot + 'static;
+    fn boxed(self) -> Callback;
+    fn into_slot(self) -> Self::Slot;
+    fn fill(self, slot: &mut Self::Slot);
+}
+
+struct NewRead<F>(F);
+struct NewResult<F>(F);
+
+impl<F> NewCallback for NewRead<F>
+where
+    F: FnOnce(ReadResult) + Send + 'static,
+{
+    type Slot = ReadSlot<F>;
+    fn boxed(self) -> Callback {
+        Callback::Read(Box::new(self.0))
+    }
+    fn into_slot(self) -> ReadSlot<F> {
+        ReadSlot(Some(self.0))
+    }
+    fn fill(self, slot: &mut ReadSlot<F>) {
+        slot.0 = Some(self.0);
+    }
+}
+
+impl<F> NewCallback for NewResult<F>
+where
+    F: FnOnce(IoResult) + Send + 'static,
+{
+    type Slot = ResultSlot<F>;
+    fn boxed(self) -> Callback {
+        Callback::Result(Box::new(self.0))
+    }
+    fn into_slot(self) -> ResultSlot<F> {
+        ResultSlot(Some(self.0))
+    }
+    fn fill(self, slot: &mut ResultSlot<F>) {
+        slot.0 = Some(self.0);
+    }
+}
+
+/// What a finisher takes the state's lock for.
+struct Slot {
+    callback: Callback,
+    /// The typed callback slot this state carries, if any (see
+    /// [`Inner::class`]).
+    typed: Option<Box<dyn TypedSlot>>,
+    /// The group this completion was linked into while still pending, and
+    /// its entry in the group's list of children; taken by whoever finishes
+    /// it.
+    parent: Option<(Completion, usize)>,
+}
+
+impl Slot {
+    /// Runs the callback, if it has not run yet.
+    fn run_callback(&mut self, buf: Option<&Arc<Buffer>>, res: IoResult) {
+        match std::mem::replace(&mut self.callback, Callback::None) {
+            Callback::None => {}
+            Callback::Read(cb) => {
+                let buf = buf.expect("BUG: a read callback on a completion that is not a read");
+                cb(res.map(|n| (buf.clone(), n)));
+            }
+            Callback::Result(cb) => cb(res),
+            Callback::Typed => {
+                if let Some(typed) = &mut self.typed {
+                    typed.run(buf, res);
+                }
+            }
+        }
+    }
+}
+
+/// The state every handle of one completion shares.
 struct Inner {
+    /// `PENDING`, `FINISHING`, or finished with the result (see `TAG`).
+    /// Written only under `slot`'s lock or through `&mut`.
+    state: AtomicU64,
     kind: Kind,
-    /// `PENDING` until a finisher claims it, `FINISHING` while the callback
-    /// runs, `DONE` once the callback has run and `result` is set.
-    state: AtomicU8,
-    result: OnceLock<Result<i32, CompletionError>>,
-    callback: Mutex<Option<Callback>>,
-    /// The group this completion was linked into while still pending; taken
-    /// by whoever finishes it.
-    parent: Mutex<Option<Arc<Inner>>>,
+    /// The error, when `state` is `DONE_ERR`.
+    error: OnceLock<CompletionError>,
+    slot: Mutex<Slot>,
     /// Set once the completion is added to a group.
     in_group: AtomicBool,
+    /// The type of `slot.typed`, fixed for the state's life: which free list
+    /// the state returns to.
+    class: Option<TypeId>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+impl Inner {
+    /// The result, once finished.
+    fn result(&self) -> Option<IoResult> {
+        let word = self.state.load(Ordering::Acquire);
+        match word & TAG {
+            DONE_OK => Some(Ok((word >> 32) as u32 as i32)),
+            DONE_ERR => Some(Err(*self
+                .error
+                .get()
+                .expect("BUG: a failed completion without its error"))),
+            _ => None,
+        }
+    }
+
+    /// Readies a free state for a new operation of `kind`.
+    fn reuse(&mut self, kind: Kind) {
+        *self.state.get_mut() = PENDING;
+        self.error.take();
+        *self.in_group.get_mut() = false;
+        self.kind = kind;
+    }
+
+    /// Whether a state whose last handle is gone still holds something of
+    /// its operation (a buffer, a group's children, an unrun callback, a
+    /// parent) that must be released now rather than when it is reused.
+    fn holds_anything(&self) -> bool {
+        !matches!(self.kind, Kind::Write | Kind::Sync | Kind::Truncate)
+            || !is_done(self.state.load(Ordering::Acquire))
+    }
+
+    /// Releases what the finished or abandoned operation held.
+    fn release(&mut self) {
+        if let Kind::Group(mut g) = std::mem::replace(&mut self.kind, Kind::Sync) {
+            g.reset();
+            pool::put_group(g);
+        }
+        let slot = self.slot.get_mut().unwrap_or_else(PoisonError::into_inner);
+        slot.callback = Callback::None;
+        if let Some(typed) = &mut slot.typed {
+            typed.clear();
+        }
+        slot.parent = None;
+    }
+}
+
+/// Takes a state for a new operation: a free one of this thread, else a
+/// new allocation.
+fn create<C: NewCallback>(kind: Kind, callback: C) -> Completion {
+    let captures = std::mem::size_of::<C>() != 0;
+    let class = captures.then(TypeId::of::<C::Slot>);
+    if let Some(mut arc) = pool::take(class) {
+        // Always unique: a free state has no other handle and no `Weak`.
+        if let Some(inner) = Arc::get_mut(&mut arc) {
+            inner.reuse(kind);
+            let slot = inner.slot.get_mut().unwrap_or_else(PoisonError::into_inner);
+            if captures {
+                match slot
+                    .typed
+                    .as_mut()
+                    .and_then(|t| t.as_any().downcast_mut::<C::Slot>())
+                {
+                    Some(typed) => callback.fill(typed),
+                    // Free states are sorted by this type, so this does not
+                    // happen; were it to, a new slot of the type does.
+                    None => slot.typed = Some(Box::new(callback.into_slot())),
+                }
+                slot.callback = Callback::Typed;
+            } else {
+                slot.callback = callback.boxed();
+            }
+            return Completion { inner: Some(arc) };
+        }
+    }
+    let (callback, typed) = if captures {
+        let typed: Box<dyn TypedSlot> = Box::new(callback.into_slot());
+        (Callback::Typed, Some(typed))
+    } else {
+        (callback.boxed(), None)
+    };
+    Completion {
+        inner: Some(Arc::new(Inner {
+            state: AtomicU64::new(PENDING),
+            kind,
+            error: OnceLock::new(),
+            slot: Mutex::new(Slot {
+                callback,
+                typed,
+                parent: None,
+            }),
+            in_group: AtomicBool::new(false),
+            class,
+        })),
+    }
+}
+
+/// Returns the state of a dropped last handle to this thread's free list.
+fn recycle(mut arc: Arc<Inner>) {
+    if arc.slot.is_poisoned() {
+        // A callback panicked while it ran: let this one go.
+        return;
+    }
+    if arc.holds_anything() {
+        let Some(inner) = Arc::get_mut(&mut arc) else {
+            return;
+        };
+        inner.release();
+    }
+    pool::put(arc);
+}
+
 /// The handle of one I/O operation.
 ///
 /// Cheap to clone: every clone shares the same state, so the code that waits
 /// and the backend that finishes can each hold one. `Send + Sync`, so a
-/// backend may finish it from another thread.
+/// backend may finish it from another thread. Once a thread is warm,
+/// creating, finishing and dropping completions allocates nothing (see the
+/// [module docs](self)).
 ///
 /// ```
 /// use io_model::Completion;
@@ -117,19 +437,6 @@ pub struct Completion {
 }
 
 impl Completion {
-    fn with(kind: Kind, callback: Option<Callback>) -> Self {
-        Self {
-            inner: Some(Arc::new(Inner {
-                kind,
-                state: AtomicU8::new(PENDING),
-                result: OnceLock::new(),
-                callback: Mutex::new(callback),
-                parent: Mutex::new(None),
-                in_group: AtomicBool::new(false),
-            })),
-        }
-    }
-
     /// A read into `buf`. The callback receives the buffer and the number of
     /// bytes read, or the error.
     ///
@@ -148,7 +455,7 @@ impl Completion {
     where
         F: FnOnce(Result<(Arc<Buffer>, i32), CompletionError>) + Send + 'static,
     {
-        Self::with(Kind::Read(buf), Some(Callback::Read(Box::new(callback))))
+        create(Kind::Read(buf), NewRead(callback))
     }
 
     /// A write. The callback receives the number of bytes written, or the
@@ -162,7 +469,7 @@ impl Completion {
     where
         F: FnOnce(Result<i32, CompletionError>) + Send + 'static,
     {
-        Self::with(Kind::Write, Some(Callback::Result(Box::new(callback))))
+        create(Kind::Write, NewResult(callback))
     }
 
     /// A sync (fsync or fdatasync) of a file.
@@ -176,7 +483,7 @@ impl Completion {
     where
         F: FnOnce(Result<i32, CompletionError>) + Send + 'static,
     {
-        Self::with(Kind::Sync, Some(Callback::Result(Box::new(callback))))
+        create(Kind::Sync, NewResult(callback))
     }
 
     /// A truncation of a file.
@@ -190,7 +497,7 @@ impl Completion {
     where
         F: FnOnce(Result<i32, CompletionError>) + Send + 'static,
     {
-        Self::with(Kind::Truncate, Some(Callback::Result(Box::new(callback))))
+        create(Kind::Truncate, NewResult(callback))
     }
 
     /// An explicit yield: a completion that is already finished, allocates
@@ -250,7 +557,7 @@ impl Completion {
     pub fn finished(&self) -> bool {
         match &self.inner {
             None => true,
-            Some(inner) => inner.state.load(Ordering::Acquire) == DONE,
+            Some(inner) => is_done(inner.state.load(Ordering::Acquire)),
         }
     }
 
@@ -263,7 +570,10 @@ impl Completion {
     /// assert!(c.succeeded());
     /// ```
     pub fn succeeded(&self) -> bool {
-        matches!(self.result(), Some(Ok(_)))
+        match &self.inner {
+            None => true,
+            Some(inner) => inner.state.load(Ordering::Acquire) & TAG == DONE_OK,
+        }
     }
 
     /// Whether the operation finished with an error.
@@ -274,7 +584,10 @@ impl Completion {
     /// assert!(c.failed() && !c.succeeded());
     /// ```
     pub fn failed(&self) -> bool {
-        matches!(self.result(), Some(Err(_)))
+        match &self.inner {
+            None => false,
+            Some(inner) => inner.state.load(Ordering::Acquire) & TAG == DONE_ERR,
+        }
     }
 
     /// The error the operation finished with, if it finished with one.
@@ -287,7 +600,12 @@ impl Completion {
     /// assert_eq!(c.get_error(), Some(CompletionError::Aborted));
     /// ```
     pub fn get_error(&self) -> Option<CompletionError> {
-        self.result().and_then(Result::err)
+        match &self.inner {
+            Some(inner) if inner.state.load(Ordering::Acquire) & TAG == DONE_ERR => {
+                inner.result().and_then(Result::err)
+            }
+            _ => None,
+        }
     }
 
     /// The result the backend reported (bytes transferred for reads and
@@ -303,10 +621,7 @@ impl Completion {
     pub fn result(&self) -> Option<Result<i32, CompletionError>> {
         match &self.inner {
             None => Some(Ok(0)),
-            Some(inner) if inner.state.load(Ordering::Acquire) == DONE => {
-                inner.result.get().copied()
-            }
-            Some(_) => None,
+            Some(inner) => inner.result(),
         }
     }
 
@@ -369,6 +684,46 @@ impl Completion {
         }
     }
 
+    /// Finishes the operation with `res`, as [`complete`](Self::complete)
+    /// or [`error`](Self::error) would. Taking `&mut self` lets it skip the
+    /// lock that finishing otherwise takes when this is the only handle: the
+    /// case of a backend that finishes the completion it was handed before
+    /// giving it back, and the one to use there.
+    ///
+    /// ```
+    /// use io_model::{Completion, CompletionError};
+    /// let mut c = Completion::new_write(|res| assert_eq!(res, Ok(512)));
+    /// c.finish(Ok(512));
+    /// c.finish(Err(CompletionError::ShortWrite)); // too late: already finished
+    /// assert_eq!(c.result(), Some(Ok(512)));
+    /// ```
+    pub fn finish(&mut self, res: Result<i32, CompletionError>) {
+        let Some(arc) = &mut self.inner else { return };
+        let Some(inner) = Arc::get_mut(arc) else {
+            finish(arc, res);
+            return;
+        };
+        // The only handle, and no group lists it (that would be a `Weak`):
+        // nobody can observe the completion while this runs, its callback
+        // included, so the plain accesses of `&mut` suffice.
+        if *inner.state.get_mut() != PENDING {
+            return;
+        }
+        let slot = inner.slot.get_mut().unwrap_or_else(PoisonError::into_inner);
+        let buf = match &inner.kind {
+            Kind::Read(buf) => Some(buf),
+            _ => None,
+        };
+        slot.run_callback(buf, res);
+        *inner.state.get_mut() = match res {
+            Ok(n) => done_ok(n),
+            Err(err) => {
+                inner.error = OnceLock::from(err);
+                DONE_ERR
+            }
+        };
+    }
+
     /// Cancels the operation: finishes it with [`CompletionError::Aborted`]
     /// unless it already finished. Aborting a built group aborts its
     /// unfinished children too; the group then reports the first error of its
@@ -386,10 +741,13 @@ impl Completion {
     pub fn abort(&self) {
         let Some(inner) = &self.inner else { return };
         if let Kind::Group(g) = &inner.kind {
-            let children: Vec<Weak<Inner>> = std::mem::take(&mut *lock(&g.children));
+            let mut children: Vec<Weak<Inner>> = std::mem::take(&mut *lock(&g.children));
             for child in children.iter().filter_map(Weak::upgrade) {
                 finish(&child, Err(CompletionError::Aborted));
             }
+            // Every child is finished now: keep the list's room.
+            children.clear();
+            *lock(&g.children) = children;
             let err = g
                 .first_error
                 .get()
@@ -402,49 +760,82 @@ impl Completion {
     }
 }
 
-/// Claims and finishes `inner`: runs its callback once, publishes the
-/// result, then tells the group it belongs to, if any.
-fn finish(inner: &Arc<Inner>, res: Result<i32, CompletionError>) {
-    if inner
-        .state
-        .compare_exchange(PENDING, FINISHING, Ordering::AcqRel, Ordering::Acquire)
-        .is_err()
-    {
-        return;
-    }
-    let callback = lock(&inner.callback).take();
-    match callback {
-        Some(Callback::Read(cb)) => {
-            let Kind::Read(buf) = &inner.kind else {
-                unreachable!("BUG: a read callback on a completion that is not a read")
-            };
-            cb(res.map(|n| (buf.clone(), n)));
+impl Drop for Completion {
+    /// The last handle returns the shared state to this thread's free list.
+    fn drop(&mut self) {
+        if let Some(inner) = self.inner.take() {
+            // Only the last handle can see a count of one; no `Weak` means no
+            // group still lists it. A racing drop on another thread only
+            // makes both miss the free list.
+            if Arc::strong_count(&inner) == 1 && Arc::weak_count(&inner) == 0 {
+                recycle(inner);
+            }
         }
-        Some(Callback::Result(cb)) => cb(res),
-        None => {}
-    }
-    // The claim above makes this the only writer.
-    let _ = inner.result.set(res);
-    inner.state.store(DONE, Ordering::Release);
-    // Taken after DONE is published: a group being built concurrently either
-    // sees DONE and counts this child itself, or has linked itself already.
-    let parent = lock(&inner.parent).take();
-    if let Some(parent) = parent {
-        child_finished(&parent, res.err());
     }
 }
 
-/// One child of the group `group` finished (or the build guard was released).
-fn child_finished(group: &Arc<Inner>, err: Option<CompletionError>) {
-    let Kind::Group(g) = &group.kind else {
+/// Claims and finishes `inner`: runs its callback once, publishes the
+/// result, then tells the group it belongs to, if any.
+fn finish(inner: &Arc<Inner>, res: IoResult) {
+    let mut slot = match inner.slot.try_lock() {
+        Ok(slot) => slot,
+        Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+        Err(TryLockError::WouldBlock) => {
+            // A finisher holds the lock (its callback may be the caller):
+            // it wins. Or a group is linking this completion, briefly:
+            // wait for it.
+            if inner.state.load(Ordering::Acquire) != PENDING {
+                return;
+            }
+            lock(&inner.slot)
+        }
+    };
+    // Written only under the lock: this is the claim.
+    if inner.state.load(Ordering::Relaxed) != PENDING {
+        return;
+    }
+    inner.state.store(FINISHING, Ordering::Relaxed);
+    let buf = match &inner.kind {
+        Kind::Read(buf) => Some(buf),
+        _ => None,
+    };
+    slot.run_callback(buf, res);
+    match res {
+        Ok(n) => inner.state.store(done_ok(n), Ordering::Release),
+        Err(err) => {
+            let _ = inner.error.set(err);
+            inner.state.store(DONE_ERR, Ordering::Release);
+        }
+    }
+    let parent = slot.parent.take();
+    drop(slot);
+    if let Some((parent, entry)) = parent {
+        child_finished(&parent, Some(entry), res.err());
+    }
+}
+
+/// One child of the group `group` finished, the one at `entry` of its list
+/// of children (`None`: one finished before it was linked, or the build
+/// guard was released).
+fn child_finished(group: &Completion, entry: Option<usize>, err: Option<CompletionError>) {
+    let Some(Kind::Group(g)) = group.inner.as_deref().map(|i| &i.kind) else {
         unreachable!("BUG: a completion's parent is not a group")
     };
+    if let Some(entry) = entry {
+        // Nothing to abort there any more; dropping the `Weak` lets the
+        // child's state be recycled.
+        if let Some(weak) = lock(&g.children).get_mut(entry) {
+            *weak = Weak::new();
+        }
+    }
     if let Some(err) = err {
         let _ = g.first_error.set(err);
     }
     if g.outstanding.fetch_sub(1, Ordering::AcqRel) == 1 {
         let res = g.first_error.get().map_or(Ok(0), |e| Err(*e));
-        finish(group, res);
+        if let Some(inner) = &group.inner {
+            finish(inner, res);
+        }
     }
 }
 
@@ -497,7 +888,8 @@ impl fmt::Debug for Completion {
 /// ```
 pub struct CompletionGroup {
     children: Vec<Completion>,
-    callback: Option<ResultCallback>,
+    /// The completion `build` returns, pending, with the group's callback.
+    group: Completion,
 }
 
 impl CompletionGroup {
@@ -512,9 +904,16 @@ impl CompletionGroup {
     where
         F: FnOnce(Result<i32, CompletionError>) + Send + 'static,
     {
+        let mut state = pool::take_group().unwrap_or_else(|| Box::new(GroupState::new()));
+        let children = std::mem::take(
+            state
+                .spare_members
+                .get_mut()
+                .unwrap_or_else(PoisonError::into_inner),
+        );
         Self {
-            children: Vec::new(),
-            callback: Some(Box::new(callback)),
+            children,
+            group: create(Kind::Group(state), NewResult(callback)),
         }
     }
 
@@ -590,46 +989,54 @@ impl CompletionGroup {
     /// assert!(done.is_explicit_yield());
     /// ```
     pub fn build(mut self) -> Completion {
-        let callback = self.callback.take();
-        let children = std::mem::take(&mut self.children);
-        if children.is_empty() {
-            if let Some(cb) = callback {
-                cb(Ok(0));
-            }
-            return Completion::new_yield();
-        }
-        let weak = children
-            .iter()
-            .filter_map(|c| c.inner.as_ref().map(Arc::downgrade))
-            .collect();
-        let group = Completion::with(
-            Kind::Group(GroupState {
-                // One extra count while linking, so that children finishing
-                // during the build cannot finish the group early.
-                outstanding: AtomicUsize::new(children.len() + 1),
-                first_error: OnceLock::new(),
-                children: Mutex::new(weak),
-            }),
-            callback.map(Callback::Result),
-        );
+        let mut children = std::mem::take(&mut self.children);
+        let group = std::mem::take(&mut self.group);
         let group_inner = group
             .inner
             .as_ref()
-            .expect("BUG: a built group has no state");
-        for child in &children {
-            let child = child
-                .inner
-                .as_ref()
-                .expect("BUG: a yield completion was kept in a group");
-            let mut parent = lock(&child.parent);
-            if child.state.load(Ordering::Acquire) == DONE {
-                drop(parent);
-                child_finished(group_inner, child.result.get().and_then(|r| r.err()));
-            } else {
-                *parent = Some(group_inner.clone());
+            .expect("BUG: a group without its completion");
+        let Kind::Group(g) = &group_inner.kind else {
+            unreachable!("BUG: a group's completion is not a group")
+        };
+        if children.is_empty() {
+            *lock(&g.spare_members) = children;
+            finish(group_inner, Ok(0));
+            return Completion::new_yield();
+        }
+        // One extra count while linking, so that children finishing during
+        // the build cannot finish the group early.
+        g.outstanding.store(children.len() + 1, Ordering::Relaxed);
+        let mut finished_before = 0;
+        {
+            let mut list = lock(&g.children);
+            for child in &children {
+                let child = child
+                    .inner
+                    .as_ref()
+                    .expect("BUG: a yield completion was kept in a group");
+                // A finisher of the child holds this lock until it has
+                // published the result and taken the parent link: either it
+                // finds the link, or this finds the child finished.
+                let mut slot = lock(&child.slot);
+                if is_done(child.state.load(Ordering::Acquire)) {
+                    if let Some(err) = child.result().and_then(Result::err) {
+                        let _ = g.first_error.set(err);
+                    }
+                    finished_before += 1;
+                } else {
+                    slot.parent = Some((group.clone(), list.len()));
+                    list.push(Arc::downgrade(child));
+                }
             }
         }
-        child_finished(group_inner, None);
+        // The builder's strong handles go; its list is kept for the next
+        // group.
+        children.clear();
+        *lock(&g.spare_members) = children;
+        for _ in 0..finished_before {
+            child_finished(&group, None, None);
+        }
+        child_finished(&group, None, None);
         group
     }
 }
@@ -1041,5 +1448,145 @@ mod tests {
             assert!(built.succeeded());
             assert_eq!(calls(), 1);
         }
+    }
+
+    /// A value whose drops are counted.
+    struct Token(Arc<AtomicUsize>);
+    impl Drop for Token {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn the_last_handle_releases_the_buffer_at_once() {
+        let buf = Arc::new(Buffer::new(16));
+        for finish in [true, false] {
+            let c = Completion::new_read(buf.clone(), |_| {});
+            let copy = c.clone();
+            if finish {
+                copy.complete(16);
+            }
+            drop(copy);
+            assert_eq!(Arc::strong_count(&buf), 2, "one handle is left");
+            drop(c);
+            assert_eq!(Arc::strong_count(&buf), 1, "recycled, buffer released");
+        }
+    }
+
+    #[test]
+    fn an_unrun_callback_is_dropped_with_the_last_handle() {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let token = Token(drops.clone());
+        let c = Completion::new_sync(move |_| drop(token));
+        drop(c);
+        assert_eq!(drops.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn a_recycled_state_starts_fresh() {
+        // Finish one of each kind, with and without captures, with and
+        // without errors, in and out of groups; every next completion is
+        // pending, errorless and free to join a group.
+        let n = Arc::new(AtomicUsize::new(0));
+        for round in 0..50 {
+            let c = match round % 4 {
+                0 => Completion::new_write(|_| {}),
+                1 => counting_sync(&n),
+                2 => Completion::new_read(Arc::new(Buffer::new(1)), |_| {}),
+                _ => {
+                    let n = n.clone();
+                    Completion::new_read(Arc::new(Buffer::new(1)), move |_| {
+                        n.fetch_add(1, Ordering::SeqCst);
+                    })
+                }
+            };
+            assert!(!c.finished() && c.result().is_none() && c.get_error().is_none());
+            let mut g = CompletionGroup::new(|_| {});
+            g.add(&c);
+            let built = g.build();
+            if round % 3 == 0 {
+                c.error(CompletionError::ShortWrite);
+                assert_eq!(built.get_error(), Some(CompletionError::ShortWrite));
+            } else {
+                c.complete(round);
+                assert_eq!(c.result(), Some(Ok(round)));
+                assert!(built.succeeded());
+            }
+        }
+        assert_eq!(n.load(Ordering::SeqCst), 25);
+    }
+
+    #[test]
+    fn capturing_callbacks_of_several_types_are_kept_apart() {
+        let sum = Arc::new(AtomicUsize::new(0));
+        for i in 0..40 {
+            let s = sum.clone();
+            let c = if i % 2 == 0 {
+                Completion::new_write(move |r| {
+                    s.fetch_add(r.unwrap() as usize, Ordering::SeqCst);
+                })
+            } else {
+                let shift: u32 = 1;
+                Completion::new_write(move |r| {
+                    s.fetch_add((r.unwrap() as usize) << shift, Ordering::SeqCst);
+                })
+            };
+            c.complete(1);
+        }
+        assert_eq!(sum.load(Ordering::SeqCst), 20 + 40);
+    }
+
+    #[test]
+    fn finish_by_the_only_handle_and_by_a_shared_one() {
+        let (n, calls) = counter();
+        let mut only = counting_sync(&n);
+        only.finish(Ok(3));
+        only.finish(Err(CompletionError::ShortWrite));
+        assert_eq!((only.result(), calls()), (Some(Ok(3)), 1));
+        let mut shared = counting_sync(&n);
+        let other = shared.clone();
+        shared.finish(Err(CompletionError::Aborted));
+        other.complete(0);
+        assert_eq!(other.get_error(), Some(CompletionError::Aborted));
+        assert_eq!(calls(), 2);
+    }
+
+    #[test]
+    fn a_callback_may_finish_its_own_completion() {
+        let slot: Arc<Mutex<Option<Completion>>> = Arc::new(Mutex::new(None));
+        let s = slot.clone();
+        let c = Completion::new_write(move |res| {
+            assert_eq!(res, Ok(1));
+            if let Some(me) = s.lock().unwrap().take() {
+                me.abort(); // a no-op: this completion is being finished
+                assert!(!me.finished());
+            }
+        });
+        *slot.lock().unwrap() = Some(c.clone());
+        c.complete(1);
+        assert_eq!(c.result(), Some(Ok(1)));
+    }
+
+    #[test]
+    fn handles_dropped_on_other_threads_are_recycled_there() {
+        let buf = Arc::new(Buffer::new(8));
+        let handles: Vec<Completion> = (0..64)
+            .map(|_| Completion::new_read(buf.clone(), |_| {}))
+            .collect();
+        std::thread::spawn(move || {
+            for c in &handles {
+                c.complete(8);
+            }
+            drop(handles);
+            // New completions here take the states dropped here.
+            for _ in 0..64 {
+                let c = Completion::new_write(|_| {});
+                c.complete(1);
+            }
+        })
+        .join()
+        .unwrap();
+        assert_eq!(Arc::strong_count(&buf), 1);
     }
 }

@@ -4,27 +4,37 @@
 //!
 //! Every operation lives in the `ops` slab from the moment its first SQE is
 //! built until its final CQE is reaped; the slab index is the SQE's
-//! `user_data`. An operation in the slab is always in exactly one of three
-//! places: queued in the submission queue, in flight in the kernel, or in
-//! `retry` waiting for room in the submission queue. The slab holds the
-//! operation's `Arc<Buffer>` and `Arc<FileFd>`, which is what keeps the
-//! memory and the descriptor the kernel uses alive.
+//! `user_data`. An operation in the slab is always in exactly one of four
+//! places: `deferred`, issued since the last submission and not yet given an
+//! SQE; queued in the submission queue; in flight in the kernel; or in
+//! `retry` waiting for room in the submission queue.
+//!
+//! Deferring the SQE until `step` is what lets a lone operation skip the
+//! ring: when `step` finds the ring holding exactly one operation, issued
+//! and not yet submitted, it takes it out and runs it as a plain system
+//! call, which costs less than a ring round trip for one operation. The slab holds the
+//! operation's `Arc<Buffer>` (a write's own, a read's through its
+//! completion) and `Arc<FileFd>`, which is what keeps the memory and the
+//! descriptor the kernel uses alive.
 
 use std::io;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use io_model::{Buffer, Completion, CompletionError};
 use io_uring::{cqueue, opcode, squeue, types, IoUring};
 
 use super::registry::{
-    lock_table, register_file_table, set_file_slot, BufferRegistry, FileFd, FileTable,
+    lock_table, register_file_table, set_file_slot, take_released, BufferRegistry, FileFd, Files,
 };
-use super::{RingSetup, UringOptions};
+use super::{InlineReads, RingSetup, UringOptions};
 use crate::sys;
 
 /// What an operation does.
 pub(super) enum OpKind {
-    Read(Arc<Buffer>),
+    /// A read into the completion's buffer, which the completion keeps
+    /// alive: a completion's read buffer never changes while a handle of it
+    /// exists, and the operation holds one.
+    Read,
     Write(Arc<Buffer>),
     Sync,
     Truncate(u64),
@@ -45,12 +55,25 @@ pub(super) struct Op {
 }
 
 impl Op {
+    /// The buffer a read reads into, or a write writes from.
+    fn buffer(&self) -> Option<&Arc<Buffer>> {
+        match &self.kind {
+            OpKind::Read => self.c.read_buffer(),
+            OpKind::Write(buf) => Some(buf),
+            OpKind::Sync | OpKind::Truncate(_) => None,
+        }
+    }
+
     /// Performs what is left of the operation with blocking system calls,
     /// on the calling thread, and finishes its completion.
-    pub(super) fn run_blocking(self) {
+    pub(super) fn run_blocking(mut self) {
         let file = &self.file.file;
         let res = match &self.kind {
-            OpKind::Read(buf) => {
+            OpKind::Read => {
+                let buf = self
+                    .c
+                    .read_buffer()
+                    .expect("BUG: a read operation without a read completion");
                 let mut bytes = buf.lock();
                 sys::read_full(file, &mut bytes[self.done..], self.pos + self.done as u64).and_then(
                     |n| {
@@ -73,7 +96,7 @@ impl Op {
             OpKind::Sync => sys::sync_data(file).map(|()| 0),
             OpKind::Truncate(len) => sys::truncate(file, *len).map(|()| 0),
         };
-        sys::finish(&self.c, res);
+        self.c.finish(res);
     }
 }
 
@@ -86,8 +109,8 @@ pub(super) struct Finished {
 }
 
 impl Finished {
-    pub(super) fn finish(self) {
-        sys::finish(&self.op.c, self.res);
+    pub(super) fn finish(mut self) {
+        self.op.c.finish(self.res);
     }
 }
 
@@ -100,10 +123,20 @@ const MAX_BUSY: u32 = 10_000;
 
 /// A thread's token, to tell the ring's owner from other threads.
 pub(super) fn thread_token() -> u64 {
+    use std::cell::Cell;
     use std::sync::atomic::{AtomicU64, Ordering};
     static NEXT: AtomicU64 = AtomicU64::new(1);
-    thread_local!(static TOKEN: u64 = NEXT.fetch_add(1, Ordering::Relaxed));
-    TOKEN.with(|t| *t)
+    // A const-initialised `Cell` without destructor: the cheapest thread
+    // local there is (this runs on every submission).
+    thread_local!(static TOKEN: Cell<u64> = const { Cell::new(0) });
+    TOKEN.with(|t| match t.get() {
+        0 => {
+            let token = NEXT.fetch_add(1, Ordering::Relaxed);
+            t.set(token);
+            token
+        }
+        token => token,
+    })
 }
 
 #[derive(Default)]
@@ -158,6 +191,8 @@ pub(super) struct Ring {
     /// The thread the ring is bound to (single-issuer setups only).
     owner: Option<u64>,
     ops: Slab,
+    /// Issued since the last submission, in issue order, without an SQE.
+    deferred: Vec<usize>,
     retry: Vec<usize>,
     pub(super) ready: Vec<Finished>,
     scratch: Vec<(u64, i32)>,
@@ -225,13 +260,14 @@ impl Ring {
         ring: IoUring,
         setup: RingSetup,
         opts: UringOptions,
-        table: &Mutex<FileTable>,
+        table: &Files,
     ) -> Result<Self, (&'static str, io::Error)> {
         let mut this = Self {
             ring,
             setup,
             owner: (setup != RingSetup::Plain).then(thread_token),
             ops: Slab::default(),
+            deferred: Vec::new(),
             retry: Vec::new(),
             ready: Vec::new(),
             scratch: Vec::new(),
@@ -244,6 +280,15 @@ impl Ring {
             closed: false,
         };
         this.max_ops = this.ring.params().cq_entries() as usize;
+        // Every list holds at most `max_ops` entries: sized once, they never
+        // grow while the ring runs, however many operations are in flight.
+        let n = this.max_ops;
+        this.ops.entries.reserve_exact(n);
+        this.ops.free.reserve_exact(n);
+        this.deferred.reserve_exact(n);
+        this.retry.reserve_exact(n);
+        this.ready.reserve_exact(n);
+        this.scratch.reserve_exact(n);
         this.nop_round_trip()
             .map_err(|err| ("io_uring_enter", err))?;
         let mut probe = io_uring::Probe::new();
@@ -292,7 +337,7 @@ impl Ring {
 
     /// Registers the file table (and the descriptors of open files, after a
     /// rebuild) and the buffer table, where the options and kernel allow.
-    fn register_tables(&mut self, table: &Mutex<FileTable>) {
+    fn register_tables(&mut self, table: &Files) {
         let submitter = self.ring.submitter();
         let mut t = lock_table(table);
         self.files_registered =
@@ -307,7 +352,7 @@ impl Ring {
                 }
             }
         }
-        let released: Vec<u32> = t.released.drain(..).collect();
+        let released = take_released(table, &mut t);
         t.free.extend(released);
         drop(t);
         self.bufs = if self.opts.register_buffers {
@@ -340,7 +385,7 @@ impl Ring {
     /// bound to one thread; when another thread finds it idle, the ring is
     /// rebuilt for that thread. While it has operations in flight, other
     /// threads may not touch it.
-    pub(super) fn usable_here(&mut self, table: &Mutex<FileTable>) -> bool {
+    pub(super) fn usable_here(&mut self, table: &Files) -> bool {
         let Some(owner) = self.owner else { return true };
         let me = thread_token();
         if owner == me {
@@ -362,12 +407,12 @@ impl Ring {
     }
 
     /// Clears the kernel's slots of dropped files and frees them.
-    pub(super) fn release_file_slots(&mut self, table: &Mutex<FileTable>) {
-        let mut t = lock_table(table);
-        if t.released.is_empty() {
+    pub(super) fn release_file_slots(&mut self, table: &Files) {
+        if !table.any_released() {
             return;
         }
-        let released: Vec<u32> = t.released.drain(..).collect();
+        let mut t = lock_table(table);
+        let released = take_released(table, &mut t);
         for slot in released {
             if !self.files_registered || set_file_slot(&self.ring.submitter(), slot, -1) {
                 t.free.push(slot);
@@ -378,7 +423,7 @@ impl Ring {
     }
 
     /// Registers `fd` in a free slot of the file table, if there is one.
-    pub(super) fn register_file(&mut self, table: &Mutex<FileTable>, fd: i32) -> Option<u32> {
+    pub(super) fn register_file(&mut self, table: &Files, fd: i32) -> Option<u32> {
         if !self.files_registered {
             return None;
         }
@@ -393,27 +438,47 @@ impl Ring {
         }
     }
 
-    /// Adds `op` to the ring (submitted on the next `step`). Makes room
-    /// first: a full submission queue is submitted, and while as many
-    /// operations are in flight as the completion queue holds, waits for
-    /// one to finish. Gives `op` back if the ring fails.
+    /// Adds `op` to the ring: it waits in `deferred` for the next `step`,
+    /// which submits it (or, alone, runs it; see [`take_lone`](Self::take_lone)).
+    /// While as many operations are in the ring as the completion queue
+    /// holds, first waits for one to finish. Gives `op` back if the ring
+    /// fails.
     pub(super) fn push(&mut self, op: Op) -> Result<(), (Op, io::Error)> {
-        loop {
-            self.requeue_retries();
-            let res = if self.ops.len >= self.max_ops {
-                self.pump(1)
-            } else if self.ring.submission().is_full() {
-                self.pump(0)
-            } else {
-                break;
-            };
-            if let Err(err) = res {
+        while self.ops.len >= self.max_ops {
+            if let Err(err) = self.pump(1) {
                 return Err((op, err));
             }
         }
         let index = self.ops.insert(op);
-        self.push_sqe(index);
+        self.deferred.push(index);
         Ok(())
+    }
+
+    /// How many operations wait for their first submission.
+    pub(super) fn deferred(&self) -> usize {
+        self.deferred.len()
+    }
+
+    /// The ring's only operation, taken out of it, if the ring holds exactly
+    /// one and it has not been submitted yet: the caller runs it as a plain
+    /// system call ([`Op::run_blocking`]) instead of a ring round trip.
+    /// Reads only unless [`InlineReads::Never`] forbids it, other
+    /// operations only with [`UringOptions::inline_lone_ops`].
+    pub(super) fn take_lone(&mut self) -> Option<Op> {
+        if self.ops.len != 1 || self.deferred.len() != 1 {
+            return None;
+        }
+        let index = self.deferred[0];
+        let allowed = match self.ops.entries[index].as_ref().map(|op| &op.kind) {
+            Some(OpKind::Read) => self.opts.inline_reads != InlineReads::Never,
+            Some(_) => self.opts.inline_lone,
+            None => false,
+        };
+        if !allowed {
+            return None;
+        }
+        self.deferred.clear();
+        Some(self.ops.remove(index))
     }
 
     /// Pushes the SQE of (what is left of) operation `index`. The caller
@@ -442,7 +507,8 @@ impl Ring {
             };
         }
         let entry = match &op.kind {
-            OpKind::Read(buf) => {
+            OpKind::Read => {
+                let buf = op.buffer().expect("BUG: a read operation without a buffer");
                 let addr = buf.as_mut_ptr().wrapping_add(op.done);
                 match self.bufs.index_for(&self.ring.submitter(), buf) {
                     Some(bi) => on_file!(|t| opcode::ReadFixed::new(t, addr, chunk, bi)
@@ -468,7 +534,8 @@ impl Ring {
         let entry = entry.user_data(user_data);
         // SAFETY: the SQE points at `len - done` bytes inside the buffer of
         // `ops[index]` and names its descriptor (or registered slot). The
-        // slab keeps that `Arc<Buffer>` and `Arc<FileFd>` until the final CQE
+        // slab keeps that buffer (a write's `Arc<Buffer>`, a read's
+        // completion, which holds its buffer) and the `Arc<FileFd>` until the final CQE
         // of the operation is reaped (`reap`), and `Ring::drop` waits for
         // every CQE or, if it cannot, leaks the buffers instead of freeing
         // them. So the memory and the file outlive the kernel's use.
@@ -476,8 +543,8 @@ impl Ring {
         pushed.expect("BUG: pushed an SQE without checking for room");
     }
 
-    /// Pushes the SQEs of operations waiting in `retry` while there is
-    /// room.
+    /// Pushes the SQEs of operations waiting in `retry`, then of the
+    /// deferred ones in issue order, while there is room.
     fn requeue_retries(&mut self) {
         while let Some(&index) = self.retry.last() {
             if self.ring.submission().is_full() {
@@ -486,6 +553,19 @@ impl Ring {
             self.retry.pop();
             self.push_sqe(index);
         }
+        if self.deferred.is_empty() {
+            return;
+        }
+        let room = {
+            let sq = self.ring.submission();
+            sq.capacity() - sq.len()
+        };
+        let n = room.min(self.deferred.len());
+        for i in 0..n {
+            let index = self.deferred[i];
+            self.push_sqe(index);
+        }
+        self.deferred.drain(..n);
     }
 
     /// Submits what is queued, waits for at least `want` completions, and
@@ -528,7 +608,7 @@ impl Ring {
 
     /// Submits queued SQEs without waiting, and reaps what is there.
     pub(super) fn poll(&mut self) -> io::Result<()> {
-        if self.ring.submission().is_empty() && self.retry.is_empty() {
+        if self.ring.submission().is_empty() && self.retry.is_empty() && self.deferred.is_empty() {
             self.reap();
             Ok(())
         } else {
@@ -576,16 +656,16 @@ impl Ring {
         } else {
             let n = res as usize;
             match op.kind {
-                OpKind::Read(_) | OpKind::Write(_) if n == 0 && op.done < op.len => {
+                OpKind::Read | OpKind::Write(_) if n == 0 && op.done < op.len => {
                     Some(Err(match op.kind {
-                        OpKind::Read(_) => CompletionError::ShortRead {
+                        OpKind::Read => CompletionError::ShortRead {
                             expected: op.len,
                             actual: op.done,
                         },
                         _ => CompletionError::ShortWrite,
                     }))
                 }
-                OpKind::Read(_) | OpKind::Write(_) => {
+                OpKind::Read | OpKind::Write(_) => {
                     op.done += n;
                     op.stalls = 0;
                     (op.done >= op.len).then_some(Ok(op.len as i32))
@@ -621,9 +701,14 @@ impl Ring {
 impl Drop for Ring {
     fn drop(&mut self) {
         if !self.drain() {
-            // The kernel may still write into these buffers (or read from
-            // them) after the ring is closed: leak them, with their files,
-            // rather than free memory it could touch.
+            // Operations never submitted are the kernel's no business.
+            for index in std::mem::take(&mut self.deferred) {
+                let op = self.ops.remove(index);
+                op.c.abort();
+            }
+            // The kernel may still write into the other buffers (or read
+            // from them) after the ring is closed: leak them, with their
+            // files, rather than free memory it could touch.
             let left: Vec<Op> = self.ops.drain().collect();
             for op in left {
                 op.c.abort();

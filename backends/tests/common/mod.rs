@@ -240,12 +240,14 @@ impl Backend {
                 test,
                 UringOptions::default()
                     .entries(8)
-                    .inline_reads(InlineReads::Never),
+                    .inline_reads(InlineReads::Never)
+                    .inline_lone_ops(false),
             )?),
             Backend::UringSplit => Arc::new(uring(
                 test,
                 UringOptions::default()
                     .inline_reads(InlineReads::Never)
+                    .inline_lone_ops(false)
                     .split_transfers(1536)
                     .register_buffers(false)
                     .register_files(false),
