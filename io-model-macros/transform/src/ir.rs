@@ -13,15 +13,7 @@
 use proc_macro2::Span;
 use syn::{Attribute, Expr, Ident, Label, Lifetime, Pat, Type};
 
-use crate::points::PointId;
-
-/// A statement, `if` branch, loop or labelled block of the lowered body.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct NodeId(pub usize);
-
-/// A local of the function (a binding of a `let`, a pattern or a loop).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct LocalId(pub usize);
+pub use crate::ids::{LocalId, NodeId, PointId};
 
 /// The lowered function body.
 pub struct Body {

@@ -54,7 +54,7 @@ impl FnInput {
             attrs: m
                 .attrs
                 .iter()
-                .filter(|a| !crate::is_resumable_attr(a))
+                .filter(|a| !is_resumable_attr(a))
                 .cloned()
                 .collect(),
             vis: m.vis.clone(),
@@ -64,6 +64,16 @@ impl FnInput {
             self_ty,
             generics,
         }
+    }
+}
+
+/// Whether `attr` is `#[resumable]` or `#[io_model::resumable]`.
+pub fn is_resumable_attr(attr: &Attribute) -> bool {
+    let segs = &attr.path().segments;
+    match segs.len() {
+        1 => segs[0].ident == "resumable",
+        2 => segs[0].ident == "io_model" && segs[1].ident == "resumable",
+        _ => false,
     }
 }
 

@@ -20,7 +20,7 @@ use crate::bindings::{check_stored_type, TypeProblem};
 use crate::errors::{line_of, Errors};
 use crate::ir::{Body, LocalId, Param};
 use crate::liveness::Liveness;
-use crate::points::{Point, PointId};
+use crate::points::{variant_name, Point, PointId};
 
 /// A stored local.
 pub struct Field {
@@ -77,23 +77,6 @@ pub fn type_string(ty: &Type) -> String {
         s = s.replace(from, to);
     }
     s
-}
-
-/// The generated variant name of an unlabelled point: its marker's kind and
-/// its index among the points of that kind, in source order (`Call0`,
-/// `Wait1`). Labelling one point does not rename the others.
-pub fn generated_name(points: &[Point], id: PointId) -> String {
-    let kind = points[id.0].kind;
-    let n = points[..id.0].iter().filter(|p| p.kind == kind).count();
-    format!("{}{}", kind.variant_prefix(), n)
-}
-
-/// The variant name of a point.
-pub fn variant_name(points: &[Point], id: PointId) -> Ident {
-    match &points[id.0].label {
-        Some(label) => label.clone(),
-        None => format_ident!("{}", generated_name(points, id)),
-    }
 }
 
 /// Field names: the local's own name, made unique within the variant.

@@ -20,7 +20,8 @@
 //! 8. [`graph`]: the state graph (`GRAPH`, Graphviz DOT);
 //! 9. [`codegen`]: the enum and the rewritten function.
 //!
-//! Shared leaf modules: [`errors`], [`names`], [`ir`].
+//! Shared leaf modules: [`errors`], [`ids`], [`names`], [`bindings`] (reading
+//! the types of locals); [`ir`] holds the data of phase 3.
 //!
 //! `docs/transform.md` in the repository shows one expansion end to end.
 
@@ -30,6 +31,7 @@ pub mod bindings;
 pub mod codegen;
 pub mod errors;
 pub mod graph;
+pub mod ids;
 pub mod ir;
 pub mod item;
 pub mod layout;
@@ -45,7 +47,7 @@ use syn::{Attribute, ImplItem, Item};
 
 use args::Args;
 use errors::Errors;
-use item::FnInput;
+use item::{is_resumable_attr, FnInput};
 
 /// Expands the attribute: `Ok` with the generated code, or every error of
 /// the input combined. Never panics.
@@ -83,15 +85,6 @@ pub fn expand_or_fallback(attr: TokenStream, item: TokenStream) -> TokenStream {
             let stand_in = fallback(attr, item);
             quote!(#errors #stand_in)
         }
-    }
-}
-
-pub(crate) fn is_resumable_attr(attr: &Attribute) -> bool {
-    let segs = &attr.path().segments;
-    match segs.len() {
-        1 => segs[0].ident == "resumable",
-        2 => segs[0].ident == "io_model" && segs[1].ident == "resumable",
-        _ => false,
     }
 }
 

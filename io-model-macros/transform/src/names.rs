@@ -8,7 +8,7 @@ use proc_macro2::Span;
 use quote::format_ident;
 use syn::Ident;
 
-use crate::ir::LocalId;
+use crate::ids::LocalId;
 
 /// An internal name: hygienic, so user code can neither see nor clash with
 /// it.

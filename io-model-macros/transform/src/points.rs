@@ -16,9 +16,7 @@ use syn::{Block, Expr, ExprMacro, Ident, Macro, Stmt, Token};
 
 use crate::errors::{line_of, Errors};
 
-/// Index of a suspension point, in source order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct PointId(pub usize);
+pub use crate::ids::PointId;
 
 /// Which marker a point is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -275,7 +273,7 @@ impl<'e> Finder<'e> {
             .points
             .iter()
             .filter(|p| p.label.is_none())
-            .map(|p| crate::layout::generated_name(&self.points, p.id))
+            .map(|p| generated_name(&self.points, p.id))
             .collect();
         for p in &self.points {
             if let Some(label) = &p.label {
@@ -682,4 +680,21 @@ pub fn find_marker_tokens(tokens: TokenStream) -> Option<Span> {
         }
     }
     None
+}
+
+/// The generated variant name of an unlabelled point: its marker's kind and
+/// its index among the points of that kind, in source order (`Call0`,
+/// `Wait1`). Labelling one point does not rename the others.
+pub fn generated_name(points: &[Point], id: PointId) -> String {
+    let kind = points[id.0].kind;
+    let n = points[..id.0].iter().filter(|p| p.kind == kind).count();
+    format!("{}{}", kind.variant_prefix(), n)
+}
+
+/// The variant name of a point.
+pub fn variant_name(points: &[Point], id: PointId) -> Ident {
+    match &points[id.0].label {
+        Some(label) => label.clone(),
+        None => quote::format_ident!("{}", generated_name(points, id)),
+    }
 }
