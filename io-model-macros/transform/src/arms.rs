@@ -311,21 +311,47 @@ fn walk_if(i: &If, path: &mut Vec<Step>, cfg: &mut Vec<Attribute>, p: &mut Paths
     }
 }
 
-/// Builds the arms of `body`, deciding which merges are entries.
-pub fn build(body: &Body) -> Arms {
-    let paths = paths(body);
-    let mut merges: BTreeSet<Entry> = BTreeSet::new();
+/// Every statement holding a point that may be a merge, and every loop
+/// holding one.
+fn candidates(paths: &Paths) -> BTreeSet<Entry> {
+    let mut merges = BTreeSet::new();
     for id in &paths.holders {
         merges.insert(Entry::After(*id));
         if paths.loops.contains(id) {
             merges.insert(Entry::Head(*id));
         }
     }
+    merges
+}
+
+/// The arms with every candidate merge an entry: the finest split, from
+/// which liveness tells where dropping differs between a merge and none
+/// ([`crate::liveness::pins`]).
+pub fn all_cuts(body: &Body) -> Arms {
+    let paths = paths(body);
+    let mut merges = candidates(&paths);
+    let (mut arms, sites, _) = emit_all(body, &paths, &merges, &BTreeSet::new(), false);
+    merges.retain(|m| sites.contains_key(m));
+    arms.retain(|a| {
+        !matches!(a.entry, Entry::After(_) | Entry::Head(_)) || merges.contains(&a.entry)
+    });
+    Arms { arms, merges }
+}
+
+/// Builds the arms of `body`, deciding which merges are entries. The
+/// `pinned` merges stay entries and are never copied: a local that is not
+/// used after them would be dropped later if they were not.
+pub fn build(body: &Body, pinned: &BTreeSet<Entry>) -> Arms {
+    let paths = paths(body);
+    let mut merges = candidates(&paths);
     loop {
-        let (_, sites, _) = emit_all(body, &paths, &merges, false);
+        let (_, sites, _) = emit_all(body, &paths, &merges, pinned, false);
         let before = merges.len();
         merges.retain(|m| {
             let s = sites.get(m);
+            if pinned.contains(m) {
+                return s.is_some();
+            }
             match m {
                 Entry::After(_) => s.is_some_and(|s| s.sources.len() >= 2),
                 Entry::Head(_) => s.is_some_and(|s| s.back_edges),
@@ -341,7 +367,7 @@ pub fn build(body: &Body) -> Arms {
     // A head whose `break` would be copied with it needs the loop's end to
     // be a merge; that costs a jump once per loop, not one per iteration.
     let (mut arms, sites) = loop {
-        let (arms, sites, wants) = emit_all(body, &paths, &merges, true);
+        let (arms, sites, wants) = emit_all(body, &paths, &merges, pinned, true);
         let before = merges.len();
         merges.extend(wants.into_iter().map(Entry::After));
         if merges.len() == before {
@@ -408,6 +434,7 @@ fn emit_all(
     body: &Body,
     paths: &Paths,
     merges: &BTreeSet<Entry>,
+    pinned: &BTreeSet<Entry>,
     inline: bool,
 ) -> (Vec<Arm>, BTreeMap<Entry, Sites>, BTreeSet<NodeId>) {
     let mut entries = vec![Entry::Idle];
@@ -421,6 +448,7 @@ fn emit_all(
             body,
             paths,
             merges,
+            pinned,
             arm: entry,
             sites: &mut sites,
             wants: &mut wants,
@@ -455,6 +483,8 @@ struct Emitter<'a> {
     body: &'a Body,
     paths: &'a Paths,
     merges: &'a BTreeSet<Entry>,
+    /// Merges that must stay jumps (see [`build`]).
+    pinned: &'a BTreeSet<Entry>,
     arm: Entry,
     sites: &'a mut BTreeMap<Entry, Sites>,
     /// Loops whose head would be copied if their end were a merge.
@@ -550,15 +580,17 @@ impl Emitter<'_> {
     /// Emits `b.stmts[from..]` (and the body's tail) as they run when
     /// reached; false if control cannot fall out of the end.
     fn forward(&mut self, b: &Block, from: usize, items: &mut Vec<Code>) -> bool {
-        for s in &b.stmts[from.min(b.stmts.len())..] {
+        for (k, s) in b.stmts.iter().enumerate().skip(from) {
             let (code, falls) = self.fresh_stmt(s);
             items.push(code);
             if !falls {
                 return false;
             }
             if s.has_point && self.is_merge(Entry::After(s.id)) {
-                let g = self.goto(Entry::After(s.id), false);
-                items.push(g);
+                if !self.inline_after(b, k, items) {
+                    let g = self.goto(Entry::After(s.id), false);
+                    items.push(g);
+                }
                 return false;
             }
         }
@@ -842,7 +874,7 @@ impl Emitter<'_> {
     /// the next entry, if that is small and leaves the body only through
     /// jumps to other arms (no `break` whose target would be copied too).
     fn inline_head(&mut self, id: NodeId, l: &Loop) -> Option<Code> {
-        if !self.inline || self.inlining {
+        if !self.inline || self.inlining || self.pinned.contains(&Entry::Head(id)) {
             return None;
         }
         let saved_sites: BTreeMap<Entry, (BTreeSet<Entry>, bool)> = self
@@ -894,6 +926,62 @@ impl Emitter<'_> {
         Some(code)
     }
 
+    /// The code after `b.stmts[k]` copied here instead of a jump to that
+    /// merge, if it is small and ends in jumps or returns within `b`.
+    fn inline_after(&mut self, b: &Block, k: usize, items: &mut Vec<Code>) -> bool {
+        if !self.inline || self.inlining || self.pinned.contains(&Entry::After(b.stmts[k].id)) {
+            return false;
+        }
+        let saved_sites: BTreeMap<Entry, (BTreeSet<Entry>, bool)> = self
+            .sites
+            .iter()
+            .map(|(k, v)| (*k, (v.sources.clone(), v.back_edges)))
+            .collect();
+        let used_before: Vec<bool> = self
+            .stack
+            .iter()
+            .map(|c| matches!(c.mode, Mode::Inside { used: true, .. }))
+            .collect();
+        let broken_before = self.broken.clone();
+        self.inlining = true;
+        let mut rest = Vec::new();
+        let falls = self.forward(b, k + 1, &mut rest);
+        self.inlining = false;
+        let used_after: Vec<bool> = self
+            .stack
+            .iter()
+            .map(|c| matches!(c.mode, Mode::Inside { used: true, .. }))
+            .collect();
+        let code = Code::Seq(rest);
+        if falls
+            || used_after != used_before
+            || self.broken != broken_before
+            || size(&code) > INLINE_LIMIT
+        {
+            self.sites.clear();
+            for (k, (sources, back_edges)) in saved_sites {
+                self.sites.insert(
+                    k,
+                    Sites {
+                        sources,
+                        back_edges,
+                    },
+                );
+            }
+            // The exit labels the attempt marked used are marked again by
+            // the jump that replaces it, if at all.
+            for (c, was) in self.stack.iter_mut().zip(used_before) {
+                if let Mode::Inside { used, .. } = &mut c.mode {
+                    *used = was;
+                }
+            }
+            self.broken = broken_before;
+            return false;
+        }
+        items.push(code);
+        true
+    }
+
     fn block_stmt(
         &mut self,
         id: NodeId,
@@ -941,6 +1029,11 @@ impl Emitter<'_> {
         for s in &b.stmts[..k] {
             restores.extend_from_slice(level_defs(s));
         }
+        if rest.is_empty() && matches!(target, Target_::End) {
+            // After a `let .. else` (or `let x = marker else ..`): its
+            // bindings are in scope.
+            restores.extend_from_slice(level_defs(&b.stmts[k]));
+        }
         let s = &b.stmts[k];
         let mut items = Vec::new();
         let (code, mut falls) = self.resume_stmt(s, rest, target);
@@ -948,7 +1041,9 @@ impl Emitter<'_> {
         if falls {
             let own = rest.is_empty() && matches!(target, Target_::End);
             if s.has_point && !own && self.is_merge(Entry::After(s.id)) {
-                items.push(self.goto(Entry::After(s.id), false));
+                if !self.inline_after(b, k, &mut items) {
+                    items.push(self.goto(Entry::After(s.id), false));
+                }
                 falls = false;
             } else {
                 falls = self.forward(b, k + 1, &mut items);

@@ -298,6 +298,26 @@ fn iterator_item(t: &Type) -> Option<Type> {
         .or_else(|| generic_arg_of(t, "IntoIter"))
 }
 
+/// A type whose values have no drop glue and move as copies: a reference,
+/// a pointer, a primitive, or a tuple of those. (Anything else may run
+/// code when dropped.)
+pub fn no_drop_glue(t: &Type) -> bool {
+    match t {
+        Type::Reference(_) | Type::Ptr(_) | Type::Never(_) => true,
+        Type::Paren(p) => no_drop_glue(&p.elem),
+        Type::Group(g) => no_drop_glue(&g.elem),
+        Type::Tuple(t) => t.elems.iter().all(no_drop_glue),
+        Type::Path(p) if p.qself.is_none() => p.path.get_ident().is_some_and(|i| {
+            [
+                "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128",
+                "isize", "f32", "f64", "bool", "char",
+            ]
+            .contains(&i.to_string().as_str())
+        }),
+        _ => false,
+    }
+}
+
 /// Why a stored type cannot go into the state enum, if it cannot.
 /// Each carries the tokens of the offending part of the type.
 pub enum TypeProblem {

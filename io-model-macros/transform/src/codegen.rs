@@ -388,6 +388,13 @@ impl Printer<'_, '_> {
             let used =
                 live.is_some_and(|l| l.contains(id)) || mentioned.is_some_and(|m| m.contains(id));
             if !used {
+                // Not used after the point or merge this arm starts at:
+                // dropped here, as a local would be (an unused parameter
+                // lives to the end of the call).
+                if self.arm != Entry::Idle {
+                    let c = carrier(*id);
+                    out.extend(quote!(::core::mem::drop(::core::option::Option::take(&mut #c));));
+                }
                 continue;
             }
             let local = &self.p.body.locals[id.0];

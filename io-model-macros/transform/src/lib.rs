@@ -205,7 +205,12 @@ fn expand_fn(input: FnInput, errors: &mut Errors) -> Option<(TokenStream, TokenS
     let points = finder.points;
     let mut body = lower::lower(&block, errors);
     resolve::resolve(&mut body, &points, &checked.params);
-    let arms = arms::build(&body);
+    // Arms with every merge a jump first, to learn which merges must stay
+    // jumps for drops to happen where the rules say; then the real ones.
+    let finest = arms::all_cuts(&body);
+    let finest_live = liveness::analyze(&body, &points, &finest);
+    let pinned = liveness::pins(&body, &finest, &finest_live);
+    let arms = arms::build(&body, &pinned);
     let live = liveness::analyze(&body, &points, &arms);
     let cx = layout::Context {
         enum_name: &checked.enum_name,

@@ -398,3 +398,114 @@ impl Mentions<'_> {
         }
     }
 }
+
+/// The merges where dropping would differ if they were not jumps: a local
+/// in scope there (or a parameter that may be moved) whose drop may run
+/// code, and that is not used afterwards. At a jump it is dropped at the
+/// merge (the end of the statement holding a suspension point, or the start
+/// of a loop holding one); without the jump it would live on to its scope's
+/// end. Computed on the arms with every candidate merge a jump.
+pub fn pins(body: &Body, arms: &Arms, live: &Liveness) -> Set2 {
+    let mut out = Set2::new();
+    for arm in &arms.arms {
+        let (Entry::After(id) | Entry::Head(id)) = arm.entry else {
+            continue;
+        };
+        if is_point_statement(body, id) {
+            continue;
+        }
+        let live_here = live.live_in.get(&arm.entry).cloned().unwrap_or_default();
+        let mut in_scope = Vec::new();
+        restores_of(&arm.code, &mut in_scope);
+        in_scope.extend(
+            (0..body.locals.len())
+                .map(LocalId)
+                .filter(|id| body.locals[id.0].param == crate::ir::Param::Carried),
+        );
+        let droppable = |id: &LocalId| {
+            let l = &body.locals[id.0];
+            !l.internal && !l.ty.as_ref().is_some_and(crate::bindings::no_drop_glue)
+        };
+        if in_scope
+            .iter()
+            .any(|id| !live_here.contains(id) && droppable(id))
+        {
+            out.insert(arm.entry);
+        }
+    }
+    out
+}
+
+pub type Set2 = BTreeSet<Entry>;
+
+fn is_point_statement(body: &Body, id: NodeId) -> bool {
+    fn find(b: &crate::ir::Block, id: NodeId) -> Option<bool> {
+        use crate::ir::{Else, StmtKind};
+        for s in &b.stmts {
+            if s.id == id {
+                return Some(matches!(s.kind, StmtKind::Point(_)));
+            }
+            let found = match &s.kind {
+                StmtKind::If(i) => find_if(i, id),
+                StmtKind::Match(m) => m.arms.iter().find_map(|a| find(&a.body, id)),
+                StmtKind::Loop(l) => find(&l.body, id),
+                StmtKind::Block(bs) => find(&bs.body, id),
+                StmtKind::LetElse(le) => find(&le.diverge, id),
+                StmtKind::Point(p) => match &p.sink {
+                    crate::ir::Sink::Let {
+                        diverge: Some(d), ..
+                    } => find(d, id),
+                    _ => None,
+                },
+                StmtKind::Leaf(_) => None,
+            };
+            if found.is_some() {
+                return found;
+            }
+        }
+        fn find_if(i: &crate::ir::If, id: NodeId) -> Option<bool> {
+            find(&i.then, id).or_else(|| match i.els.as_deref() {
+                Some(Else::Block(b)) => find(b, id),
+                Some(Else::If(inner)) => find_if(inner, id),
+                None => None,
+            })
+        }
+        None
+    }
+    find(&body.block, id).unwrap_or(false)
+}
+
+/// Every local an arm's walk-down restores or re-declares: those in scope
+/// where it starts.
+fn restores_of(code: &Code, out: &mut Vec<LocalId>) {
+    match code {
+        Code::Block {
+            restores, items, ..
+        } => {
+            out.extend(restores.iter().copied());
+            for i in items {
+                restores_of(i, out);
+            }
+        }
+        Code::Seq(items) => {
+            for i in items {
+                restores_of(i, out);
+            }
+        }
+        Code::Exit { body, .. } | Code::Loop { body, .. } | Code::Cfg { body, .. } => {
+            restores_of(body, out)
+        }
+        Code::If { then, els, .. } => {
+            restores_of(then, out);
+            if let Some(e) = els {
+                restores_of(e, out);
+            }
+        }
+        Code::Match { arms, .. } => {
+            for a in arms {
+                restores_of(&a.body, out);
+            }
+        }
+        _ => {}
+    }
+}

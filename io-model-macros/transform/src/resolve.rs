@@ -10,7 +10,7 @@ use proc_macro2::{TokenStream, TokenTree};
 use syn::visit_mut::VisitMut;
 use syn::{Attribute, Expr, Pat, Type};
 
-use crate::bindings::{let_bindings, pat_bindings, PatBinding, TypeScope};
+use crate::bindings::{let_bindings, no_drop_glue, pat_bindings, PatBinding, TypeScope};
 use crate::ir::*;
 use crate::lower::internal_local;
 use crate::points::Point;
@@ -30,32 +30,13 @@ pub fn resolve(body: &mut Body, points: &[Point], params: &[PatBinding]) {
     for id in declared {
         let l = &mut r.locals[id.0];
         l.param = match &l.ty {
-            Some(t) if moves_in_place(t) => Param::InPlace,
+            Some(t) if no_drop_glue(t) => Param::InPlace,
             _ => Param::Carried,
         };
     }
     r.block(&mut body.block, Vec::new());
     body.locals = r.locals;
     body.operands = r.operands;
-}
-
-/// A parameter type whose uses never move it out: a reference, or a
-/// primitive that is `Copy`.
-fn moves_in_place(t: &Type) -> bool {
-    match t {
-        Type::Reference(_) | Type::Ptr(_) | Type::Never(_) => true,
-        Type::Paren(p) => moves_in_place(&p.elem),
-        Type::Group(g) => moves_in_place(&g.elem),
-        Type::Tuple(t) => t.elems.iter().all(moves_in_place),
-        Type::Path(p) if p.qself.is_none() => p.path.get_ident().is_some_and(|i| {
-            [
-                "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128",
-                "isize", "f32", "f64", "bool", "char",
-            ]
-            .contains(&i.to_string().as_str())
-        }),
-        _ => false,
-    }
 }
 
 struct Binding {

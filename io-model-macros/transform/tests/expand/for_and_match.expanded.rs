@@ -116,7 +116,7 @@ fn balance(
                                         {
                                             __io_m5 = ::core::option::Option::Some(sub);
                                         }
-                                        __io_s = BalanceState::__Merge1;
+                                        __io_s = BalanceState::__Merge2;
                                         continue '__io_dispatch;
                                     }
                                     v => sum += v,
@@ -161,9 +161,22 @@ fn balance(
                         ::core::option::Option::None => ::core::unreachable!(),
                     };
                     {}
-                    return Ok(IOResult::Done(sum));
+                    {
+                        {
+                            __io_m4 = ::core::option::Option::Some(sum);
+                        }
+                        __io_s = BalanceState::__Merge1;
+                        continue '__io_dispatch;
+                    }
                 }
                 BalanceState::__Merge1 => {
+                    let mut sum = match ::core::option::Option::take(&mut __io_m4) {
+                        ::core::option::Option::Some(__io_x) => __io_x,
+                        ::core::option::Option::None => ::core::unreachable!(),
+                    };
+                    return Ok(IOResult::Done(sum));
+                }
+                BalanceState::__Merge2 => {
                     let mut sum = match ::core::option::Option::take(&mut __io_m4) {
                         ::core::option::Option::Some(__io_x) => __io_x,
                         ::core::option::Option::None => ::core::unreachable!(),
@@ -256,6 +269,8 @@ enum BalanceState {
     #[doc(hidden)]
     __Merge1,
     #[doc(hidden)]
+    __Merge2,
+    #[doc(hidden)]
     __Poisoned,
 }
 #[automatically_derived]
@@ -282,6 +297,7 @@ impl BalanceState {
             BalanceState::Call0 { .. } => "Call0",
             BalanceState::__Merge0 => "Running",
             BalanceState::__Merge1 => "Running",
+            BalanceState::__Merge2 => "Running",
             BalanceState::__Poisoned => "Poisoned",
         }
     }
