@@ -47,6 +47,27 @@ fn expansions_match_their_snapshots() {
             stale.push(snapshot.display().to_string());
         }
     }
+    // docs/transform.md shows one expansion; it must be the current one.
+    let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/transform.md");
+    let text = std::fs::read_to_string(&docs).unwrap();
+    let open = "<!-- expansion: docs_example -->\n```rust\n";
+    let close = "```\n<!-- /expansion -->";
+    let start = text
+        .find(open)
+        .expect("docs/transform.md shows docs_example")
+        + open.len();
+    let end = start + text[start..].find(close).expect("the expansion block ends");
+    let current = std::fs::read_to_string(dir.join("docs_example.expanded.rs")).unwrap();
+    if text[start..end] != current {
+        if bless {
+            let mut new = text[..start].to_string();
+            new.push_str(&current);
+            new.push_str(&text[end..]);
+            std::fs::write(&docs, new).unwrap();
+        } else {
+            stale.push(docs.display().to_string());
+        }
+    }
     assert!(
         stale.is_empty(),
         "expansions changed: {stale:?}; review them with IO_MODEL_BLESS=1 and `git diff`"
