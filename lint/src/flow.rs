@@ -1588,6 +1588,23 @@ impl<'a> Analyzer<'a> {
             self.site_override.pop();
         }
         let t = self.pop_guard(pushed, t);
+        // `if let Some(x) = p.take() { .. } else { .. }`: where the
+        // pattern did not match, the take took nothing.
+        let mut f = f;
+        if let syn::Expr::Let(l) = peel(&i.cond) {
+            if let syn::Expr::MethodCall(mc) = peel(&l.expr) {
+                if mc.method == "take" && mc.args.is_empty() {
+                    if let Some(t) = self.rooted(place_of(&mc.receiver)) {
+                        let effects = &self.effects;
+                        f.pending.retain(|e, _| {
+                            let eff = &effects[*e];
+                            !(eff.method.as_deref() == Some("take")
+                                && eff.place.as_ref().is_some_and(|q| q.overlaps(&t)))
+                        });
+                    }
+                }
+            }
+        }
         let e = match &i.else_branch {
             Some((_, els)) => {
                 let pushed = self.push_guard(places, els.span(), 4);
