@@ -1590,7 +1590,6 @@ impl<'a> Analyzer<'a> {
         let t = self.pop_guard(pushed, t);
         // `if let Some(x) = p.take() { .. } else { .. }`: where the
         // pattern did not match, the take took nothing.
-        let mut f = f;
         if let syn::Expr::Let(l) = peel(&i.cond) {
             if let syn::Expr::MethodCall(mc) = peel(&l.expr) {
                 if mc.method == "take" && mc.args.is_empty() {
