@@ -1087,6 +1087,15 @@ impl<'a> Analyzer<'a> {
                 }
                 Returned::Call(self.call_info(e))
             }
+            // `op(..).map(IOResult::Done)`: always done.
+            syn::Expr::MethodCall(m)
+                if m.method == "map"
+                    && m.args.len() == 1
+                    && matches!(peel(&m.args[0]), syn::Expr::Path(p)
+                        if p.path.segments.last().is_some_and(|s| s.ident == "Done")) =>
+            {
+                Returned::NotYield
+            }
             syn::Expr::MethodCall(_) => Returned::Call(self.call_info(e)),
             syn::Expr::Path(p) => match p.path.get_ident() {
                 Some(id) => match self.call_locals.get(&id.to_string()) {
