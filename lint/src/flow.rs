@@ -1087,6 +1087,15 @@ impl<'a> Analyzer<'a> {
                 }
                 Returned::Call(self.call_info(e))
             }
+            // `op(..).map(IOResult::Done)`: always done.
+            syn::Expr::MethodCall(m)
+                if m.method == "map"
+                    && m.args.len() == 1
+                    && matches!(peel(&m.args[0]), syn::Expr::Path(p)
+                        if p.path.segments.last().is_some_and(|s| s.ident == "Done")) =>
+            {
+                Returned::NotYield
+            }
             syn::Expr::MethodCall(_) => Returned::Call(self.call_info(e)),
             syn::Expr::Path(p) => match p.path.get_ident() {
                 Some(id) => match self.call_locals.get(&id.to_string()) {
@@ -1588,6 +1597,22 @@ impl<'a> Analyzer<'a> {
             self.site_override.pop();
         }
         let t = self.pop_guard(pushed, t);
+        // `if let Some(x) = p.take() { .. } else { .. }`: where the
+        // pattern did not match, the take took nothing.
+        if let syn::Expr::Let(l) = peel(&i.cond) {
+            if let syn::Expr::MethodCall(mc) = peel(&l.expr) {
+                if mc.method == "take" && mc.args.is_empty() {
+                    if let Some(t) = self.rooted(place_of(&mc.receiver)) {
+                        let effects = &self.effects;
+                        f.pending.retain(|e, _| {
+                            let eff = &effects[*e];
+                            !(eff.method.as_deref() == Some("take")
+                                && eff.place.as_ref().is_some_and(|q| q.overlaps(&t)))
+                        });
+                    }
+                }
+            }
+        }
         let e = match &i.else_branch {
             Some((_, els)) => {
                 let pushed = self.push_guard(places, els.span(), 4);
