@@ -300,6 +300,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl Inner {
     /// The result, once finished.
+    #[inline]
     fn result(&self) -> Option<IoResult> {
         let word = self.state.load(Ordering::Acquire);
         match word & TAG {
@@ -518,6 +519,7 @@ impl Completion {
     /// let c = io_model::Completion::new_write(|_| {});
     /// assert_eq!(c.kind(), io_model::CompletionKind::Write);
     /// ```
+    #[inline]
     pub fn kind(&self) -> CompletionKind {
         match self.inner.as_deref().map(|i| &i.kind) {
             None => CompletionKind::Yield,
@@ -538,6 +540,7 @@ impl Completion {
     /// assert!(Arc::ptr_eq(c.read_buffer().unwrap(), &buf));
     /// assert!(io_model::Completion::new_sync(|_| {}).read_buffer().is_none());
     /// ```
+    #[inline]
     pub fn read_buffer(&self) -> Option<&Arc<Buffer>> {
         match self.inner.as_deref().map(|i| &i.kind) {
             Some(Kind::Read(buf)) => Some(buf),
@@ -554,6 +557,7 @@ impl Completion {
     /// c.abort();
     /// assert!(c.finished());
     /// ```
+    #[inline]
     pub fn finished(&self) -> bool {
         match &self.inner {
             None => true,
@@ -569,6 +573,7 @@ impl Completion {
     /// c.complete(0);
     /// assert!(c.succeeded());
     /// ```
+    #[inline]
     pub fn succeeded(&self) -> bool {
         match &self.inner {
             None => true,
@@ -583,6 +588,7 @@ impl Completion {
     /// c.abort();
     /// assert!(c.failed() && !c.succeeded());
     /// ```
+    #[inline]
     pub fn failed(&self) -> bool {
         match &self.inner {
             None => false,
@@ -599,6 +605,7 @@ impl Completion {
     /// c.abort();
     /// assert_eq!(c.get_error(), Some(CompletionError::Aborted));
     /// ```
+    #[inline]
     pub fn get_error(&self) -> Option<CompletionError> {
         match &self.inner {
             Some(inner) if inner.state.load(Ordering::Acquire) & TAG == DONE_ERR => {
@@ -618,6 +625,7 @@ impl Completion {
     /// c.complete(100);
     /// assert_eq!(c.result(), Some(Ok(100)));
     /// ```
+    #[inline]
     pub fn result(&self) -> Option<Result<i32, CompletionError>> {
         match &self.inner {
             None => Some(Ok(0)),
@@ -636,6 +644,7 @@ impl Completion {
     /// assert!(io.finished() && !io.is_explicit_yield());
     /// assert!(Completion::new_yield().is_explicit_yield());
     /// ```
+    #[inline]
     pub fn is_explicit_yield(&self) -> bool {
         self.inner.is_none()
     }
@@ -663,6 +672,7 @@ impl Completion {
     /// c.abort(); // too late: already finished
     /// assert!(c.succeeded());
     /// ```
+    #[inline]
     pub fn complete(&self, res: i32) {
         if let Some(inner) = &self.inner {
             finish(inner, Ok(res));
@@ -678,6 +688,7 @@ impl Completion {
     /// c.error(CompletionError::ShortWrite);
     /// assert_eq!(c.get_error(), Some(CompletionError::ShortWrite));
     /// ```
+    #[inline]
     pub fn error(&self, err: CompletionError) {
         if let Some(inner) = &self.inner {
             finish(inner, Err(err));
@@ -697,6 +708,7 @@ impl Completion {
     /// c.finish(Err(CompletionError::ShortWrite)); // too late: already finished
     /// assert_eq!(c.result(), Some(Ok(512)));
     /// ```
+    #[inline]
     pub fn finish(&mut self, res: Result<i32, CompletionError>) {
         let Some(arc) = &mut self.inner else { return };
         let Some(inner) = Arc::get_mut(arc) else {
@@ -762,6 +774,7 @@ impl Completion {
 
 impl Drop for Completion {
     /// The last handle returns the shared state to this thread's free list.
+    #[inline]
     fn drop(&mut self) {
         if let Some(inner) = self.inner.take() {
             // Only the last handle can see a count of one; no `Weak` means no
