@@ -7,30 +7,6 @@
 //! [`Completion::error`] or [`Completion::abort`]. Finishing is idempotent:
 //! the first call wins, runs the callback once, and every later call is a
 //! no-op.
-//!
-//! # What a completion costs
-//!
-//! Once a thread is warm, creating, finishing and dropping a completion
-//! allocates nothing:
-//!
-//! - The shared state is recycled. When the last handle is dropped, the
-//!   state goes back to a free list of the dropping thread (`pool`), and
-//!   the next completion created there reuses it. What the operation held
-//!   (its buffer, an unrun callback) is released at that moment, as if the
-//!   state had been freed.
-//! - A callback that captures nothing is a zero-sized value, and boxing it
-//!   allocates nothing. A callback that captures something lives in a slot
-//!   typed after its closure, which stays with the recycled state: the next
-//!   completion created with the same closure type refills it.
-//! - Finishing takes the state's lock once, uncontended, and publishes the
-//!   result in one atomic word that the queries (`finished`, `result`, ...)
-//!   read without locking.
-//!
-//! The callback runs while its completion is being finished, on the
-//! finishing thread. It may finish, abort or drop any completion, this one
-//! included (that is a no-op), but must not wait for another thread that
-//! is finishing this same completion, nor build a [`CompletionGroup`] that
-//! contains it.
 
 mod pool;
 
@@ -300,6 +276,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl Inner {
     /// The result, once finished.
+    #[inline]
     fn result(&self) -> Option<IoResult> {
         let word = self.state.load(Ordering::Acquire);
         match word & TAG {
@@ -412,9 +389,40 @@ fn recycle(mut arc: Arc<Inner>) {
 ///
 /// Cheap to clone: every clone shares the same state, so the code that waits
 /// and the backend that finishes can each hold one. `Send + Sync`, so a
-/// backend may finish it from another thread. Once a thread is warm,
-/// creating, finishing and dropping completions allocates nothing (see the
-/// [module docs](self)).
+/// backend may finish it from another thread.
+///
+/// # What it costs
+///
+/// Once a thread is warm, creating, finishing and dropping a completion
+/// allocates nothing:
+///
+/// - The shared state is recycled. When the last handle is dropped, the
+///   state goes back to a free list of the dropping thread, and the next
+///   completion created there reuses it. What the operation held
+///   (its buffer, an unrun callback) is released at that moment, as if the
+///   state had been freed.
+/// - A callback that captures nothing is a zero-sized value, and boxing it
+///   allocates nothing. A callback that captures something lives in a slot
+///   typed after its closure, which stays with the recycled state: the next
+///   completion created with the same closure type refills it.
+/// - Finishing takes the state's lock once, uncontended, and publishes the
+///   result in one atomic word that the queries (`finished`, `result`, ...)
+///   read without locking; [`Completion::finish`], by the only handle,
+///   takes no lock at all.
+/// - A [`CompletionGroup`]'s state and lists are recycled the same way, and
+///   each child leaves the group's list as it finishes, so that its own
+///   state can be recycled at once.
+///
+/// Each I/O still costs a handful of atomic read-modify-writes (taking a
+/// free state, finishing, returning it; and the reference counts of the
+/// read buffer, which the callback receives by value): the floor benchmark
+/// (`cargo bench -p io-model-tests --bench floor`) measures them.
+///
+/// The callback runs while its completion is being finished, on the
+/// finishing thread. It may finish, abort or drop any completion, this one
+/// included (that is a no-op), and add it to a group (it counts as
+/// finished there), but must not wait for another thread that is finishing
+/// this same completion.
 ///
 /// ```
 /// use io_model::Completion;
@@ -518,6 +526,7 @@ impl Completion {
     /// let c = io_model::Completion::new_write(|_| {});
     /// assert_eq!(c.kind(), io_model::CompletionKind::Write);
     /// ```
+    #[inline]
     pub fn kind(&self) -> CompletionKind {
         match self.inner.as_deref().map(|i| &i.kind) {
             None => CompletionKind::Yield,
@@ -538,6 +547,7 @@ impl Completion {
     /// assert!(Arc::ptr_eq(c.read_buffer().unwrap(), &buf));
     /// assert!(io_model::Completion::new_sync(|_| {}).read_buffer().is_none());
     /// ```
+    #[inline]
     pub fn read_buffer(&self) -> Option<&Arc<Buffer>> {
         match self.inner.as_deref().map(|i| &i.kind) {
             Some(Kind::Read(buf)) => Some(buf),
@@ -554,6 +564,7 @@ impl Completion {
     /// c.abort();
     /// assert!(c.finished());
     /// ```
+    #[inline]
     pub fn finished(&self) -> bool {
         match &self.inner {
             None => true,
@@ -569,6 +580,7 @@ impl Completion {
     /// c.complete(0);
     /// assert!(c.succeeded());
     /// ```
+    #[inline]
     pub fn succeeded(&self) -> bool {
         match &self.inner {
             None => true,
@@ -583,6 +595,7 @@ impl Completion {
     /// c.abort();
     /// assert!(c.failed() && !c.succeeded());
     /// ```
+    #[inline]
     pub fn failed(&self) -> bool {
         match &self.inner {
             None => false,
@@ -599,6 +612,7 @@ impl Completion {
     /// c.abort();
     /// assert_eq!(c.get_error(), Some(CompletionError::Aborted));
     /// ```
+    #[inline]
     pub fn get_error(&self) -> Option<CompletionError> {
         match &self.inner {
             Some(inner) if inner.state.load(Ordering::Acquire) & TAG == DONE_ERR => {
@@ -618,6 +632,7 @@ impl Completion {
     /// c.complete(100);
     /// assert_eq!(c.result(), Some(Ok(100)));
     /// ```
+    #[inline]
     pub fn result(&self) -> Option<Result<i32, CompletionError>> {
         match &self.inner {
             None => Some(Ok(0)),
@@ -636,6 +651,7 @@ impl Completion {
     /// assert!(io.finished() && !io.is_explicit_yield());
     /// assert!(Completion::new_yield().is_explicit_yield());
     /// ```
+    #[inline]
     pub fn is_explicit_yield(&self) -> bool {
         self.inner.is_none()
     }
@@ -663,6 +679,7 @@ impl Completion {
     /// c.abort(); // too late: already finished
     /// assert!(c.succeeded());
     /// ```
+    #[inline]
     pub fn complete(&self, res: i32) {
         if let Some(inner) = &self.inner {
             finish(inner, Ok(res));
@@ -678,6 +695,7 @@ impl Completion {
     /// c.error(CompletionError::ShortWrite);
     /// assert_eq!(c.get_error(), Some(CompletionError::ShortWrite));
     /// ```
+    #[inline]
     pub fn error(&self, err: CompletionError) {
         if let Some(inner) = &self.inner {
             finish(inner, Err(err));
@@ -697,6 +715,7 @@ impl Completion {
     /// c.finish(Err(CompletionError::ShortWrite)); // too late: already finished
     /// assert_eq!(c.result(), Some(Ok(512)));
     /// ```
+    #[inline]
     pub fn finish(&mut self, res: Result<i32, CompletionError>) {
         let Some(arc) = &mut self.inner else { return };
         let Some(inner) = Arc::get_mut(arc) else {
@@ -762,6 +781,7 @@ impl Completion {
 
 impl Drop for Completion {
     /// The last handle returns the shared state to this thread's free list.
+    #[inline]
     fn drop(&mut self) {
         if let Some(inner) = self.inner.take() {
             // Only the last handle can see a count of one; no `Weak` means no
@@ -799,7 +819,10 @@ fn finish(inner: &Arc<Inner>, res: IoResult) {
         Kind::Read(buf) => Some(buf),
         _ => None,
     };
-    slot.run_callback(buf, res);
+    {
+        let _marker = InCallback::enter(inner, res);
+        slot.run_callback(buf, res);
+    }
     match res {
         Ok(n) => inner.state.store(done_ok(n), Ordering::Release),
         Err(err) => {
@@ -811,6 +834,38 @@ fn finish(inner: &Arc<Inner>, res: IoResult) {
     drop(slot);
     if let Some((parent, entry)) = parent {
         child_finished(&parent, Some(entry), res.err());
+    }
+}
+
+thread_local! {
+    /// The completion whose callback this thread is running (the innermost
+    /// one), with its result: a callback may build a group of its own
+    /// completion, whose lock its finisher holds.
+    static IN_CALLBACK: std::cell::Cell<Option<(usize, IoResult)>> = const { std::cell::Cell::new(None) };
+}
+
+/// Marks this thread as running `inner`'s callback until dropped (also when
+/// the callback panics).
+struct InCallback(Option<(usize, IoResult)>);
+
+impl InCallback {
+    fn enter(inner: &Arc<Inner>, res: IoResult) -> Self {
+        let me = Some((Arc::as_ptr(inner) as usize, res));
+        Self(IN_CALLBACK.try_with(|c| c.replace(me)).unwrap_or(None))
+    }
+
+    /// The result of `inner`, if this thread is running its callback.
+    fn result_of(inner: &Arc<Inner>) -> Option<IoResult> {
+        match IN_CALLBACK.try_with(std::cell::Cell::get).ok().flatten() {
+            Some((at, res)) if at == Arc::as_ptr(inner) as usize => Some(res),
+            _ => None,
+        }
+    }
+}
+
+impl Drop for InCallback {
+    fn drop(&mut self) {
+        let _ = IN_CALLBACK.try_with(|c| c.set(self.0));
     }
 }
 
@@ -1016,8 +1071,24 @@ impl CompletionGroup {
                     .expect("BUG: a yield completion was kept in a group");
                 // A finisher of the child holds this lock until it has
                 // published the result and taken the parent link: either it
-                // finds the link, or this finds the child finished.
-                let mut slot = lock(&child.slot);
+                // finds the link, or this finds the child finished. Unless
+                // the finisher is this very thread, in the child's callback:
+                // then the child's result is known, and it counts as
+                // finished.
+                let mut slot = match child.slot.try_lock() {
+                    Ok(slot) => slot,
+                    Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+                    Err(TryLockError::WouldBlock) => match InCallback::result_of(child) {
+                        Some(res) => {
+                            if let Err(err) = res {
+                                let _ = g.first_error.set(err);
+                            }
+                            finished_before += 1;
+                            continue;
+                        }
+                        None => lock(&child.slot),
+                    },
+                };
                 if is_done(child.state.load(Ordering::Acquire)) {
                     if let Some(err) = child.result().and_then(Result::err) {
                         let _ = g.first_error.set(err);
@@ -1588,5 +1659,27 @@ mod tests {
         .join()
         .unwrap();
         assert_eq!(Arc::strong_count(&buf), 1);
+    }
+
+    #[test]
+    fn a_callback_may_group_its_own_completion() {
+        let slot: Arc<Mutex<Option<Completion>>> = Arc::new(Mutex::new(None));
+        let built: Arc<Mutex<Option<Completion>>> = Arc::new(Mutex::new(None));
+        let (s, b) = (slot.clone(), built.clone());
+        let c = Completion::new_write(move |_| {
+            let me = s.lock().unwrap().take().unwrap();
+            let other = Completion::new_write(|_| {});
+            let mut g = CompletionGroup::new(|_| {});
+            g.add(&me);
+            g.add(&other);
+            let group = g.build();
+            other.error(CompletionError::ShortWrite);
+            *b.lock().unwrap() = Some(group);
+        });
+        *slot.lock().unwrap() = Some(c.clone());
+        c.complete(7);
+        let group = built.lock().unwrap().take().unwrap();
+        assert_eq!(group.get_error(), Some(CompletionError::ShortWrite));
+        assert_eq!(c.result(), Some(Ok(7)));
     }
 }

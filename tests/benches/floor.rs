@@ -8,14 +8,16 @@
 //! every read inside `pread` without copying anything; the raw loop calls
 //! the same kind of function directly. The pieces in between show where the
 //! time goes. Every variant runs once per round, in a rotated order, and the
-//! report gives medians; a counting allocator reports heap allocations per
-//! I/O. Nothing here asserts a duration.
+//! report gives medians of the thread's CPU time per I/O (which other
+//! processes' load on a shared machine does not inflate; wall-clock time in
+//! parentheses); a counting allocator reports heap allocations per I/O.
+//! Nothing here asserts a duration.
 //!
 //! ```sh
 //! cargo bench -p io-model-tests --bench floor                  # ~10 s
 //! cargo bench -p io-model-tests --bench floor -- --full        # longer rounds
-//! # instructions per I/O (valgrind): run one variant for N and 2N I/Os
-//! valgrind --tool=callgrind target/release/deps/floor-* --only stack --ops 100000
+//! # instructions per I/O (valgrind): one variant for N and 2N I/Os, differenced
+//! scripts/bench-instructions.sh
 //! ```
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -194,6 +196,19 @@ fn run(variant: Variant, io: &NullIO, file: &dyn File, buf: &Arc<Buffer>, ops: u
     sum
 }
 
+/// The calling thread's CPU time, in nanoseconds.
+fn thread_cpu_ns() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec for the duration of the
+    // call (an FFI call into the C library).
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed");
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
@@ -237,6 +252,7 @@ fn main() {
         return;
     }
     let mut times: Vec<Vec<f64>> = vec![Vec::new(); VARIANTS.len()];
+    let mut walls: Vec<Vec<f64>> = vec![Vec::new(); VARIANTS.len()];
     let mut allocs = vec![0f64; VARIANTS.len()];
     // Warm-up: fills whatever the framework caches.
     for &v in &VARIANTS {
@@ -246,23 +262,26 @@ fn main() {
         for k in 0..VARIANTS.len() {
             let i = (k + round) % VARIANTS.len();
             let before = ALLOCATIONS.load(Ordering::Relaxed);
-            let t = Instant::now();
+            let (cpu, t) = (thread_cpu_ns(), Instant::now());
             black_box(run(VARIANTS[i], &io, &*file, &buf, ops));
-            times[i].push(t.elapsed().as_nanos() as f64 / ops as f64);
+            walls[i].push(t.elapsed().as_nanos() as f64 / ops as f64);
+            times[i].push((thread_cpu_ns() - cpu) as f64 / ops as f64);
             allocs[i] += (ALLOCATIONS.load(Ordering::Relaxed) - before) as f64 / ops as f64;
         }
     }
-    println!("{ops} I/Os per run, {rounds} rounds, median ns per I/O; allocations per I/O");
-    let raw = median(times[0].clone());
+    println!(
+        "{ops} I/Os per run, {rounds} rounds; median CPU time per I/O (wall-clock), \
+         the median of the per-round differences to the raw loop, allocations per I/O"
+    );
     for (i, v) in VARIANTS.iter().enumerate() {
         let over: Vec<f64> = times[i].iter().zip(&times[0]).map(|(t, r)| t - r).collect();
         println!(
-            "  {:<46} {:7.1} ns  ({:+6.1} ns over raw)  {:.2} allocations",
+            "  {:<46} {:7.1} ns ({:7.1})  {:+6.1} ns over raw  {:.2} allocations",
             v.describe(),
             median(times[i].clone()),
+            median(walls[i].clone()),
             if i == 0 { 0.0 } else { median(over) },
             allocs[i] / rounds as f64,
         );
     }
-    let _ = raw;
 }

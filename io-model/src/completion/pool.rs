@@ -68,6 +68,7 @@ pub(super) fn put_group(state: Box<GroupState>) {
 
 /// A free state of `class` (the type of its callback slot; `None` for
 /// states without one), if this thread has one.
+#[inline]
 pub(super) fn take(class: Option<TypeId>) -> Option<Arc<Inner>> {
     POOL.try_with(|pool| {
         let mut pool = pool.try_borrow_mut().ok()?;
