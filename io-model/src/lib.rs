@@ -110,7 +110,24 @@ pub use types::{IOCompletions, IOResult};
 /// assert_eq!(write_then_sync(&mut st, w, s, &mut log).unwrap().done(), Some(2));
 /// assert_eq!(log, ["issued", "written", "synced"]);
 /// assert!(st.is_idle());
+///
+/// // The state graph, in Graphviz DOT (render it with `dot -Tsvg`): the
+/// // states a run can rest in, the exits, and the edges of the code.
+/// let edges: Vec<&str> = WriteThenSyncState::GRAPH
+///     .lines()
+///     .filter(|l| l.contains("->"))
+///     .map(str::trim)
+///     .collect();
+/// assert_eq!(
+///     edges,
+///     ["Idle -> Wait0;", "Wait0 -> Syncing;", "Wait0 -> Err;", "Syncing -> Done;", "Syncing -> Err;"]
+/// );
 /// ```
+///
+/// Every generated enum has `GRAPH`; `scripts/render-graphs.sh` renders
+/// those of the page store and the migration examples into `docs/graphs/`.
+/// With the `tracing` feature, each transition emits a `TRACE` event
+/// (`function`, `from`, `to`, `line`).
 ///
 /// A `&self` method with its state behind a lock:
 ///
