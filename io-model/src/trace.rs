@@ -82,3 +82,15 @@ macro_rules! __trace_to {
 macro_rules! __trace_end {
     ($($t:tt)*) => {};
 }
+
+#[cfg(all(test, not(feature = "tracing")))]
+mod tests {
+    /// Without the feature the trace macros expand to nothing at all: these
+    /// name a local and items that do not exist, and still compile.
+    #[test]
+    fn without_the_feature_nothing_is_emitted() {
+        crate::__trace_start!(no_such_local, no_such_fn());
+        crate::__trace_to!(no_such_local, "f", "Wait0", 3);
+        crate::__trace_end!(no_such_local, "f", &no_such_result);
+    }
+}
