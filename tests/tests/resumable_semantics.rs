@@ -302,3 +302,51 @@ fn a_yield_completion_is_the_explicit_one() {
     assert!(y(&mut st).unwrap().is_done());
     let _ = Completion::new_yield();
 }
+
+fn pick(s: &Sched, n: u32) -> Result<IOResult<Option<u32>>> {
+    s.log(format!("pick {n}"));
+    Ok(IOResult::Done(if n < 3 { Some(n) } else { None }))
+}
+
+/// A `break` and a `continue` from a scope where a pattern shadows a
+/// local that lives on after the loop (and at its head): they leave the
+/// loop where the outer name is visible again.
+#[io_model::resumable(state = st)]
+fn shadowed_exits(st: &mut ShadowedExitsState, s: &Sched) -> Result<IOResult<u32>> {
+    let g: String = String::from("outer");
+    let mut n: u32 = 0;
+    while n < 10 {
+        n += 1;
+        match call!(pick(s, n)) {
+            Some(1) => match n {
+                g => {
+                    s.log(format!("inner {g}"));
+                    continue;
+                }
+            },
+            Some(_) => {}
+            None => match 0 {
+                g => {
+                    s.log(format!("leave {g}"));
+                    break;
+                }
+            },
+        }
+        let c = s.io("step");
+        wait!(c);
+    }
+    s.log(format!("{g} {n}"));
+    Ok(IOResult::Done(n))
+}
+
+#[test]
+fn breaks_and_continues_under_a_shadowing_pattern() {
+    let log = same_as_straight_line(SEEDS, |s| {
+        let mut st = ShadowedExitsState::default();
+        s.run(|| shadowed_exits(&mut st, s))
+    });
+    assert_eq!(
+        log,
+        ["pick 1", "inner 1", "pick 2", "io step", "pick 3", "leave 0", "outer 3"]
+    );
+}

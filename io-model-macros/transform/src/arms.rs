@@ -52,8 +52,11 @@ pub enum Target {
     /// The end of a loop or labelled block emitted in this arm.
     Node(NodeId),
     /// The end of the labelled block that stands for the rest of a loop's
-    /// body in an arm that is inside the loop.
+    /// body in an arm that is inside the loop (a `break` out of the loop).
     Exit(NodeId),
+    /// The end of the labelled block around the rest of such a loop's body,
+    /// where the jump round to its head is (a `continue`).
+    Next(NodeId),
 }
 
 /// A jump out of a leaf, as the arm emits it.
@@ -119,9 +122,11 @@ pub enum Code {
         label: Lifetime,
         body: Box<Code>,
     },
-    /// The rest of a loop's body, in an arm that is inside the loop.
+    /// The rest of a loop's body, in an arm that is inside the loop: a
+    /// labelled block that `break`s (target `Exit`) or `continue`s (target
+    /// `Next`) leave.
     Exit {
-        id: NodeId,
+        target: Target,
         label: Lifetime,
         body: Box<Code>,
     },
@@ -468,10 +473,30 @@ fn emit_all(
 enum Mode {
     /// Emitted in this arm: its `break`s and `continue`s are kept.
     Real,
-    /// The arm is inside it but does not emit it: a loop's `continue`
-    /// jumps to its head; a `break` leaves through the exit block (`exit`,
-    /// which records whether one was needed) or jumps to its end.
-    Inside { exit: Lifetime, used: bool },
+    /// The arm is inside it but does not emit it: a `break` leaves through
+    /// the labelled block `exit` around the rest of the body, a `continue`
+    /// through `next` (while `in_next`: in the body, not in a copy of the
+    /// head after it, from where it jumps to the head). The jumps to the
+    /// loop's end and head are made at the loop's level, where the locals
+    /// they carry are not shadowed. `used`/`next_used` record whether the
+    /// blocks are needed.
+    Inside {
+        exit: Lifetime,
+        used: bool,
+        next: Lifetime,
+        next_used: bool,
+        in_next: bool,
+    },
+}
+
+fn inside(id: NodeId) -> Mode {
+    Mode::Inside {
+        exit: exit_label(id),
+        used: false,
+        next: Lifetime::new(&format!("'__io_next{}", id.0), Span::mixed_site()),
+        next_used: false,
+        in_next: true,
+    }
 }
 
 struct Ctx {
@@ -645,8 +670,8 @@ impl Emitter<'_> {
             },
             StmtKind::Loop(l) => {
                 if self.is_merge(Entry::Head(s.id)) {
-                    match self.inline_head(s.id, l) {
-                        Some(code) => (code, false),
+                    match self.inline_head(s.id, l, true) {
+                        Some(copy) => copy,
                         None => (self.goto(Entry::Head(s.id), false), false),
                     }
                 } else {
@@ -813,7 +838,7 @@ impl Emitter<'_> {
                 (Exit::Return, _)
                 | (_, Jump::Break(Target::Node(_), _))
                 | (_, Jump::Continue(_)) => None,
-                (_, Jump::Break(Target::Exit(_), _)) => {
+                (_, Jump::Break(Target::Exit(_) | Target::Next(_), _)) => {
                     let label = exit_label.expect("an exit block label");
                     Some(quote!(break #label))
                 }
@@ -857,11 +882,20 @@ impl Emitter<'_> {
                     (Jump::Break(Target::Node(id), kill), None)
                 }
             }
-            Mode::Inside { exit, used } => {
+            Mode::Inside {
+                exit,
+                used,
+                next,
+                next_used,
+                in_next,
+            } => {
                 if is_continue {
-                    (Jump::Goto(Entry::Head(id), None), None)
-                } else if self.merges.contains(&Entry::After(id)) {
-                    (Jump::Goto(Entry::After(id), kill), None)
+                    if *in_next {
+                        *next_used = true;
+                        (Jump::Break(Target::Next(id), None), Some(next.clone()))
+                    } else {
+                        (Jump::Goto(Entry::Head(id), None), None)
+                    }
                 } else {
                     *used = true;
                     (Jump::Break(Target::Exit(id), kill), Some(exit.clone()))
@@ -871,9 +905,13 @@ impl Emitter<'_> {
     }
 
     /// The head of loop `id` copied here: its body's first stretch up to
-    /// the next entry, if that is small and leaves the body only through
-    /// jumps to other arms (no `break` whose target would be copied too).
-    fn inline_head(&mut self, id: NodeId, l: &Loop) -> Option<Code> {
+    /// the next entry, if that is small. At the loop's start (`arrival`) the
+    /// copy gets exit blocks of its own and may fall out of the loop; at the
+    /// end of the body of an arm inside the loop it uses that arm's. A copy
+    /// that leaves the loop where the loop's end is no merge is not made
+    /// (the code after the loop would be copied with it), and the end is
+    /// asked to become one.
+    fn inline_head(&mut self, id: NodeId, l: &Loop, arrival: bool) -> Option<(Code, bool)> {
         if !self.inline || self.inlining || self.pinned.contains(&Entry::Head(id)) {
             return None;
         }
@@ -882,35 +920,59 @@ impl Emitter<'_> {
             .iter()
             .map(|(k, v)| (*k, (v.sources.clone(), v.back_edges)))
             .collect();
+        let saved_modes: Vec<Mode> = self.stack.iter().map(|c| c.mode.clone()).collect();
         self.inlining = true;
-        self.stack.push(Ctx {
-            enclosing: Enclosing {
-                id,
-                label: l.label.as_ref().map(|l| l.name.clone()),
-                is_loop: true,
-            },
-            mode: Mode::Inside {
-                exit: exit_label(id),
-                used: false,
-            },
-        });
-        let (code, falls) = self.block_fresh(&l.body);
-        let code = if falls {
+        if arrival {
+            self.stack.push(Ctx {
+                enclosing: Enclosing {
+                    id,
+                    label: l.label.as_ref().map(|l| l.name.clone()),
+                    is_loop: true,
+                },
+                mode: inside(id),
+            });
+        }
+        let exit_used_before = self.exit_used(id);
+        let (mut code, mut falls) = self.block_fresh(&l.body);
+        let next_used = self.leave_next(id);
+        if let Some(next) = next_used {
+            code = Code::Exit {
+                target: Target::Next(id),
+                label: next,
+                body: Box::new(code),
+            };
+            falls = true;
+        }
+        if falls {
             let back = self.goto(Entry::Head(id), true);
-            Code::Seq(vec![code, back])
-        } else {
-            code
-        };
-        let used = matches!(
-            self.stack.pop().map(|c| c.mode),
-            Some(Mode::Inside { used: true, .. })
-        );
+            code = Code::Seq(vec![code, back]);
+        }
+        let exit_used = self.exit_used(id);
+        let mut falls_out = false;
+        if arrival {
+            if let Some(Ctx {
+                mode: Mode::Inside {
+                    exit, used: true, ..
+                },
+                ..
+            }) = self.stack.pop()
+            {
+                code = Code::Exit {
+                    target: Target::Exit(id),
+                    label: exit,
+                    body: Box::new(code),
+                };
+                falls_out = true;
+            }
+        }
         self.inlining = false;
         let small = size(&code) <= INLINE_LIMIT;
-        if used && small {
+        let leaves = exit_used && !exit_used_before;
+        let end_is_merge = self.merges.contains(&Entry::After(id));
+        if leaves && small && !end_is_merge {
             self.wants.insert(id);
         }
-        if used || !small {
+        if (leaves && !end_is_merge) || !small {
             self.sites.clear();
             for (k, (sources, back_edges)) in saved_sites {
                 self.sites.insert(
@@ -921,9 +983,40 @@ impl Emitter<'_> {
                     },
                 );
             }
+            for (c, m) in self.stack.iter_mut().zip(saved_modes) {
+                c.mode = m;
+            }
             return None;
         }
-        Some(code)
+        Some((code, falls_out))
+    }
+
+    /// Whether a `break` out of loop `id` has used its exit block.
+    fn exit_used(&self, id: NodeId) -> bool {
+        self.stack
+            .iter()
+            .rev()
+            .find(|c| c.enclosing.id == id)
+            .is_some_and(|c| matches!(c.mode, Mode::Inside { used: true, .. }))
+    }
+
+    /// Leaves the body of loop `id` (a `continue` now jumps to the head):
+    /// the label of its `continue` block, if one was used.
+    fn leave_next(&mut self, id: NodeId) -> Option<Lifetime> {
+        let c = self.stack.iter_mut().rev().find(|c| c.enclosing.id == id)?;
+        match &mut c.mode {
+            Mode::Inside {
+                next,
+                next_used,
+                in_next,
+                ..
+            } => {
+                *in_next = false;
+                let used = std::mem::take(next_used);
+                used.then(|| next.clone())
+            }
+            Mode::Real => None,
+        }
     }
 
     /// The code after `b.stmts[k]` copied here instead of a jump to that
@@ -1096,44 +1189,43 @@ impl Emitter<'_> {
                 self.resume_block(&m.arms[*k].body, rest, target)
             }
             (StmtKind::Loop(l), Step::Body) => {
-                let exit = exit_label(s.id);
                 self.stack.push(Ctx {
                     enclosing: Enclosing {
                         id: s.id,
                         label: l.label.as_ref().map(|l| l.name.clone()),
                         is_loop: true,
                     },
-                    mode: Mode::Inside {
-                        exit: exit.clone(),
-                        used: false,
-                    },
+                    mode: inside(s.id),
                 });
-                let (code, falls) = self.resume_block(&l.body, rest, target);
-                let code = if falls {
+                let (mut code, mut falls) = self.resume_block(&l.body, rest, target);
+                if let Some(next) = self.leave_next(s.id) {
+                    code = Code::Exit {
+                        target: Target::Next(s.id),
+                        label: next,
+                        body: Box::new(code),
+                    };
+                    falls = true;
+                }
+                if falls {
                     // The end of the body: round to the loop's head.
-                    let back = match self.inline_head(s.id, l) {
-                        Some(head) => head,
+                    let back = match self.inline_head(s.id, l, false) {
+                        Some((head, _)) => head,
                         None => self.goto(Entry::Head(s.id), true),
                     };
-                    Code::Seq(vec![code, back])
-                } else {
-                    code
-                };
-                let used = match self.stack.pop().map(|c| c.mode) {
-                    Some(Mode::Inside { used, .. }) => used,
-                    _ => false,
-                };
-                if used {
-                    (
+                    code = Code::Seq(vec![code, back]);
+                }
+                match self.stack.pop().map(|c| c.mode) {
+                    Some(Mode::Inside {
+                        exit, used: true, ..
+                    }) => (
                         Code::Exit {
-                            id: s.id,
+                            target: Target::Exit(s.id),
                             label: exit,
                             body: Box::new(code),
                         },
                         true,
-                    )
-                } else {
-                    (code, false)
+                    ),
+                    _ => (code, false),
                 }
             }
             (StmtKind::Block(bs), Step::Body) => self.block_stmt(s.id, bs, Some((rest, target))),

@@ -94,12 +94,14 @@ struct Analysis<'a> {
 enum TargetKey {
     Node(NodeId),
     Exit(NodeId),
+    Next(NodeId),
 }
 
 fn key(t: Target) -> TargetKey {
     match t {
         Target::Node(id) => TargetKey::Node(id),
         Target::Exit(id) => TargetKey::Exit(id),
+        Target::Next(id) => TargetKey::Next(id),
     }
 }
 
@@ -227,9 +229,9 @@ impl Analysis<'_> {
                     head.extend(l);
                 }
             }
-            Code::Exit { id, body, .. } => {
-                self.breaks.insert(TargetKey::Exit(*id), after);
-                self.live(body, Set::new())
+            Code::Exit { target, body, .. } => {
+                self.breaks.insert(key(*target), after.clone());
+                self.live(body, after)
             }
             Code::LetElse {
                 info,

@@ -21,7 +21,6 @@ fn sum_pages(st: &mut SumPagesState, s: &Store, n: u32) -> Result<IOResult<u64>>
     ::io_model::__trace_start!(__io_at, __io_s.name());
     #[allow(clippy::redundant_closure_call)]
     let __io_ret: Result<IOResult<u64>> = (|| -> Result<IOResult<u64>> {
-        let mut __io_m4 = ::core::option::Option::None;
         #[allow(
             unreachable_code,
             unused_mut,
@@ -41,7 +40,7 @@ fn sum_pages(st: &mut SumPagesState, s: &Store, n: u32) -> Result<IOResult<u64>>
                 SumPagesState::Idle => {
                     let mut i: u32 = 0;
                     let mut sum: u64 = 0;
-                    {
+                    '__io_exit3: {
                         if i < n {
                             let c = s.read(i);
                             {
@@ -73,73 +72,77 @@ fn sum_pages(st: &mut SumPagesState, s: &Store, n: u32) -> Result<IOResult<u64>>
                                 }
                             }
                         } else {
-                            {
-                                {
-                                    __io_m4 = ::core::option::Option::Some(sum);
-                                }
-                                __io_s = SumPagesState::__Merge0;
-                                continue '__io_dispatch;
-                            };
+                            break '__io_exit3;
+                        }
+                    };
+                    {
+                        ::io_model::__trace_to!(__io_at, "sum_pages", "Call0", 11usize);
+                        {
+                            __io_s = SumPagesState::Call0 { sum: sum };
+                            continue '__io_dispatch;
                         }
                     }
                 }
                 SumPagesState::Wait0 { sum: __io_b4, i: __io_b3, __io_c: __io_c } => {
                     let mut i = __io_b3;
                     let mut sum = __io_b4;
-                    {
+                    '__io_exit3: {
                         {
                             {
-                                if let ::core::option::Option::Some(__io_e) = ::io_model::Completion::get_error(
-                                    &__io_c,
-                                ) {
-                                    return ::core::result::Result::Err(
-                                        ::io_model::__private::completion_error(__io_e),
-                                    );
-                                }
-                            };
-                            sum += s.value(i);
-                            i += 1;
-                        }
-                    }
-                    {
-                        if i < n {
-                            let c = s.read(i);
-                            {
-                                ::io_model::__trace_to!(
-                                    __io_at, "sum_pages", "Wait0", 7usize
-                                );
                                 {
-                                    let __io_c: ::io_model::Completion = ::io_model::__private::waitable(
-                                        c,
+                                    if let ::core::option::Option::Some(__io_e) = ::io_model::Completion::get_error(
+                                        &__io_c,
+                                    ) {
+                                        return ::core::result::Result::Err(
+                                            ::io_model::__private::completion_error(__io_e),
+                                        );
+                                    }
+                                };
+                                sum += s.value(i);
+                                i += 1;
+                            }
+                        }
+                        {
+                            if i < n {
+                                let c = s.read(i);
+                                {
+                                    ::io_model::__trace_to!(
+                                        __io_at, "sum_pages", "Wait0", 7usize
                                     );
-                                    if !::io_model::Completion::finished(&__io_c) {
+                                    {
+                                        let __io_c: ::io_model::Completion = ::io_model::__private::waitable(
+                                            c,
+                                        );
+                                        if !::io_model::Completion::finished(&__io_c) {
+                                            __io_s = SumPagesState::Wait0 {
+                                                sum: sum,
+                                                i: i,
+                                                __io_c: ::core::clone::Clone::clone(&__io_c),
+                                            };
+                                            return ::core::result::Result::Ok(
+                                                ::io_model::IOResult::IO(
+                                                    ::io_model::IOCompletions::Single(__io_c),
+                                                ),
+                                            );
+                                        }
                                         __io_s = SumPagesState::Wait0 {
                                             sum: sum,
                                             i: i,
-                                            __io_c: ::core::clone::Clone::clone(&__io_c),
+                                            __io_c: __io_c,
                                         };
-                                        return ::core::result::Result::Ok(
-                                            ::io_model::IOResult::IO(
-                                                ::io_model::IOCompletions::Single(__io_c),
-                                            ),
-                                        );
+                                        continue '__io_dispatch;
                                     }
-                                    __io_s = SumPagesState::Wait0 {
-                                        sum: sum,
-                                        i: i,
-                                        __io_c: __io_c,
-                                    };
-                                    continue '__io_dispatch;
                                 }
+                            } else {
+                                break '__io_exit3;
                             }
-                        } else {
-                            {
-                                {
-                                    __io_m4 = ::core::option::Option::Some(sum);
-                                }
-                                __io_s = SumPagesState::__Merge0;
-                                continue '__io_dispatch;
-                            };
+                        }
+                    };
+                    {
+                        ::io_model::__trace_to!(__io_at, "sum_pages", "Call0", 11usize);
+                        {
+                            __io_s = SumPagesState::Call0 { sum: sum };
+                            continue '__io_dispatch;
                         }
                     }
                 }
@@ -166,19 +169,6 @@ fn sum_pages(st: &mut SumPagesState, s: &Store, n: u32) -> Result<IOResult<u64>>
                         }
                     };
                     return Ok(IOResult::Done(total));
-                }
-                SumPagesState::__Merge0 => {
-                    let mut sum = match ::core::option::Option::take(&mut __io_m4) {
-                        ::core::option::Option::Some(__io_x) => __io_x,
-                        ::core::option::Option::None => ::core::unreachable!(),
-                    };
-                    {
-                        ::io_model::__trace_to!(__io_at, "sum_pages", "Call0", 11usize);
-                        {
-                            __io_s = SumPagesState::Call0 { sum: sum };
-                            continue '__io_dispatch;
-                        }
-                    }
                 }
                 SumPagesState::__Poisoned => {
                     ::core::panic!(
@@ -223,8 +213,6 @@ enum SumPagesState {
         sum: u64,
     },
     #[doc(hidden)]
-    __Merge0,
-    #[doc(hidden)]
     __Poisoned,
 }
 #[automatically_derived]
@@ -250,7 +238,6 @@ impl SumPagesState {
             SumPagesState::Idle => "Idle",
             SumPagesState::Wait0 { .. } => "Wait0",
             SumPagesState::Call0 { .. } => "Call0",
-            SumPagesState::__Merge0 => "Running",
             SumPagesState::__Poisoned => "Poisoned",
         }
     }

@@ -10,9 +10,7 @@ fn balance(
     ::io_model::__trace_start!(__io_at, __io_s.name());
     #[allow(clippy::redundant_closure_call)]
     let __io_ret: Result<IOResult<u32>> = (|| -> Result<IOResult<u32>> {
-        let mut __io_m0 = ::core::option::Option::None;
         let mut __io_m4 = ::core::option::Option::None;
-        let mut __io_m5 = ::core::option::Option::None;
         #[allow(
             unreachable_code,
             unused_mut,
@@ -36,18 +34,12 @@ fn balance(
                         let mut __io_iter0 = ::core::iter::IntoIterator::into_iter(
                             0..children.len(),
                         );
-                        {
+                        '__io_exit3: {
                             let idx = match ::core::iter::Iterator::next(
                                 &mut __io_iter0,
                             ) {
                                 ::core::option::Option::Some(__io_item) => __io_item,
-                                ::core::option::Option::None => {
-                                    {
-                                        __io_m4 = ::core::option::Option::Some(sum);
-                                    }
-                                    __io_s = BalanceState::__Merge0;
-                                    continue '__io_dispatch;
-                                }
+                                ::core::option::Option::None => break '__io_exit3,
                             };
                             {
                                 {
@@ -65,6 +57,13 @@ fn balance(
                                     }
                                 }
                             }
+                        };
+                        {
+                            {
+                                __io_m4 = ::core::option::Option::Some(sum);
+                            }
+                            __io_s = BalanceState::__Merge0;
+                            continue '__io_dispatch;
                         }
                     }
                 }
@@ -78,80 +77,71 @@ fn balance(
                     let mut sub = __io_b5;
                     {
                         let mut __io_iter0 = __io_b0;
-                        {
-                            let idx = __io_b6;
-                            {
-                                match match ::io_model::__private::operation(
-                                    load_child(&mut sub, p, children[idx]),
-                                ) {
-                                    ::core::result::Result::Ok(
-                                        ::io_model::IOResult::Done(__io_v),
-                                    ) => __io_v,
-                                    ::core::result::Result::Ok(
-                                        ::io_model::IOResult::IO(__io_io),
-                                    ) => {
-                                        __io_s = BalanceState::Call0 {
-                                            idx: idx,
-                                            __io_iter0: __io_iter0,
-                                            sub: sub,
-                                            sum: sum,
-                                        };
-                                        return ::core::result::Result::Ok(
+                        '__io_exit3: {
+                            '__io_next3: {
+                                let idx = __io_b6;
+                                {
+                                    match match ::io_model::__private::operation(
+                                        load_child(&mut sub, p, children[idx]),
+                                    ) {
+                                        ::core::result::Result::Ok(
+                                            ::io_model::IOResult::Done(__io_v),
+                                        ) => __io_v,
+                                        ::core::result::Result::Ok(
                                             ::io_model::IOResult::IO(__io_io),
-                                        );
-                                    }
-                                    ::core::result::Result::Err(__io_e) => {
-                                        return ::core::result::Result::Err(
-                                            ::io_model::__private::operation_error(__io_e),
-                                        );
-                                    }
-                                } {
-                                    0 => {
-                                        {
-                                            __io_m0 = ::core::option::Option::Some(__io_iter0);
+                                        ) => {
+                                            __io_s = BalanceState::Call0 {
+                                                idx: idx,
+                                                __io_iter0: __io_iter0,
+                                                sub: sub,
+                                                sum: sum,
+                                            };
+                                            return ::core::result::Result::Ok(
+                                                ::io_model::IOResult::IO(__io_io),
+                                            );
                                         }
-                                        {
-                                            __io_m4 = ::core::option::Option::Some(sum);
+                                        ::core::result::Result::Err(__io_e) => {
+                                            return ::core::result::Result::Err(
+                                                ::io_model::__private::operation_error(__io_e),
+                                            );
                                         }
-                                        {
-                                            __io_m5 = ::core::option::Option::Some(sub);
-                                        }
-                                        __io_s = BalanceState::__Merge2;
-                                        continue '__io_dispatch;
+                                    } {
+                                        0 => break '__io_next3,
+                                        v => sum += v,
                                     }
-                                    v => sum += v,
-                                }
-                            }
-                        }
-                        {
-                            let idx = match ::core::iter::Iterator::next(
-                                &mut __io_iter0,
-                            ) {
-                                ::core::option::Option::Some(__io_item) => __io_item,
-                                ::core::option::Option::None => {
-                                    {
-                                        __io_m4 = ::core::option::Option::Some(sum);
-                                    }
-                                    __io_s = BalanceState::__Merge0;
-                                    continue '__io_dispatch;
                                 }
                             };
                             {
+                                let idx = match ::core::iter::Iterator::next(
+                                    &mut __io_iter0,
+                                ) {
+                                    ::core::option::Option::Some(__io_item) => __io_item,
+                                    ::core::option::Option::None => break '__io_exit3,
+                                };
                                 {
-                                    ::io_model::__trace_to!(
-                                        __io_at, "balance", "Call0", 6usize
-                                    );
                                     {
-                                        __io_s = BalanceState::Call0 {
-                                            idx: idx,
-                                            __io_iter0: __io_iter0,
-                                            sub: sub,
-                                            sum: sum,
-                                        };
-                                        continue '__io_dispatch;
+                                        ::io_model::__trace_to!(
+                                            __io_at, "balance", "Call0", 6usize
+                                        );
+                                        {
+                                            __io_s = BalanceState::Call0 {
+                                                idx: idx,
+                                                __io_iter0: __io_iter0,
+                                                sub: sub,
+                                                sum: sum,
+                                            };
+                                            continue '__io_dispatch;
+                                        }
                                     }
                                 }
                             }
+                        };
+                        {
+                            {
+                                __io_m4 = ::core::option::Option::Some(sum);
+                            }
+                            __io_s = BalanceState::__Merge0;
+                            continue '__io_dispatch;
                         }
                     }
                 }
@@ -175,55 +165,6 @@ fn balance(
                         ::core::option::Option::None => ::core::unreachable!(),
                     };
                     return Ok(IOResult::Done(sum));
-                }
-                BalanceState::__Merge2 => {
-                    let mut sum = match ::core::option::Option::take(&mut __io_m4) {
-                        ::core::option::Option::Some(__io_x) => __io_x,
-                        ::core::option::Option::None => ::core::unreachable!(),
-                    };
-                    let mut sub = match ::core::option::Option::take(&mut __io_m5) {
-                        ::core::option::Option::Some(__io_x) => __io_x,
-                        ::core::option::Option::None => ::core::unreachable!(),
-                    };
-                    {
-                        let mut __io_iter0 = match ::core::option::Option::take(
-                            &mut __io_m0,
-                        ) {
-                            ::core::option::Option::Some(__io_x) => __io_x,
-                            ::core::option::Option::None => ::core::unreachable!(),
-                        };
-                        '__io_l3: loop {
-                            let idx = match ::core::iter::Iterator::next(
-                                &mut __io_iter0,
-                            ) {
-                                ::core::option::Option::Some(__io_item) => __io_item,
-                                ::core::option::Option::None => break,
-                            };
-                            {
-                                {
-                                    ::io_model::__trace_to!(
-                                        __io_at, "balance", "Call0", 6usize
-                                    );
-                                    {
-                                        __io_s = BalanceState::Call0 {
-                                            idx: idx,
-                                            __io_iter0: __io_iter0,
-                                            sub: sub,
-                                            sum: sum,
-                                        };
-                                        continue '__io_dispatch;
-                                    }
-                                }
-                            }
-                        }
-                        {
-                            {
-                                __io_m4 = ::core::option::Option::Some(sum);
-                            }
-                            __io_s = BalanceState::__Merge0;
-                            continue '__io_dispatch;
-                        }
-                    }
                 }
                 BalanceState::__Poisoned => {
                     ::core::panic!(
@@ -269,8 +210,6 @@ enum BalanceState {
     #[doc(hidden)]
     __Merge1,
     #[doc(hidden)]
-    __Merge2,
-    #[doc(hidden)]
     __Poisoned,
 }
 #[automatically_derived]
@@ -297,7 +236,6 @@ impl BalanceState {
             BalanceState::Call0 { .. } => "Call0",
             BalanceState::__Merge0 => "Running",
             BalanceState::__Merge1 => "Running",
-            BalanceState::__Merge2 => "Running",
             BalanceState::__Poisoned => "Poisoned",
         }
     }

@@ -21,7 +21,6 @@ fn count_down(st: &mut CountDownState, s: &Sched, from: u32) -> Result<IOResult<
     ::io_model::__trace_start!(__io_at, __io_s.name());
     #[allow(clippy::redundant_closure_call)]
     let __io_ret: Result<IOResult<u32>> = (|| -> Result<IOResult<u32>> {
-        let mut __io_m4 = ::core::option::Option::None;
         #[allow(
             unreachable_code,
             unused_mut,
@@ -41,7 +40,7 @@ fn count_down(st: &mut CountDownState, s: &Sched, from: u32) -> Result<IOResult<
                 CountDownState::Idle => {
                     let mut n: u32 = from;
                     let mut sum: u32 = 0;
-                    {
+                    '__io_exit3: {
                         if n > 0 {
                             let c = s.io(n);
                             {
@@ -73,85 +72,8 @@ fn count_down(st: &mut CountDownState, s: &Sched, from: u32) -> Result<IOResult<
                                 }
                             }
                         } else {
-                            {
-                                {
-                                    __io_m4 = ::core::option::Option::Some(sum);
-                                }
-                                __io_s = CountDownState::__Merge0;
-                                continue '__io_dispatch;
-                            };
+                            break '__io_exit3;
                         }
-                    }
-                }
-                CountDownState::Wait0 { sum: __io_b4, n: __io_b3, __io_c: __io_c } => {
-                    let mut n = __io_b3;
-                    let mut sum = __io_b4;
-                    {
-                        {
-                            {
-                                if let ::core::option::Option::Some(__io_e) = ::io_model::Completion::get_error(
-                                    &__io_c,
-                                ) {
-                                    return ::core::result::Result::Err(
-                                        ::io_model::__private::completion_error(__io_e),
-                                    );
-                                }
-                            };
-                            sum += n;
-                            n -= 1;
-                        }
-                    }
-                    {
-                        if n > 0 {
-                            let c = s.io(n);
-                            {
-                                ::io_model::__trace_to!(
-                                    __io_at, "count_down", "Wait0", 7usize
-                                );
-                                {
-                                    let __io_c: ::io_model::Completion = ::io_model::__private::waitable(
-                                        c,
-                                    );
-                                    if !::io_model::Completion::finished(&__io_c) {
-                                        __io_s = CountDownState::Wait0 {
-                                            sum: sum,
-                                            n: n,
-                                            __io_c: ::core::clone::Clone::clone(&__io_c),
-                                        };
-                                        return ::core::result::Result::Ok(
-                                            ::io_model::IOResult::IO(
-                                                ::io_model::IOCompletions::Single(__io_c),
-                                            ),
-                                        );
-                                    }
-                                    __io_s = CountDownState::Wait0 {
-                                        sum: sum,
-                                        n: n,
-                                        __io_c: __io_c,
-                                    };
-                                    continue '__io_dispatch;
-                                }
-                            }
-                        } else {
-                            {
-                                {
-                                    __io_m4 = ::core::option::Option::Some(sum);
-                                }
-                                __io_s = CountDownState::__Merge0;
-                                continue '__io_dispatch;
-                            };
-                        }
-                    }
-                }
-                CountDownState::Yield0 { sum: __io_b4 } => {
-                    let mut sum = __io_b4;
-                    ();
-                    return Ok(IOResult::Done(sum));
-                }
-                CountDownState::__Merge0 => {
-                    let mut sum = match ::core::option::Option::take(&mut __io_m4) {
-                        ::core::option::Option::Some(__io_x) => __io_x,
-                        ::core::option::Option::None => ::core::unreachable!(),
                     };
                     {
                         ::io_model::__trace_to!(
@@ -168,6 +90,82 @@ fn count_down(st: &mut CountDownState, s: &Sched, from: u32) -> Result<IOResult<
                             );
                         }
                     }
+                }
+                CountDownState::Wait0 { sum: __io_b4, n: __io_b3, __io_c: __io_c } => {
+                    let mut n = __io_b3;
+                    let mut sum = __io_b4;
+                    '__io_exit3: {
+                        {
+                            {
+                                {
+                                    if let ::core::option::Option::Some(__io_e) = ::io_model::Completion::get_error(
+                                        &__io_c,
+                                    ) {
+                                        return ::core::result::Result::Err(
+                                            ::io_model::__private::completion_error(__io_e),
+                                        );
+                                    }
+                                };
+                                sum += n;
+                                n -= 1;
+                            }
+                        }
+                        {
+                            if n > 0 {
+                                let c = s.io(n);
+                                {
+                                    ::io_model::__trace_to!(
+                                        __io_at, "count_down", "Wait0", 7usize
+                                    );
+                                    {
+                                        let __io_c: ::io_model::Completion = ::io_model::__private::waitable(
+                                            c,
+                                        );
+                                        if !::io_model::Completion::finished(&__io_c) {
+                                            __io_s = CountDownState::Wait0 {
+                                                sum: sum,
+                                                n: n,
+                                                __io_c: ::core::clone::Clone::clone(&__io_c),
+                                            };
+                                            return ::core::result::Result::Ok(
+                                                ::io_model::IOResult::IO(
+                                                    ::io_model::IOCompletions::Single(__io_c),
+                                                ),
+                                            );
+                                        }
+                                        __io_s = CountDownState::Wait0 {
+                                            sum: sum,
+                                            n: n,
+                                            __io_c: __io_c,
+                                        };
+                                        continue '__io_dispatch;
+                                    }
+                                }
+                            } else {
+                                break '__io_exit3;
+                            }
+                        }
+                    };
+                    {
+                        ::io_model::__trace_to!(
+                            __io_at, "count_down", "Yield0", 11usize
+                        );
+                        {
+                            __io_s = CountDownState::Yield0 { sum: sum };
+                            return ::core::result::Result::Ok(
+                                ::io_model::IOResult::IO(
+                                    ::io_model::IOCompletions::Single(
+                                        ::io_model::Completion::new_yield(),
+                                    ),
+                                ),
+                            );
+                        }
+                    }
+                }
+                CountDownState::Yield0 { sum: __io_b4 } => {
+                    let mut sum = __io_b4;
+                    ();
+                    return Ok(IOResult::Done(sum));
                 }
                 CountDownState::__Poisoned => {
                     ::core::panic!(
@@ -212,8 +210,6 @@ enum CountDownState {
         sum: u32,
     },
     #[doc(hidden)]
-    __Merge0,
-    #[doc(hidden)]
     __Poisoned,
 }
 #[automatically_derived]
@@ -239,7 +235,6 @@ impl CountDownState {
             CountDownState::Idle => "Idle",
             CountDownState::Wait0 { .. } => "Wait0",
             CountDownState::Yield0 { .. } => "Yield0",
-            CountDownState::__Merge0 => "Running",
             CountDownState::__Poisoned => "Poisoned",
         }
     }
