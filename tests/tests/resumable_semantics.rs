@@ -350,3 +350,48 @@ fn breaks_and_continues_under_a_shadowing_pattern() {
         ["pick 1", "inner 1", "pick 2", "io step", "pick 3", "leave 0", "outer 3"]
     );
 }
+
+/// A `#[cfg]`-false statement holding a point is simply not there: no
+/// merge after it drops anything, and nothing it would carry is declared
+/// without a use (which would not infer a type).
+#[io_model::resumable(state = st)]
+fn cfg_false_statements(
+    st: &mut CfgFalseStatementsState,
+    s: &Sched,
+    a0: u32,
+) -> Result<IOResult<u32>> {
+    let mut g: Noisy = Noisy::new(s, "one");
+    #[cfg(not(test))]
+    wait!(s.io("never"));
+    g = Noisy::new(s, "two");
+    #[cfg(not(test))]
+    for n0 in 0..a0 % 4 {
+        let c = s.io("never");
+        wait!(c);
+        s.log(format!("{n0}"));
+    }
+    g.touch();
+    let c = s.io("x");
+    wait!(c);
+    Ok(IOResult::Done(a0))
+}
+
+#[test]
+fn cfg_false_statements_change_nothing() {
+    let log = same_as_straight_line(SEEDS, |s| {
+        let mut st = CfgFalseStatementsState::default();
+        s.run(|| cfg_false_statements(&mut st, s, 3))
+    });
+    // As in plain Rust: the second value is made before the first drops.
+    assert_eq!(
+        log,
+        [
+            "make one",
+            "make two",
+            "drop one",
+            "touch two",
+            "io x",
+            "drop two"
+        ]
+    );
+}

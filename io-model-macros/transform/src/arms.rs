@@ -218,6 +218,8 @@ struct Paths {
     heads: BTreeMap<NodeId, Vec<Attribute>>,
     /// Statements holding a point: the candidates for merges.
     holders: Vec<NodeId>,
+    /// Those of them under `#[cfg]`: their ends are always merges.
+    cfg_holders: Vec<NodeId>,
 }
 
 fn paths(body: &Body) -> Paths {
@@ -231,12 +233,15 @@ fn paths(body: &Body) -> Paths {
 fn walk_block(b: &Block, path: &mut Vec<Step>, cfg: &mut Vec<Attribute>, p: &mut Paths) {
     for (i, s) in b.stmts.iter().enumerate() {
         path.push(Step::Stmt(i));
-        // The end of a statement is outside its `#[cfg]`; its inside
-        // (a loop's head, its points) is not.
-        p.stmts.insert(s.id, (path.clone(), cfg.clone()));
+        // A statement's arms (its end, a loop's head, its points) exist
+        // where its `#[cfg]` holds.
         let n = cfg.len();
         cfg.extend(s.cfg.iter().cloned());
+        p.stmts.insert(s.id, (path.clone(), cfg.clone()));
         p.heads.insert(s.id, cfg.clone());
+        if s.has_point && !s.cfg.is_empty() {
+            p.cfg_holders.push(s.id);
+        }
         if s.has_point {
             p.holders.push(s.id);
         }
@@ -348,6 +353,9 @@ pub fn all_cuts(body: &Body) -> Arms {
 /// used after them would be dropped later if they were not.
 pub fn build(body: &Body, pinned: &BTreeSet<Entry>) -> Arms {
     let paths = paths(body);
+    let mut pinned = pinned.clone();
+    pinned.extend(paths.cfg_holders.iter().map(|id| Entry::After(*id)));
+    let pinned = &pinned;
     let mut merges = candidates(&paths);
     loop {
         let (_, sites, _) = emit_all(body, &paths, &merges, pinned, false);
@@ -535,6 +543,15 @@ fn exit_label(id: NodeId) -> Lifetime {
     Lifetime::new(&format!("'__io_exit{}", id.0), Span::mixed_site())
 }
 
+/// `#[cfg(not(all(..)))]`: the opposite of a statement's `#[cfg]`s.
+fn not_cfg(attrs: &[Attribute]) -> Attribute {
+    let preds = attrs.iter().filter_map(|a| match &a.meta {
+        syn::Meta::List(l) => Some(l.tokens.clone()),
+        _ => None,
+    });
+    syn::parse_quote!(#[cfg(not(all(#(#preds),*)))])
+}
+
 /// The placeholder a rewritten exit leaves in a leaf: `__io_jump!(K)`.
 pub const JUMP: &str = "__io_jump";
 
@@ -606,6 +623,27 @@ impl Emitter<'_> {
     /// reached; false if control cannot fall out of the end.
     fn forward(&mut self, b: &Block, from: usize, items: &mut Vec<Code>) -> bool {
         for (k, s) in b.stmts.iter().enumerate().skip(from) {
+            if s.has_point && !s.cfg.is_empty() {
+                // Where the `#[cfg]` holds, the statement runs and its end
+                // is a merge (as after any statement holding a point);
+                // where it does not, the code after it simply follows.
+                let (code, falls) = self.fresh_kind(s);
+                let mut inner = vec![code];
+                if falls {
+                    inner.push(self.goto(Entry::After(s.id), false));
+                }
+                items.push(Code::Cfg {
+                    attrs: s.cfg.clone(),
+                    body: Box::new(Code::Seq(inner)),
+                });
+                let mut rest = Vec::new();
+                let falls = self.forward(b, k + 1, &mut rest);
+                items.push(Code::Cfg {
+                    attrs: vec![not_cfg(&s.cfg)],
+                    body: Box::new(Code::Seq(rest)),
+                });
+                return falls;
+            }
             let (code, falls) = self.fresh_stmt(s);
             items.push(code);
             if !falls {
@@ -657,6 +695,12 @@ impl Emitter<'_> {
 
     /// A statement reached from its start.
     fn fresh_stmt(&mut self, s: &Stmt) -> (Code, bool) {
+        let (code, falls) = self.fresh_kind(s);
+        Self::with_cfg(s, code, falls)
+    }
+
+    /// A statement reached from its start, without its `#[cfg]`.
+    fn fresh_kind(&mut self, s: &Stmt) -> (Code, bool) {
         let (code, falls) = match &s.kind {
             StmtKind::Leaf(l) => self.leaf(l),
             StmtKind::Point(ps) => (Code::Arrive(ps.point), false),
@@ -694,7 +738,7 @@ impl Emitter<'_> {
                 )
             }
         };
-        Self::with_cfg(s, code, falls)
+        (code, falls)
     }
 
     fn if_fresh(&mut self, i: &If) -> (Code, bool) {

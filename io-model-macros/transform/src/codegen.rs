@@ -228,9 +228,38 @@ pub fn function(p: &Parts, errors: &mut Errors) -> TokenStream {
             }
         }
     });
+    // A carrier exists where some merge that uses it does (a merge under
+    // `#[cfg]` may be all there is), so that it is always assigned.
     let carriers = p.layout.carried.iter().map(|id| {
         let c = carrier(*id);
-        let cfg = cfg_attrs(&p.body.locals[id.0].cfg);
+        let mut conds: Vec<TokenStream> = Vec::new();
+        let mut always = false;
+        for arm in &p.arms.arms {
+            if !matches!(arm.entry, Entry::After(_) | Entry::Head(_)) {
+                continue;
+            }
+            if !p
+                .live
+                .live_in
+                .get(&arm.entry)
+                .is_some_and(|l| l.contains(id))
+            {
+                continue;
+            }
+            let preds: Vec<TokenStream> = arm
+                .cfg
+                .iter()
+                .filter_map(|a| match &a.meta {
+                    syn::Meta::List(l) => Some(l.tokens.clone()),
+                    _ => None,
+                })
+                .collect();
+            if preds.is_empty() {
+                always = true;
+            }
+            conds.push(quote!(all(#(#preds),*)));
+        }
+        let cfg = (!always && !conds.is_empty()).then(|| quote!(#[cfg(any(#(#conds),*))]));
         quote!(#cfg let mut #c = ::core::option::Option::None;)
     });
     // Parameters that may be moved out of wait in carriers between arms.
