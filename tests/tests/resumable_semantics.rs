@@ -395,3 +395,33 @@ fn cfg_false_statements_change_nothing() {
         ]
     );
 }
+
+/// A local moved before a point and assigned whole again in a loop after
+/// it is not live at the point (the loop assigns it before reading it), so
+/// it is not stored (difftest finding F3).
+#[io_model::resumable(state = st)]
+fn reassigned_in_a_loop(st: &mut ReassignedInALoopState, s: &Sched) -> Result<IOResult<u32>> {
+    let mut v: Vec<u32> = vec![7];
+    for k in v {
+        s.log(format!("k {k}"));
+    }
+    let c = s.io("x");
+    wait!(c);
+    let mut n: u32 = 0;
+    while n < 2 {
+        v = vec![n];
+        v = v.clone();
+        s.log(format!("v {v:?}"));
+        n += 1;
+    }
+    Ok(IOResult::Done(n))
+}
+
+#[test]
+fn a_moved_local_assigned_again_in_a_loop_is_not_stored() {
+    let log = same_as_straight_line(SEEDS, |s| {
+        let mut st = ReassignedInALoopState::default();
+        s.run(|| reassigned_in_a_loop(&mut st, s))
+    });
+    assert_eq!(log, ["k 7", "io x", "v [0]", "v [1]"]);
+}

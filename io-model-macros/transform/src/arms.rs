@@ -115,11 +115,13 @@ pub enum Code {
         scrut: CondCode,
         arms: Vec<ArmCode>,
     },
-    /// A `loop` emitted in this arm.
+    /// A loop emitted in this arm (`loop`, or a `while`/`for` that holds
+    /// no point, as written).
     Loop {
         id: NodeId,
         attrs: Vec<Attribute>,
         label: Lifetime,
+        header: LoopHeader,
         body: Box<Code>,
     },
     /// The rest of a loop's body, in an arm that is inside the loop: a
@@ -813,14 +815,17 @@ impl Emitter<'_> {
         let (body, _) = self.block_fresh(&l.body);
         self.stack.pop();
         let broken = self.broken.remove(&id);
+        // A `while` or `for` also ends when its condition or iterator does.
+        let ends = !matches!(l.header, LoopHeader::Loop);
         (
             Code::Loop {
                 id,
                 attrs: l.attrs.clone(),
                 label,
+                header: l.header.clone(),
                 body: Box::new(body),
             },
-            broken,
+            broken || ends,
         )
     }
 }

@@ -31,7 +31,7 @@ use syn::Ident;
 
 use crate::arms::{Arms, Code, CondCode, Entry, Jump, ResumeSink, JUMP};
 use crate::errors::Errors;
-use crate::ir::{Body, LocalId, Param};
+use crate::ir::{Body, LocalId, LoopHeader, Param};
 use crate::item::{Checked, FnInput};
 use crate::layout::{Layout, Variant};
 use crate::liveness::Liveness;
@@ -581,10 +581,20 @@ impl Printer<'_, '_> {
                 quote!(#(#attrs)* match #scrut { #(#arms)* })
             }
             Code::Loop {
-                attrs, label, body, ..
+                attrs,
+                label,
+                header,
+                body,
+                ..
             } => {
                 let body = self.braced(body);
-                quote!(#(#attrs)* #label: loop #body)
+                match header {
+                    LoopHeader::Loop => quote!(#(#attrs)* #label: loop #body),
+                    LoopHeader::While { cond, .. } => quote!(#(#attrs)* #label: while #cond #body),
+                    LoopHeader::For { pat, expr, .. } => {
+                        quote!(#(#attrs)* #label: for #pat in #expr #body)
+                    }
+                }
             }
             Code::Exit { label, body, .. } => {
                 let body = self.braced(body);

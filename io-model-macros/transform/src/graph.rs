@@ -88,9 +88,17 @@ impl Reach {
                     self.code(&a.body, points);
                 }
             }
-            Code::Loop { body, .. } | Code::Exit { body, .. } | Code::Cfg { body, .. } => {
+            Code::Loop { header, body, .. } => {
+                match header {
+                    crate::ir::LoopHeader::Loop => {}
+                    crate::ir::LoopHeader::While { cond: e, .. }
+                    | crate::ir::LoopHeader::For { expr: e, .. } => {
+                        self.exits_in(e.to_token_stream())
+                    }
+                }
                 self.code(body, points)
             }
+            Code::Exit { body, .. } | Code::Cfg { body, .. } => self.code(body, points),
             Code::LetElse { init, diverge, .. } => {
                 self.exits_in(init.to_token_stream());
                 self.code(diverge, points);

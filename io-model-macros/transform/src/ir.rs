@@ -207,7 +207,28 @@ pub struct Arm {
 pub struct Loop {
     pub attrs: Vec<Attribute>,
     pub label: Option<Label>,
+    /// How the loop is written. A loop holding a point is always a plain
+    /// `loop` (its `while`/`for` rewritten); one without keeps its form and
+    /// is a node only so that liveness can see into it.
+    pub header: LoopHeader,
     pub body: Block,
+}
+
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone)]
+pub enum LoopHeader {
+    Loop,
+    /// `while COND` (the condition's `let` bindings scope over the body).
+    While {
+        cond: Expr,
+        info: LeafInfo,
+    },
+    /// `for PAT in EXPR`.
+    For {
+        pat: Pat,
+        expr: Expr,
+        info: LeafInfo,
+    },
 }
 
 /// `{ .. }`, `unsafe { .. }` or `'label: { .. }`.

@@ -12,7 +12,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::arms::{Arms, Code, CondCode, Entry, Jump, ResumeSink, Target};
-use crate::ir::{Body, LeafInfo, LocalId, NodeId};
+use crate::ir::{Body, LeafInfo, LocalId, LoopHeader, NodeId};
 use crate::points::{MarkerKind, Point};
 
 pub type Set = BTreeSet<LocalId>;
@@ -217,16 +217,37 @@ impl Analysis<'_> {
                 }
                 self.cond(scrut, all)
             }
-            Code::Loop { id, body, .. } => {
-                self.breaks.insert(TargetKey::Node(*id), after);
+            Code::Loop {
+                id, header, body, ..
+            } => {
+                self.breaks.insert(TargetKey::Node(*id), after.clone());
+                // `head`: live where an iteration starts (for a `while`,
+                // before its condition; for a `for`, before `next()`).
                 let mut head = Set::new();
                 loop {
                     self.continues.insert(*id, head.clone());
-                    let l = self.live(body, head.clone());
-                    if l == head {
-                        return head;
+                    let body_live = self.live(body, head.clone());
+                    let l = match header {
+                        LoopHeader::Loop => body_live,
+                        LoopHeader::While { info, .. } => {
+                            let mut l = plus(body_live, &info.uses);
+                            l.extend(after.iter().copied());
+                            l
+                        }
+                        LoopHeader::For { .. } => {
+                            let mut l = body_live;
+                            l.extend(after.iter().copied());
+                            l
+                        }
+                    };
+                    if l.is_subset(&head) {
+                        break;
                     }
                     head.extend(l);
+                }
+                match header {
+                    LoopHeader::For { info, .. } => plus(head, &info.uses),
+                    _ => head,
                 }
             }
             Code::Exit { target, body, .. } => {
@@ -368,9 +389,16 @@ impl Mentions<'_> {
                     });
                 }
             }
-            Code::Loop { body, .. } | Code::Exit { body, .. } | Code::Cfg { body, .. } => {
+            Code::Loop { header, body, .. } => {
+                match header {
+                    LoopHeader::Loop => {}
+                    LoopHeader::While { info, .. } | LoopHeader::For { info, .. } => {
+                        self.info(info)
+                    }
+                }
                 self.scoped(|m| m.code(body))
             }
+            Code::Exit { body, .. } | Code::Cfg { body, .. } => self.scoped(|m| m.code(body)),
             Code::LetElse {
                 info,
                 defs,

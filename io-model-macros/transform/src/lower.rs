@@ -466,12 +466,10 @@ impl Lowerer<'_> {
                 let id = self.open(lp.label.as_ref(), true);
                 let body = self.block(&lp.body);
                 self.stack.pop();
-                if !block_has_point(&body) {
-                    return as_leaf(self, Expr::Loop(lp));
-                }
                 let lo = Loop {
                     attrs: lp.attrs,
                     label: lp.label,
+                    header: LoopHeader::Loop,
                     body,
                 };
                 vec![self.stmt_with_id(id, StmtKind::Loop(lo))]
@@ -483,8 +481,17 @@ impl Lowerer<'_> {
                 let then = self.block(&w.body);
                 let cond_point = cond_point(&w.cond);
                 if !block_has_point(&then) && cond_point.is_none() {
+                    // Kept as a `while`, a node so that liveness sees in.
+                    let mut cond = *w.cond;
                     self.stack.pop();
-                    return as_leaf(self, Expr::While(w));
+                    let info = self.expr_info(&mut cond);
+                    let lo = Loop {
+                        attrs: w.attrs,
+                        label: w.label,
+                        header: LoopHeader::While { cond, info },
+                        body: then,
+                    };
+                    return vec![self.stmt_with_id(id, StmtKind::Loop(lo))];
                 }
                 let cond = self.lower_cond(*w.cond.clone());
                 let brk = self.leaf(syn::parse_quote!(break;));
@@ -502,6 +509,7 @@ impl Lowerer<'_> {
                 let lo = Loop {
                     attrs: w.attrs,
                     label: w.label,
+                    header: LoopHeader::Loop,
                     body,
                 };
                 vec![self.stmt_with_id(id, StmtKind::Loop(lo))]
@@ -637,9 +645,22 @@ impl Lowerer<'_> {
         let id = self.open(f.label.as_ref(), true);
         let body = self.block(&f.body);
         if !block_has_point(&body) {
+            // Kept as a `for`, a node so that liveness sees in.
             self.stack.pop();
-            let semi = semi.then(Default::default);
-            return vec![self.leaf(syn::Stmt::Expr(Expr::ForLoop(f), semi))];
+            let _ = semi;
+            let mut expr = *f.expr;
+            let info = self.expr_info(&mut expr);
+            let lo = Loop {
+                attrs: f.attrs,
+                label: f.label,
+                header: LoopHeader::For {
+                    pat: *f.pat,
+                    expr,
+                    info,
+                },
+                body,
+            };
+            return vec![self.stmt_with_id(id, StmtKind::Loop(lo))];
         }
         let it_id = self.new_local(Ident::new("__io_iter", Span::mixed_site()), true);
         let it = iter_ident(it_id);
@@ -684,6 +705,7 @@ impl Lowerer<'_> {
         let lo = Loop {
             attrs: f.attrs,
             label: f.label,
+            header: LoopHeader::Loop,
             body: loop_body,
         };
         let lo = self.stmt_with_id(id, StmtKind::Loop(lo));
@@ -1283,7 +1305,12 @@ mod tests {
             }
             Ok(IOResult::Done(a))
         }));
-        assert_eq!(kinds(&b.block), ["leaf", "point", "if", "leaf", "block"]);
+        // A loop without a point stays a `while`, as a node liveness sees into.
+        assert_eq!(kinds(&b.block), ["leaf", "point", "if", "loop", "block"]);
+        let StmtKind::Loop(w) = &b.block.stmts[3].kind else {
+            panic!()
+        };
+        assert!(matches!(w.header, LoopHeader::While { .. }));
         assert!(b.block.tail.is_some());
         // The `for` loop's iterator is a local the lowering made.
         assert!(b.locals.iter().any(|l| l.for_iter.is_some()));
@@ -1339,10 +1366,22 @@ mod tests {
             panic!()
         };
         let id = b.block.stmts[0].id;
-        let StmtKind::Leaf(inner_for) = &l.body.stmts[1].kind else {
+        let inner_id = l.body.stmts[1].id;
+        let StmtKind::Loop(inner_for) = &l.body.stmts[1].kind else {
             panic!()
         };
-        assert_eq!(inner_for.info.exits, [Exit::Continue(id)]);
+        assert!(matches!(inner_for.header, LoopHeader::For { .. }));
+        let StmtKind::If(cont) = &inner_for.body.stmts[0].kind else {
+            panic!()
+        };
+        let StmtKind::Leaf(cont) = &cont.then.stmts[0].kind else {
+            panic!()
+        };
+        assert_eq!(cont.info.exits, [Exit::Continue(id)]);
+        let StmtKind::Leaf(inner_break) = &inner_for.body.stmts[1].kind else {
+            panic!()
+        };
+        assert_eq!(inner_break.info.exits, [Exit::Break(inner_id, None)]);
         let StmtKind::If(i) = &l.body.stmts[2].kind else {
             panic!()
         };

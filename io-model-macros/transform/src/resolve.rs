@@ -251,7 +251,26 @@ impl Resolver<'_> {
                     self.cfg.truncate(n);
                 }
             }
-            StmtKind::Loop(l) => self.block(&mut l.body, Vec::new()),
+            StmtKind::Loop(l) => match &mut l.header {
+                LoopHeader::Loop => self.block(&mut l.body, Vec::new()),
+                LoopHeader::While { cond, info } => {
+                    let mut c = Cond::Plain {
+                        expr: cond.clone(),
+                        info: std::mem::take(info),
+                    };
+                    let binds = self.cond(&mut c);
+                    if let Cond::Plain { info: i, .. } = c {
+                        *info = i;
+                    }
+                    self.block(&mut l.body, binds);
+                }
+                LoopHeader::For { pat, expr, info } => {
+                    self.expr_info(expr, info);
+                    let mut found = Vec::new();
+                    pat_bindings(pat, None, &mut found);
+                    self.block(&mut l.body, found);
+                }
+            },
             StmtKind::Block(b) => self.block(&mut b.body, Vec::new()),
             StmtKind::LetElse(le) => {
                 self.expr_info(&mut le.init, &mut le.info);
