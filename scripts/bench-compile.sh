@@ -224,8 +224,11 @@ TOML
 
 make_crate generated
 make_crate hand
-# Both crates share one target directory, so io-model is built once.
-export CARGO_TARGET_DIR="$work/target" CARGO_INCREMENTAL=0
+# Both crates build in the workspace's target directory with its lock
+# file, so that the dependencies the workspace has built are reused.
+cp Cargo.lock "$work/hand/Cargo.lock"
+cp Cargo.lock "$work/generated/Cargo.lock"
+export CARGO_TARGET_DIR="$root/target" CARGO_INCREMENTAL=0
 for kind in hand generated; do
     (cd "$work/$kind" && cargo build -q) || { echo "the $kind crate did not build" >&2; exit 1; }
 done
