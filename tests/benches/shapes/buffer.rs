@@ -3,7 +3,7 @@
 
 use io_model::{io_yield_one, Completion, IOResult, Result};
 
-use super::{drive, Disk, Ready, Shape, Sizes, Variant};
+use super::{runners, Disk, Ready, Shape, Sizes, Variant};
 
 pub const SHAPE: Shape = Shape {
     name: "buffer",
@@ -100,32 +100,7 @@ pub async fn buffer_async(d: &mut Disk, seed: u64) -> u64 {
     digest(&page)
 }
 
-#[inline(never)]
-fn run_hand(d: &mut Disk, iters: u64) -> u64 {
-    let mut st = HandBuffer::default();
-    let mut sum = 0u64;
-    for i in 0..iters {
-        sum = sum.wrapping_add(drive(d, |d| buffer_hand(&mut st, d, i)));
-    }
-    sum
-}
-
-#[inline(never)]
-fn run_generated(d: &mut Disk, iters: u64) -> u64 {
-    let mut st = BufferState::default();
-    let mut sum = 0u64;
-    for i in 0..iters {
-        sum = sum.wrapping_add(drive(d, |d| buffer(&mut st, d, i)));
-    }
-    sum
-}
-
-fn run(v: Variant, d: &mut Disk, iters: u64) -> u64 {
-    match v {
-        Variant::Hand => run_hand(d, iters),
-        Variant::Generated => run_generated(d, iters),
-    }
-}
+runners!(buffer_hand: HandBuffer, buffer: BufferState, |i| (i));
 
 fn sizes() -> Sizes {
     use std::mem::size_of;

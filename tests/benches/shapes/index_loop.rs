@@ -2,7 +2,7 @@
 
 use io_model::{io_yield_one, Completion, IOResult, Result};
 
-use super::{drive, Disk, Ready, Shape, Sizes, Variant};
+use super::{runners, Disk, Ready, Shape, Sizes, Variant};
 
 pub const SHAPE: Shape = Shape {
     name: "index_loop",
@@ -86,32 +86,7 @@ pub async fn index_loop_async(d: &mut Disk, n: u32) -> u64 {
     sum
 }
 
-#[inline(never)]
-fn run_hand(d: &mut Disk, iters: u64) -> u64 {
-    let mut st = HandIndexLoop::default();
-    let mut sum = 0u64;
-    for _ in 0..iters {
-        sum = sum.wrapping_add(drive(d, |d| index_loop_hand(&mut st, d, N)));
-    }
-    sum
-}
-
-#[inline(never)]
-fn run_generated(d: &mut Disk, iters: u64) -> u64 {
-    let mut st = IndexLoopState::default();
-    let mut sum = 0u64;
-    for _ in 0..iters {
-        sum = sum.wrapping_add(drive(d, |d| index_loop(&mut st, d, N)));
-    }
-    sum
-}
-
-fn run(v: Variant, d: &mut Disk, iters: u64) -> u64 {
-    match v {
-        Variant::Hand => run_hand(d, iters),
-        Variant::Generated => run_generated(d, iters),
-    }
-}
+runners!(index_loop_hand: HandIndexLoop, index_loop: IndexLoopState, |_i| (N));
 
 fn sizes() -> Sizes {
     use std::mem::size_of;

@@ -104,6 +104,42 @@ pub fn drive<C: HasDisk, T>(ctx: &mut C, mut op: impl FnMut(&mut C) -> Result<IO
     }
 }
 
+/// The runners of a shape whose two versions are free functions taking
+/// `(state, disk, args..)`: `run_hand` and `run_generated` do `iters` runs
+/// (the arguments computed from the run's index `i`) and return the sum of
+/// the results; `run` picks one.
+macro_rules! runners {
+    ($hand:ident: $hand_state:ty, $generated:ident: $generated_state:ty, |$i:ident| ($($arg:expr),*)) => {
+        #[inline(never)]
+        fn run_hand(d: &mut Disk, iters: u64) -> u64 {
+            let mut st = <$hand_state>::default();
+            let mut sum = 0u64;
+            for $i in 0..iters {
+                sum = sum.wrapping_add(super::drive(d, |d| $hand(&mut st, d, $($arg),*)));
+            }
+            sum
+        }
+
+        #[inline(never)]
+        fn run_generated(d: &mut Disk, iters: u64) -> u64 {
+            let mut st = <$generated_state>::default();
+            let mut sum = 0u64;
+            for $i in 0..iters {
+                sum = sum.wrapping_add(super::drive(d, |d| $generated(&mut st, d, $($arg),*)));
+            }
+            sum
+        }
+
+        fn run(v: Variant, d: &mut Disk, iters: u64) -> u64 {
+            match v {
+                Variant::Hand => run_hand(d, iters),
+                Variant::Generated => run_generated(d, iters),
+            }
+        }
+    };
+}
+pub(crate) use runners;
+
 /// One way of writing a shape.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Variant {

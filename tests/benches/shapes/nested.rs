@@ -3,7 +3,7 @@
 
 use io_model::{io_yield_one, Completion, IOResult, Result};
 
-use super::{drive, Disk, Ready, Shape, Sizes, Variant};
+use super::{runners, Disk, Ready, Shape, Sizes, Variant};
 
 pub const SHAPE: Shape = Shape {
     name: "nested",
@@ -155,32 +155,7 @@ pub async fn nested_async(d: &mut Disk, rows: u32, cols: u32) -> u64 {
     total
 }
 
-#[inline(never)]
-fn run_hand(d: &mut Disk, iters: u64) -> u64 {
-    let mut st = HandNested::default();
-    let mut sum = 0u64;
-    for _ in 0..iters {
-        sum = sum.wrapping_add(drive(d, |d| nested_hand(&mut st, d, ROWS, COLS)));
-    }
-    sum
-}
-
-#[inline(never)]
-fn run_generated(d: &mut Disk, iters: u64) -> u64 {
-    let mut st = NestedState::default();
-    let mut sum = 0u64;
-    for _ in 0..iters {
-        sum = sum.wrapping_add(drive(d, |d| nested(&mut st, d, ROWS, COLS)));
-    }
-    sum
-}
-
-fn run(v: Variant, d: &mut Disk, iters: u64) -> u64 {
-    match v {
-        Variant::Hand => run_hand(d, iters),
-        Variant::Generated => run_generated(d, iters),
-    }
-}
+runners!(nested_hand: HandNested, nested: NestedState, |_i| (ROWS, COLS));
 
 fn sizes() -> Sizes {
     use std::mem::size_of;

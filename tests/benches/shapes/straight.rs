@@ -5,7 +5,7 @@
 
 use io_model::{io_yield_one, Completion, IOResult, Result};
 
-use super::{drive, Disk, Ready, Shape, Sizes, Variant};
+use super::{runners, Disk, Ready, Shape, Sizes, Variant};
 
 pub const SHAPE: Shape = Shape {
     name: "straight",
@@ -115,34 +115,7 @@ fn key(i: u64) -> Key {
     Key([i, i + 1, i + 2, i + 3, i + 4, i + 5, i + 6, i + 7])
 }
 
-#[inline(never)]
-fn run_hand(d: &mut Disk, iters: u64) -> u64 {
-    let mut st = HandStraight::default();
-    let mut sum = 0u64;
-    for i in 0..iters {
-        let k = key(i);
-        sum = sum.wrapping_add(drive(d, |d| straight_hand(&mut st, d, k)));
-    }
-    sum
-}
-
-#[inline(never)]
-fn run_generated(d: &mut Disk, iters: u64) -> u64 {
-    let mut st = StraightState::default();
-    let mut sum = 0u64;
-    for i in 0..iters {
-        let k = key(i);
-        sum = sum.wrapping_add(drive(d, |d| straight(&mut st, d, k)));
-    }
-    sum
-}
-
-fn run(v: Variant, d: &mut Disk, iters: u64) -> u64 {
-    match v {
-        Variant::Hand => run_hand(d, iters),
-        Variant::Generated => run_generated(d, iters),
-    }
-}
+runners!(straight_hand: HandStraight, straight: StraightState, |i| (key(i)));
 
 fn sizes() -> Sizes {
     use std::mem::size_of;

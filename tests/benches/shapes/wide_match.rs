@@ -3,7 +3,7 @@
 
 use io_model::{io_yield_one, Completion, IOResult, Result};
 
-use super::{drive, Disk, Ready, Shape, Sizes, Variant};
+use super::{runners, Disk, Ready, Shape, Sizes, Variant};
 
 pub const SHAPE: Shape = Shape {
     name: "wide_match",
@@ -256,32 +256,7 @@ pub async fn wide_match_async(d: &mut Disk, kind: u64) -> u64 {
     r ^ kind
 }
 
-#[inline(never)]
-fn run_hand(d: &mut Disk, iters: u64) -> u64 {
-    let mut st = HandWide::default();
-    let mut sum = 0u64;
-    for i in 0..iters {
-        sum = sum.wrapping_add(drive(d, |d| wide_match_hand(&mut st, d, i)));
-    }
-    sum
-}
-
-#[inline(never)]
-fn run_generated(d: &mut Disk, iters: u64) -> u64 {
-    let mut st = WideMatchState::default();
-    let mut sum = 0u64;
-    for i in 0..iters {
-        sum = sum.wrapping_add(drive(d, |d| wide_match(&mut st, d, i)));
-    }
-    sum
-}
-
-fn run(v: Variant, d: &mut Disk, iters: u64) -> u64 {
-    match v {
-        Variant::Hand => run_hand(d, iters),
-        Variant::Generated => run_generated(d, iters),
-    }
-}
+runners!(wide_match_hand: HandWide, wide_match: WideMatchState, |i| (i));
 
 fn sizes() -> Sizes {
     use std::mem::size_of;
