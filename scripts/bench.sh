@@ -78,7 +78,7 @@ install_pkg() {
 missing=()
 install_pkg fio fio || missing+=("fio (its rows of the backend tables are left out)")
 install_pkg valgrind valgrind || missing+=("valgrind (no instruction counts)")
-install_pkg time time >/dev/null 2>&1 || [ -x /usr/bin/time ] || missing+=("/usr/bin/time (no compile cost)")
+install_pkg /usr/bin/time time || missing+=("/usr/bin/time (no compile cost)")
 
 # ------------------------------------------------------------ the benches
 # Each section's output goes to $out/NAME.txt; its status to NAME.status.
