@@ -20,6 +20,9 @@
 //! scripts/bench-instructions.sh
 //! ```
 
+#[path = "common/timing.rs"]
+mod timing;
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -27,6 +30,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use io_model::{Buffer, Completion, File, IOResult, OpenFlags, Result, IO};
+
+use timing::{median, thread_cpu_ns};
 
 struct Counting;
 
@@ -194,24 +199,6 @@ fn run(variant: Variant, io: &NullIO, file: &dyn File, buf: &Arc<Buffer>, ops: u
         }
     }
     sum
-}
-
-/// The calling thread's CPU time, in nanoseconds.
-fn thread_cpu_ns() -> u64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid, writable timespec for the duration of the
-    // call (an FFI call into the C library).
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed");
-    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
 }
 
 fn main() {
