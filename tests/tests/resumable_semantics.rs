@@ -425,3 +425,40 @@ fn a_moved_local_assigned_again_in_a_loop_is_not_stored() {
     });
     assert_eq!(log, ["k 7", "io x", "v [0]", "v [1]"]);
 }
+
+/// By-value parameters the body only reads in place (indexed, borrowed,
+/// compared, `len()`) need no carrier; one it moves keeps its carrier.
+/// Both are passed again on every call.
+#[io_model::resumable(state = st)]
+fn params_read_in_place(
+    st: &mut ParamsReadInPlaceState,
+    s: &Sched,
+    pages: Vec<u32>,
+    tag: String,
+    owned: String,
+) -> Result<IOResult<u32>> {
+    let mut sum: u32 = 0;
+    let mut i: usize = 0;
+    while i < pages.len() {
+        let c = s.io("read");
+        wait!(c);
+        sum += pages[i];
+        s.log(format!("{tag} {}", &pages[i]));
+        i += 1;
+    }
+    let c = s.io("tail");
+    wait!(c);
+    if tag == "t" {
+        s.log(owned);
+    }
+    Ok(IOResult::Done(sum + pages.len() as u32))
+}
+
+#[test]
+fn parameters_read_in_place_across_points() {
+    let log = same_as_straight_line(SEEDS, |s| {
+        let mut st = ParamsReadInPlaceState::default();
+        s.run(|| params_read_in_place(&mut st, s, vec![3, 4], "t".into(), "own".into()))
+    });
+    assert_eq!(log, ["io read", "t 3", "io read", "t 4", "io tail", "own"]);
+}

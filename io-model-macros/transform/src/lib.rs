@@ -21,7 +21,7 @@
 //! 9. [`codegen`]: the enum and the rewritten function.
 //!
 //! Shared leaf modules: [`errors`], [`ids`], [`names`], [`bindings`] (reading
-//! the types of locals); [`ir`] holds the data of phase 3.
+//! the types of locals), [`moves`] (whether code may move out of a name); [`ir`] holds the data of phase 3.
 //!
 //! `docs/transform.md` in the repository shows one expansion end to end.
 
@@ -37,6 +37,7 @@ pub mod item;
 pub mod layout;
 pub mod liveness;
 pub mod lower;
+pub mod moves;
 pub mod names;
 pub mod points;
 pub mod resolve;
@@ -212,6 +213,7 @@ fn expand_fn(input: FnInput, errors: &mut Errors) -> Option<(TokenStream, TokenS
     let pinned = liveness::pins(&body, &finest, &finest_live);
     let arms = arms::build(&body, &pinned);
     let live = liveness::analyze(&body, &points, &arms);
+    liveness::params_in_place(&mut body, &arms, &live, &checked.input.block);
     let cx = layout::Context {
         enum_name: &checked.enum_name,
         self_ty: checked.input.self_ty.as_ref(),

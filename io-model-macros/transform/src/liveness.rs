@@ -539,3 +539,25 @@ fn restores_of(code: &Code, out: &mut Vec<LocalId>) {
         _ => {}
     }
 }
+
+/// Parameters that need no carrier after all: the code never moves out of
+/// them ([`crate::moves`]) and every arm but the first uses them, so no arm
+/// drops one early. They are read in place, whatever their type, which
+/// saves moving the value in and out of its carrier in every arm.
+pub fn params_in_place(body: &mut Body, arms: &Arms, live: &Liveness, block: &syn::Block) {
+    for i in 0..body.locals.len() {
+        if body.locals[i].param != crate::ir::Param::Carried {
+            continue;
+        }
+        let id = LocalId(i);
+        let used_everywhere = arms.arms.iter().all(|arm| {
+            arm.entry == Entry::Idle
+                || live.live_in.get(&arm.entry).is_some_and(|l| l.contains(&id))
+                || live.mentioned.get(&arm.entry).is_some_and(|m| m.contains(&id))
+        });
+        let name = body.locals[i].ident.to_string();
+        if used_everywhere && !crate::moves::may_move(block, &name) {
+            body.locals[i].param = crate::ir::Param::InPlace;
+        }
+    }
+}
