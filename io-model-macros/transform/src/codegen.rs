@@ -750,6 +750,14 @@ impl Printer<'_, '_> {
             let cfg = cfg_attrs(&local.cfg);
             if live.contains(id) {
                 let source = match self.arm {
+                    Entry::Point(pt) if self.p.layout.variants[pt.0].rebuilt.contains(id) => {
+                        // A counted loop's iterator, rebuilt from its
+                        // variable (which this arm's pattern binds).
+                        let c = local.counted.as_ref().expect("a counted loop");
+                        let var = slot(c.var);
+                        let end = &c.end;
+                        quote!(((#var + 1)..#end))
+                    }
                     Entry::Point(_) => slot(*id).to_token_stream(),
                     _ => take(&carrier(*id)),
                 };

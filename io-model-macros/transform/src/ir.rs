@@ -42,6 +42,12 @@ pub struct Local {
     pub cfg: Vec<Attribute>,
     /// The hidden iterator of a `for` loop that holds a suspension point.
     pub for_iter: Option<ForIter>,
+    /// For such an iterator over `a..end` of integers, with an immutable
+    /// loop variable and an `end` that every call evaluates the same (a
+    /// literal, or a primitive parameter that is never assigned): the loop
+    /// variable. A point's variant that stores the variable does not store
+    /// the iterator; the arm rebuilds it as `(var + 1)..end`.
+    pub counted: Option<Counted>,
     /// Declared by the macro (a value carrier), not by the user.
     pub internal: bool,
     /// Its place in declaration order (stored locals drop in reverse).
@@ -60,6 +66,13 @@ pub enum Param {
     InPlace,
     /// Taken out of its carrier by the arms that use it.
     Carried,
+}
+
+/// How a counted `for` loop's iterator is rebuilt from its variable.
+#[derive(Clone)]
+pub struct Counted {
+    pub var: LocalId,
+    pub end: Expr,
 }
 
 /// The `for` loop whose iterator a hidden local holds, for its messages.

@@ -42,6 +42,10 @@ pub struct Variant {
     pub holds_completion: bool,
     /// The `#[cfg]` of the statements around the point.
     pub cfg: Vec<Attribute>,
+    /// Iterators of counted `for` loops ([`crate::ir::Counted`]) that the
+    /// variant does not store: the arm rebuilds each from its loop
+    /// variable, which the variant stores.
+    pub rebuilt: Vec<LocalId>,
 }
 
 /// The hidden variant of a merge.
@@ -135,6 +139,19 @@ pub fn layout(
             .collect();
         // Checked (and reported) in declaration order; stored in reverse.
         stored.sort_by_key(|id| body.locals[id.0].order);
+        // A counted loop's iterator is rebuilt from its variable where the
+        // variable is stored anyway.
+        let rebuilt: Vec<LocalId> = stored
+            .iter()
+            .copied()
+            .filter(|id| {
+                body.locals[id.0]
+                    .counted
+                    .as_ref()
+                    .is_some_and(|c| stored.contains(&c.var))
+            })
+            .collect();
+        stored.retain(|id| !rebuilt.contains(id));
         let mut fields = Vec::new();
         let mut taken = BTreeSet::new();
         for id in stored {
@@ -167,6 +184,7 @@ pub fn layout(
             fields,
             holds_completion: p.kind.holds_completion(),
             cfg,
+            rebuilt,
         });
     }
     let mut merges = Vec::new();

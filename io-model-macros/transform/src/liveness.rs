@@ -552,8 +552,14 @@ pub fn params_in_place(body: &mut Body, arms: &Arms, live: &Liveness, block: &sy
         let id = LocalId(i);
         let used_everywhere = arms.arms.iter().all(|arm| {
             arm.entry == Entry::Idle
-                || live.live_in.get(&arm.entry).is_some_and(|l| l.contains(&id))
-                || live.mentioned.get(&arm.entry).is_some_and(|m| m.contains(&id))
+                || live
+                    .live_in
+                    .get(&arm.entry)
+                    .is_some_and(|l| l.contains(&id))
+                || live
+                    .mentioned
+                    .get(&arm.entry)
+                    .is_some_and(|m| m.contains(&id))
         });
         let name = body.locals[i].ident.to_string();
         if used_everywhere && !crate::moves::may_move(block, &name) {

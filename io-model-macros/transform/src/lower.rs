@@ -139,6 +139,7 @@ impl Lowerer<'_> {
             declared_ty: None,
             cfg: Vec::new(),
             for_iter: None,
+            counted: None,
             internal: true,
             order: 0,
             param: Param::No,

@@ -304,13 +304,23 @@ mod tests {
     #[test]
     fn values_move() {
         for b in [
-            syn::parse_quote!({ let y = x; }),
+            syn::parse_quote!({
+                let y = x;
+            }),
             syn::parse_quote!({ f(x) }),
-            syn::parse_quote!({ let y = x.f; }),
+            syn::parse_quote!({
+                let y = x.f;
+            }),
             syn::parse_quote!({ x.into_inner() }),
-            syn::parse_quote!({ let c = || x.len(); }),
+            syn::parse_quote!({
+                let c = || x.len();
+            }),
             syn::parse_quote!({ call!(op(x)) }),
-            syn::parse_quote!({ match x { _ => {} } }),
+            syn::parse_quote!({
+                match x {
+                    _ => {}
+                }
+            }),
             syn::parse_quote!({ x + 1 }),
             syn::parse_quote!({ S { a: x } }),
         ] {
@@ -320,6 +330,9 @@ mod tests {
 
     #[test]
     fn other_names_are_ignored() {
-        assert!(!moves(syn::parse_quote!({ f(y); let z = w; })));
+        assert!(!moves(syn::parse_quote!({
+            f(y);
+            let z = w;
+        })));
     }
 }

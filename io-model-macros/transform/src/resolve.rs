@@ -37,6 +37,132 @@ pub fn resolve(body: &mut Body, points: &[Point], params: &[PatBinding]) {
     r.block(&mut body.block, Vec::new());
     body.locals = r.locals;
     body.operands = r.operands;
+    counted_fors(body);
+}
+
+/// Finds the `for` loops over `a..end` that [`Counted`] describes.
+fn counted_fors(body: &mut Body) {
+    fn walk(b: &Block, out: &mut Vec<(LocalId, LocalId)>) {
+        for s in &b.stmts {
+            match &s.kind {
+                StmtKind::Leaf(l) => {
+                    if let Some(found) = loop_variable(l) {
+                        out.push(found);
+                    }
+                }
+                StmtKind::Point(_) => {}
+                StmtKind::If(i) => walk_if(i, out),
+                StmtKind::Match(m) => m.arms.iter().for_each(|a| walk(&a.body, out)),
+                StmtKind::Loop(l) => walk(&l.body, out),
+                StmtKind::Block(bs) => walk(&bs.body, out),
+                StmtKind::LetElse(le) => walk(&le.diverge, out),
+            }
+        }
+    }
+    fn walk_if(i: &If, out: &mut Vec<(LocalId, LocalId)>) {
+        walk(&i.then, out);
+        match i.els.as_deref() {
+            Some(Else::Block(b)) => walk(b, out),
+            Some(Else::If(i)) => walk_if(i, out),
+            None => {}
+        }
+    }
+    // `let k = match ::core::iter::Iterator::next(&mut __io_iterN) { .. };`
+    fn loop_variable(l: &Leaf) -> Option<(LocalId, LocalId)> {
+        let syn::Stmt::Local(local) = &l.stmt else {
+            return None;
+        };
+        let Pat::Ident(pi) = &local.pat else {
+            return None;
+        };
+        if pi.by_ref.is_some() || pi.mutability.is_some() || pi.subpat.is_some() {
+            return None;
+        }
+        let Expr::Match(m) = &*local.init.as_ref()?.expr else {
+            return None;
+        };
+        let Expr::Call(call) = &*m.expr else {
+            return None;
+        };
+        let Expr::Reference(r) = call.args.first()? else {
+            return None;
+        };
+        let Expr::Path(it) = &*r.expr else {
+            return None;
+        };
+        let it = internal_local(&it.path.get_ident()?.to_string())?;
+        match l.info.defs.as_slice() {
+            [var] => Some((it, *var)),
+            _ => None,
+        }
+    }
+    let mut found = Vec::new();
+    walk(&body.block, &mut found);
+    for (it, var) in found {
+        let Some(f) = &body.locals[it.0].for_iter else {
+            continue;
+        };
+        let Expr::Range(range) = strip_parens(&f.iterable) else {
+            continue;
+        };
+        let (syn::RangeLimits::HalfOpen(_), Some(_), Some(end)) =
+            (&range.limits, &range.start, &range.end)
+        else {
+            continue;
+        };
+        let end = strip_parens(end);
+        let fixed = match end {
+            Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Int(_),
+                ..
+            }) => true,
+            Expr::Path(p) => p.path.get_ident().is_some_and(|name| {
+                let mut same_name = body.locals.iter().filter(|l| l.ident == *name);
+                // Only a parameter of that name, never assigned, primitive.
+                same_name.clone().count() == 1
+                    && same_name.next().is_some_and(|l| {
+                        l.param != Param::No && !l.mutable && l.ty.as_ref().is_some_and(is_integer)
+                    })
+            }),
+            _ => false,
+        };
+        let integers = body.locals[it.0].ty.as_ref().is_some_and(|t| {
+            let Type::Path(p) = t else { return false };
+            let Some(last) = p.path.segments.last() else {
+                return false;
+            };
+            let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+                return false;
+            };
+            last.ident == "Range"
+                && matches!(args.args.first(), Some(syn::GenericArgument::Type(t)) if is_integer(t))
+        });
+        if fixed && integers {
+            let end = end.clone();
+            body.locals[it.0].counted = Some(Counted { var, end });
+        }
+    }
+}
+
+fn strip_parens(e: &Expr) -> &Expr {
+    match e {
+        Expr::Paren(p) => strip_parens(&p.expr),
+        Expr::Group(g) => strip_parens(&g.expr),
+        e => e,
+    }
+}
+
+/// A primitive integer type.
+fn is_integer(t: &Type) -> bool {
+    let Type::Path(p) = t else { return false };
+    p.qself.is_none()
+        && p.path.get_ident().is_some_and(|i| {
+            [
+                "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128",
+                "isize",
+            ]
+            .contains(&i.to_string().as_str())
+        })
 }
 
 struct Binding {
@@ -132,6 +258,7 @@ impl Resolver<'_> {
                         declared_ty: declared_ty.cloned(),
                         cfg: self.cfg.iter().chain(cfg).cloned().collect(),
                         for_iter: None,
+                        counted: None,
                         internal: false,
                         order,
                         param: Param::No,
