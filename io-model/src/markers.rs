@@ -137,6 +137,23 @@ pub(crate) mod __private {
         }
     }
 
+    /// A handle to `c` for the caller to wait on, if `c` has not finished:
+    /// the suspension of a `wait!`.
+    #[inline(always)]
+    pub fn pending(c: &Completion) -> Option<Completion> {
+        if c.finished() {
+            None
+        } else {
+            Some(c.clone())
+        }
+    }
+
+    /// The result of a call that suspends on `c`.
+    #[inline(always)]
+    pub fn suspended<T, E>(c: Completion) -> Result<IOResult<T>, E> {
+        Ok(IOResult::IO(crate::IOCompletions::Single(c)))
+    }
+
     /// The operand of a `call!`, checked to be an operation's result.
     #[inline(always)]
     pub fn operation<T, E, O: Operation<T, E>>(o: O) -> Result<IOResult<T>, E> {

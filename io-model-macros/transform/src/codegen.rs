@@ -204,26 +204,32 @@ pub fn function(p: &Parts, errors: &mut Errors) -> TokenStream {
     let fn_name = sig.ident.to_string();
     let s = state();
     let label = dispatch();
-    let peeks = wait_variants(p.layout).map(|v| {
+    // One arm for every wait variant (an or-pattern), one more for each
+    // under `#[cfg]` (an alternative of a pattern takes no attribute).
+    let peek_body = quote! {
+        if let ::core::option::Option::Some(__io_y) = ::io_model::__private::pending(__io_c) {
+            return ::io_model::__private::suspended(__io_y);
+        }
+    };
+    let (plain, cfgd): (Vec<&Variant>, Vec<&Variant>) =
+        wait_variants(p.layout).partition(|v| v.cfg.is_empty());
+    let plain_pats = plain.iter().map(|v| {
+        let vname = &v.name;
+        quote!(#name::#vname { __io_c, .. })
+    });
+    let plain_arm = (!plain.is_empty()).then(|| quote!(#(#plain_pats)|* => { #peek_body }));
+    let cfgd_arms = cfgd.iter().map(|v| {
         let vname = &v.name;
         let cfg = cfg_attrs(&v.cfg);
-        quote! {
-            #cfg
-            #name::#vname { __io_c, .. } => {
-                if !::io_model::Completion::finished(__io_c) {
-                    return ::core::result::Result::Ok(::io_model::IOResult::IO(
-                        ::io_model::IOCompletions::Single(::core::clone::Clone::clone(__io_c)),
-                    ));
-                }
-            }
-        }
+        quote!(#cfg #name::#vname { __io_c, .. } => { #peek_body })
     });
     let peek = (wait_variants(p.layout).next().is_some()).then(|| {
         quote! {
             // Called again before the completion finished: nothing to do.
             #[allow(unreachable_patterns)]
             match &*#pp {
-                #(#peeks)*
+                #plain_arm
+                #(#cfgd_arms)*
                 _ => {}
             }
         }
@@ -858,18 +864,20 @@ impl Printer<'_, '_> {
                     let op_span = operand.map_or(span, syn::spanned::Spanned::span);
                     quote_spanned!(op_span=> ::io_model::__private::waitable(#operand))
                 };
-                let pending =
-                    self.variant_value(pt, Some(quote!(::core::clone::Clone::clone(&#c))));
-                let done = self.variant_value(pt, Some(quote!(#c)));
+                // The variant is built once; a completion that has not
+                // finished is handed to the caller, one that has goes round
+                // the dispatch loop.
+                let value = self.variant_value(pt, Some(quote!(#c)));
                 let params = self.put_params(Entry::Point(pt));
+                let y = internal("__io_y");
                 quote! {{
                     let #c: ::io_model::Completion = #init;
-                    if !::io_model::Completion::finished(&#c) {
-                        #s = #pending;
-                        return #ok(::io_model::IOResult::IO(::io_model::IOCompletions::Single(#c)));
+                    let #y = ::io_model::__private::pending(&#c);
+                    #s = #value;
+                    if let ::core::option::Option::Some(#y) = #y {
+                        return ::io_model::__private::suspended(#y);
                     }
                     #params
-                    #s = #done;
                     continue #label;
                 }}
             }

@@ -3,26 +3,11 @@ pub fn commit(st: &mut CommitState, pager: &mut Pager) -> Result<IOResult<usize>
         let __io_p: &mut CommitState = &mut *st;
         #[allow(unreachable_patterns)]
         match &*__io_p {
-            CommitState::WaitAll0 { __io_c, .. } => {
-                if !::io_model::Completion::finished(__io_c) {
-                    return ::core::result::Result::Ok(
-                        ::io_model::IOResult::IO(
-                            ::io_model::IOCompletions::Single(
-                                ::core::clone::Clone::clone(__io_c),
-                            ),
-                        ),
-                    );
-                }
-            }
-            CommitState::Fsync { __io_c, .. } => {
-                if !::io_model::Completion::finished(__io_c) {
-                    return ::core::result::Result::Ok(
-                        ::io_model::IOResult::IO(
-                            ::io_model::IOCompletions::Single(
-                                ::core::clone::Clone::clone(__io_c),
-                            ),
-                        ),
-                    );
+            CommitState::WaitAll0 { __io_c, .. } | CommitState::Fsync { __io_c, .. } => {
+                if let ::core::option::Option::Some(__io_y) = ::io_model::__private::pending(
+                    __io_c,
+                ) {
+                    return ::io_model::__private::suspended(__io_y);
                 }
             }
             _ => {}
@@ -60,19 +45,13 @@ pub fn commit(st: &mut CommitState, pager: &mut Pager) -> Result<IOResult<usize>
                             let __io_c: ::io_model::Completion = ::io_model::__private::group_all(
                                 writes,
                             );
-                            if !::io_model::Completion::finished(&__io_c) {
-                                __io_s = CommitState::WaitAll0 {
-                                    __io_c: ::core::clone::Clone::clone(&__io_c),
-                                };
-                                return ::core::result::Result::Ok(
-                                    ::io_model::IOResult::IO(
-                                        ::io_model::IOCompletions::Single(__io_c),
-                                    ),
-                                );
-                            }
+                            let __io_y = ::io_model::__private::pending(&__io_c);
                             __io_s = CommitState::WaitAll0 {
                                 __io_c: __io_c,
                             };
+                            if let ::core::option::Option::Some(__io_y) = __io_y {
+                                return ::io_model::__private::suspended(__io_y);
+                            }
                             continue '__io_dispatch;
                         }
                     }
@@ -94,19 +73,13 @@ pub fn commit(st: &mut CommitState, pager: &mut Pager) -> Result<IOResult<usize>
                             let __io_c: ::io_model::Completion = ::io_model::__private::waitable(
                                 sync,
                             );
-                            if !::io_model::Completion::finished(&__io_c) {
-                                __io_s = CommitState::Fsync {
-                                    __io_c: ::core::clone::Clone::clone(&__io_c),
-                                };
-                                return ::core::result::Result::Ok(
-                                    ::io_model::IOResult::IO(
-                                        ::io_model::IOCompletions::Single(__io_c),
-                                    ),
-                                );
-                            }
+                            let __io_y = ::io_model::__private::pending(&__io_c);
                             __io_s = CommitState::Fsync {
                                 __io_c: __io_c,
                             };
+                            if let ::core::option::Option::Some(__io_y) = __io_y {
+                                return ::io_model::__private::suspended(__io_y);
+                            }
                             continue '__io_dispatch;
                         }
                     }

@@ -9,14 +9,10 @@ fn sum_pages(
         #[allow(unreachable_patterns)]
         match &*__io_p {
             SumPagesState::Wait0 { __io_c, .. } => {
-                if !::io_model::Completion::finished(__io_c) {
-                    return ::core::result::Result::Ok(
-                        ::io_model::IOResult::IO(
-                            ::io_model::IOCompletions::Single(
-                                ::core::clone::Clone::clone(__io_c),
-                            ),
-                        ),
-                    );
+                if let ::core::option::Option::Some(__io_y) = ::io_model::__private::pending(
+                    __io_c,
+                ) {
+                    return ::io_model::__private::suspended(__io_y);
                 }
             }
             _ => {}
@@ -64,25 +60,16 @@ fn sum_pages(
                                         let __io_c: ::io_model::Completion = ::io_model::__private::waitable(
                                             c,
                                         );
-                                        if !::io_model::Completion::finished(&__io_c) {
-                                            __io_s = SumPagesState::Wait0 {
-                                                k: k,
-                                                __io_iter0: __io_iter0,
-                                                sum: sum,
-                                                __io_c: ::core::clone::Clone::clone(&__io_c),
-                                            };
-                                            return ::core::result::Result::Ok(
-                                                ::io_model::IOResult::IO(
-                                                    ::io_model::IOCompletions::Single(__io_c),
-                                                ),
-                                            );
-                                        }
+                                        let __io_y = ::io_model::__private::pending(&__io_c);
                                         __io_s = SumPagesState::Wait0 {
                                             k: k,
                                             __io_iter0: __io_iter0,
                                             sum: sum,
                                             __io_c: __io_c,
                                         };
+                                        if let ::core::option::Option::Some(__io_y) = __io_y {
+                                            return ::io_model::__private::suspended(__io_y);
+                                        }
                                         continue '__io_dispatch;
                                     }
                                 }
@@ -139,25 +126,16 @@ fn sum_pages(
                                             let __io_c: ::io_model::Completion = ::io_model::__private::waitable(
                                                 c,
                                             );
-                                            if !::io_model::Completion::finished(&__io_c) {
-                                                __io_s = SumPagesState::Wait0 {
-                                                    k: k,
-                                                    __io_iter0: __io_iter0,
-                                                    sum: sum,
-                                                    __io_c: ::core::clone::Clone::clone(&__io_c),
-                                                };
-                                                return ::core::result::Result::Ok(
-                                                    ::io_model::IOResult::IO(
-                                                        ::io_model::IOCompletions::Single(__io_c),
-                                                    ),
-                                                );
-                                            }
+                                            let __io_y = ::io_model::__private::pending(&__io_c);
                                             __io_s = SumPagesState::Wait0 {
                                                 k: k,
                                                 __io_iter0: __io_iter0,
                                                 sum: sum,
                                                 __io_c: __io_c,
                                             };
+                                            if let ::core::option::Option::Some(__io_y) = __io_y {
+                                                return ::io_model::__private::suspended(__io_y);
+                                            }
                                             continue '__io_dispatch;
                                         }
                                     }

@@ -8,14 +8,10 @@ impl Reader {
             #[allow(unreachable_patterns)]
             match &*__io_p {
                 ReadTwoState::Wait0 { __io_c, .. } => {
-                    if !::io_model::Completion::finished(__io_c) {
-                        return ::core::result::Result::Ok(
-                            ::io_model::IOResult::IO(
-                                ::io_model::IOCompletions::Single(
-                                    ::core::clone::Clone::clone(__io_c),
-                                ),
-                            ),
-                        );
+                    if let ::core::option::Option::Some(__io_y) = ::io_model::__private::pending(
+                        __io_c,
+                    ) {
+                        return ::io_model::__private::suspended(__io_y);
                     }
                 }
                 _ => {}
@@ -78,21 +74,14 @@ impl Reader {
                                 let __io_c: ::io_model::Completion = ::io_model::__private::waitable(
                                     self.file.sync(c)?,
                                 );
-                                if !::io_model::Completion::finished(&__io_c) {
-                                    __io_s = ReadTwoState::Wait0 {
-                                        first: first,
-                                        __io_c: ::core::clone::Clone::clone(&__io_c),
-                                    };
-                                    return ::core::result::Result::Ok(
-                                        ::io_model::IOResult::IO(
-                                            ::io_model::IOCompletions::Single(__io_c),
-                                        ),
-                                    );
-                                }
+                                let __io_y = ::io_model::__private::pending(&__io_c);
                                 __io_s = ReadTwoState::Wait0 {
                                     first: first,
                                     __io_c: __io_c,
                                 };
+                                if let ::core::option::Option::Some(__io_y) = __io_y {
+                                    return ::io_model::__private::suspended(__io_y);
+                                }
                                 continue '__io_dispatch;
                             }
                         }

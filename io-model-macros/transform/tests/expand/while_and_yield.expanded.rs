@@ -4,14 +4,10 @@ fn count_down(st: &mut CountDownState, s: &Sched, from: u32) -> Result<IOResult<
         #[allow(unreachable_patterns)]
         match &*__io_p {
             CountDownState::Wait0 { __io_c, .. } => {
-                if !::io_model::Completion::finished(__io_c) {
-                    return ::core::result::Result::Ok(
-                        ::io_model::IOResult::IO(
-                            ::io_model::IOCompletions::Single(
-                                ::core::clone::Clone::clone(__io_c),
-                            ),
-                        ),
-                    );
+                if let ::core::option::Option::Some(__io_y) = ::io_model::__private::pending(
+                    __io_c,
+                ) {
+                    return ::io_model::__private::suspended(__io_y);
                 }
             }
             _ => {}
@@ -51,23 +47,15 @@ fn count_down(st: &mut CountDownState, s: &Sched, from: u32) -> Result<IOResult<
                                     let __io_c: ::io_model::Completion = ::io_model::__private::waitable(
                                         c,
                                     );
-                                    if !::io_model::Completion::finished(&__io_c) {
-                                        __io_s = CountDownState::Wait0 {
-                                            sum: sum,
-                                            n: n,
-                                            __io_c: ::core::clone::Clone::clone(&__io_c),
-                                        };
-                                        return ::core::result::Result::Ok(
-                                            ::io_model::IOResult::IO(
-                                                ::io_model::IOCompletions::Single(__io_c),
-                                            ),
-                                        );
-                                    }
+                                    let __io_y = ::io_model::__private::pending(&__io_c);
                                     __io_s = CountDownState::Wait0 {
                                         sum: sum,
                                         n: n,
                                         __io_c: __io_c,
                                     };
+                                    if let ::core::option::Option::Some(__io_y) = __io_y {
+                                        return ::io_model::__private::suspended(__io_y);
+                                    }
                                     continue '__io_dispatch;
                                 }
                             }
@@ -121,23 +109,15 @@ fn count_down(st: &mut CountDownState, s: &Sched, from: u32) -> Result<IOResult<
                                         let __io_c: ::io_model::Completion = ::io_model::__private::waitable(
                                             c,
                                         );
-                                        if !::io_model::Completion::finished(&__io_c) {
-                                            __io_s = CountDownState::Wait0 {
-                                                sum: sum,
-                                                n: n,
-                                                __io_c: ::core::clone::Clone::clone(&__io_c),
-                                            };
-                                            return ::core::result::Result::Ok(
-                                                ::io_model::IOResult::IO(
-                                                    ::io_model::IOCompletions::Single(__io_c),
-                                                ),
-                                            );
-                                        }
+                                        let __io_y = ::io_model::__private::pending(&__io_c);
                                         __io_s = CountDownState::Wait0 {
                                             sum: sum,
                                             n: n,
                                             __io_c: __io_c,
                                         };
+                                        if let ::core::option::Option::Some(__io_y) = __io_y {
+                                            return ::io_model::__private::suspended(__io_y);
+                                        }
                                         continue '__io_dispatch;
                                     }
                                 }
