@@ -1391,3 +1391,114 @@ pub fn arm_scrut_ty(arms: &[Arm]) -> Ty {
         Ty::U64
     }
 }
+
+/// Every local a value mentions: read, moved, assigned or declared in it.
+pub fn value_vars(v: &Value, out: &mut Vec<VarId>) {
+    fn expr(e: &Expr, out: &mut Vec<VarId>) {
+        crate::oracle::expr_vars(e, out);
+    }
+    fn call(op: &CallOp, out: &mut Vec<VarId>) {
+        match op {
+            CallOp::HandAdd(h, x) | CallOp::Sub(_, h, x) => {
+                out.extend(*h);
+                expr(x, out);
+            }
+            CallOp::HandLt(h, a, b) | CallOp::HandNext(h, a, b) => {
+                out.extend(*h);
+                expr(a, out);
+                expr(b, out);
+            }
+        }
+    }
+    fn marker(m: &Marker, out: &mut Vec<VarId>) {
+        match &m.kind {
+            MarkerKind::Wait(c) => expr(c, out),
+            MarkerKind::WaitAll(cs) => cs.iter().for_each(|c| expr(c, out)),
+            MarkerKind::Call(op) => call(op, out),
+            MarkerKind::WaitAllMap(..) | MarkerKind::Yield => {}
+        }
+    }
+    fn pat(p: &Pat, out: &mut Vec<VarId>) {
+        if let Pat::Bind(x) | Pat::SomeBind(x) = p {
+            out.push(*x);
+        }
+    }
+    fn block(b: &Block, out: &mut Vec<VarId>) {
+        for s in &b.stmts {
+            match &s.kind {
+                StmtKind::Let(v, _) => out.push(*v),
+                StmtKind::LetTuple(a, b, e) => {
+                    out.push(*a);
+                    out.push(*b);
+                    expr(e, out);
+                }
+                StmtKind::Assign { var, .. } => out.push(*var),
+                StmtKind::LogVal(_, v)
+                | StmtKind::PushStr(v)
+                | StmtKind::Drop(v)
+                | StmtKind::Consume(v) => out.push(*v),
+                StmtKind::Push(v, e) => {
+                    out.push(*v);
+                    expr(e, out);
+                }
+                StmtKind::Marker(m) => marker(m, out),
+                StmtKind::IfLet(x, ..) | StmtKind::LetElse(x, ..) => out.push(*x),
+                StmtKind::Match(_, arms) => arms.iter().for_each(|a| {
+                    pat(&a.pat, out);
+                    if let Some(g) = &a.guard {
+                        expr(g, out);
+                    }
+                }),
+                StmtKind::Loop(h, kind, _) => {
+                    out.push(h.counter);
+                    match kind {
+                        LoopKind::WhileCall(p, _) => out.extend(*p),
+                        LoopKind::WhileLet(x) | LoopKind::ForRange(x) => out.push(*x),
+                        LoopKind::WhileLetCall(x, p, _) => {
+                            out.push(*x);
+                            out.extend(*p);
+                        }
+                        LoopKind::ForVec(x, v) => {
+                            out.push(*x);
+                            out.push(*v);
+                        }
+                        LoopKind::Loop | LoopKind::While => {}
+                    }
+                }
+                StmtKind::Break(_, Some(e)) | StmtKind::Return(e) => expr(e, out),
+                _ => {}
+            }
+            for_children(&s.kind, &mut |c| match c {
+                Child::Block(b) => block(b, out),
+                Child::Value(v) => value_vars(v, out),
+            });
+        }
+        if let Some(t) = &b.tail {
+            value_vars(t, out);
+        }
+    }
+    match v {
+        Value::Expr(e) | Value::Try(e) => expr(e, out),
+        Value::Marker(m) => marker(m, out),
+        Value::Block(b) => block(b, out),
+        Value::If(c, t, e) => {
+            value_vars(c, out);
+            block(t, out);
+            block(e, out);
+        }
+        Value::Match(s, arms) => {
+            value_vars(s, out);
+            for a in arms {
+                pat(&a.pat, out);
+                if let Some(g) = &a.guard {
+                    expr(g, out);
+                }
+                value_vars(&a.body, out);
+            }
+        }
+        Value::Loop(h, b) => {
+            out.push(h.counter);
+            block(b, out);
+        }
+    }
+}

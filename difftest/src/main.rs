@@ -29,9 +29,9 @@ struct Cli {
     /// Programs per generated crate.
     #[arg(long, default_value_t = 100)]
     batch: usize,
-    /// Run only program K (reproduce a failure).
-    #[arg(long)]
-    only: Option<usize>,
+    /// Run only program K (reproduce a failure); a comma-separated list runs several.
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<usize>,
     /// Do not save shrunk regressions.
     #[arg(long)]
     no_save: bool,
@@ -68,10 +68,14 @@ struct Cli {
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
+    /// Build and run the saved regressions (difftest/regressions/) and
+    /// compare with known-failures.txt, instead of generating programs.
+    #[arg(long)]
+    regressions: bool,
 }
 
 fn check(cli: &Cli) -> Result<(), String> {
-    if cli.count == 0 && cli.only.is_none() {
+    if cli.count == 0 && cli.only.is_empty() {
         return Err("--count must be at least 1".into());
     }
     if !(1..=5000).contains(&cli.batch) {
@@ -102,6 +106,8 @@ fn check(cli: &Cli) -> Result<(), String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Candidates the shrinker cannot print are caught: stay quiet about them.
+    std::panic::set_hook(Box::new(|_| {}));
     if cli.list_constructs {
         println!("{}", CONSTRUCTS.join("\n"));
         return ExitCode::SUCCESS;
@@ -115,9 +121,10 @@ fn main() -> ExitCode {
         max_stmts: cli.max_stmts,
         disabled: cli.disable.iter().cloned().collect::<BTreeSet<_>>(),
     };
-    let programs: Vec<usize> = match cli.only {
-        Some(k) => vec![k],
-        None => (0..cli.count).collect(),
+    let programs: Vec<usize> = if cli.only.is_empty() {
+        (0..cli.count).collect()
+    } else {
+        cli.only.clone()
     };
     if cli.print {
         for &i in &programs {
@@ -130,6 +137,9 @@ fn main() -> ExitCode {
         .work_dir
         .clone()
         .unwrap_or_else(|| workspace_root().join("target").join("difftest"));
+    if cli.regressions {
+        return check_regressions(&work_dir, cli.seeds);
+    }
     let opts = Options {
         seed: cli.seed,
         programs,
@@ -225,10 +235,22 @@ fn shrink_and_save(cli: &Cli, gen: &GenConfig, work_dir: &std::path::Path, d: &D
     let runner = Runner::new(&work_dir.join("shrink"), cli.seeds);
     let mut last_detail = d.detail.clone();
     let mut reproduces = |cands: &[Program]| -> Vec<bool> {
+        // A candidate the printer cannot print (it would not compile
+        // anyway) stands in as an empty module that does not reproduce.
         let modules: Vec<_> = cands
             .iter()
             .enumerate()
-            .map(|(i, c)| module(c, &format!("c{i}"), ""))
+            .map(|(i, c)| {
+                let name = format!("c{i}");
+                std::panic::catch_unwind(|| module(c, &name, "")).unwrap_or_else(|_| {
+                    io_model_programs::emit::Module {
+                        name: name.clone(),
+                        index: c.index,
+                        text: "pub mod oracle { compile_error!(\"unprintable\"); }\n".into(),
+                        oracle_line: 1,
+                    }
+                })
+            })
             .collect();
         let mut timing = Timing::default();
         match runner.run(&modules, &mut timing) {
@@ -265,7 +287,9 @@ fn shrink_and_save(cli: &Cli, gen: &GenConfig, work_dir: &std::path::Path, d: &D
         d.kind,
         t.elapsed().as_secs_f64()
     );
-    println!("{}", resumable_source(&small));
+    let src = resumable_source(&small);
+    let end = src.find("pub struct M {").unwrap_or(src.len());
+    println!("{}", src[..end].trim_end());
     println!("--- {}", last_detail.lines().next().unwrap_or(""));
     if !cli.no_save {
         let note = format!(
@@ -278,5 +302,57 @@ fn shrink_and_save(cli: &Cli, gen: &GenConfig, work_dir: &std::path::Path, d: &D
             Ok(path) => println!("saved {}", path.display()),
             Err(e) => eprintln!("error: cannot save the regression: {e}"),
         }
+    }
+}
+
+fn check_regressions(work_dir: &std::path::Path, seeds: u64) -> ExitCode {
+    let d = regress::dir();
+    let known = match regress::known_failures(&d) {
+        Ok(k) => k,
+        Err(e) => {
+            eprintln!("error: cannot read known-failures.txt: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let results = match regress::run_all(&d, &work_dir.join("regressions"), seeds) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut bad = 0;
+    for (name, div) in &results {
+        let listed = known.contains_key(name);
+        let verdict = match (div, listed) {
+            (None, false) => "pass".to_string(),
+            (Some(_), true) => "known failure".to_string(),
+            (None, true) => {
+                bad += 1;
+                "PASSES BUT IS LISTED in known-failures.txt".to_string()
+            }
+            (Some(_), false) => {
+                bad += 1;
+                "FAILS".to_string()
+            }
+        };
+        println!("{name}: {verdict}");
+        if let Some((kind, detail)) = div {
+            println!("  [{kind}]");
+            for l in detail.lines() {
+                println!("    {l}");
+            }
+        }
+    }
+    for name in known.keys() {
+        if !results.iter().any(|(n, _)| n == name) {
+            bad += 1;
+            println!("{name}: listed in known-failures.txt but no such regression");
+        }
+    }
+    if bad == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
     }
 }

@@ -86,6 +86,53 @@ struct Builder<'f> {
     loops: Vec<LoopCx>,
     scope: Vec<Vec<VarId>>,
     boundaries: Vec<(usize, Where, *const (), Vec<VarId>)>,
+    /// Every boundary with every local in scope there (not only Noisy ones).
+    all_boundaries: Vec<(usize, Where, *const (), Vec<VarId>)>,
+}
+
+/// The locals that shadow another local live across a suspension point
+/// where both are in scope (the later-declared of each such pair).
+pub fn shadow_conflicts(f: &Func) -> Vec<VarId> {
+    let all: HashMap<VarId, usize> = (0..f.vars.len()).map(|i| (i, i)).collect();
+    let (b, live) = analyse(f, all);
+    let mut out = Vec::new();
+    for (node, _, _, cands) in &b.all_boundaries {
+        for (i, v) in cands.iter().enumerate() {
+            if !live[*node][*v] {
+                continue;
+            }
+            for later in &cands[i + 1..] {
+                if f.vars[*later].name == f.vars[*v].name && !out.contains(later) {
+                    out.push(*later);
+                }
+            }
+        }
+    }
+    out
+}
+
+fn analyse(f: &Func, bit: HashMap<VarId, usize>) -> (Builder<'_>, Vec<Vec<bool>>) {
+    let mut b = Builder {
+        f,
+        bit,
+        nodes: vec![Node::default()],
+        cur: None,
+        exit: 0,
+        loops: Vec::new(),
+        scope: vec![Vec::new()],
+        boundaries: Vec::new(),
+        all_boundaries: Vec::new(),
+    };
+    let entry = b.new_node(Vec::new(), Vec::new());
+    b.cur = Some(entry);
+    b.block(&f.body);
+    let u = b.expr_uses(&f.ret);
+    b.node(u, Vec::new());
+    if let Some(c) = b.cur {
+        b.edge(c, 0);
+    }
+    let live = b.liveness();
+    (b, live)
 }
 
 /// Computes the oracle's drops of `f`.
@@ -97,25 +144,7 @@ pub fn drops(f: &Func) -> Drops {
             bit.insert(i, n);
         }
     }
-    let mut b = Builder {
-        f,
-        bit,
-        nodes: vec![Node::default()],
-        cur: None,
-        exit: 0,
-        loops: Vec::new(),
-        scope: vec![Vec::new()],
-        boundaries: Vec::new(),
-    };
-    let entry = b.new_node(Vec::new(), Vec::new());
-    b.cur = Some(entry);
-    b.block(&f.body);
-    let u = b.expr_uses(&f.ret);
-    b.node(u, Vec::new());
-    if let Some(c) = b.cur {
-        b.edge(c, 0);
-    }
-    let live = b.liveness();
+    let (b, live) = analyse(f, bit);
     let mut out = Drops::default();
     for (node, w, key, cands) in &b.boundaries {
         let dead: Vec<VarId> = cands
@@ -178,14 +207,14 @@ impl<'f> Builder<'f> {
 
     fn boundary(&mut self, w: Where, key: *const ()) {
         let n = self.node(Vec::new(), Vec::new());
-        let cands: Vec<VarId> = self
-            .scope
+        let all: Vec<VarId> = self.scope.iter().flatten().copied().collect();
+        let cands: Vec<VarId> = all
             .iter()
-            .flatten()
             .copied()
             .filter(|v| self.f.vars[*v].ty == Ty::Noisy)
             .collect();
         self.boundaries.push((n, w, key, cands));
+        self.all_boundaries.push((n, w, key, all));
     }
 
     fn declare(&mut self, v: VarId) {
@@ -474,13 +503,17 @@ impl<'f> Builder<'f> {
             StmtKind::Break(label, v) => {
                 let u = v.as_ref().map(|v| self.expr_uses(v)).unwrap_or_default();
                 let n = self.node(u, Vec::new());
-                let i = self.loop_index(label);
-                self.loops[i].breaks.push(n);
+                match self.loop_index(label) {
+                    Some(i) => self.loops[i].breaks.push(n),
+                    None => self.edge(n, self.exit),
+                }
                 self.cur = None;
             }
             StmtKind::Continue(label) => {
-                let i = self.loop_index(label);
-                let head = self.loops[i].head;
+                let head = match self.loop_index(label) {
+                    Some(i) => self.loops[i].head,
+                    None => self.exit,
+                };
                 if let Some(c) = self.cur {
                     self.edge(c, head);
                 }
@@ -512,14 +545,15 @@ impl<'f> Builder<'f> {
         }
     }
 
-    fn loop_index(&self, label: &Option<String>) -> usize {
+    /// The loop a `break`/`continue` leaves; `None` outside any (a
+    /// shrinker's candidate that does not compile).
+    fn loop_index(&self, label: &Option<String>) -> Option<usize> {
         match label {
-            None => self.loops.len() - 1,
+            None => self.loops.len().checked_sub(1),
             Some(l) => self
                 .loops
                 .iter()
-                .rposition(|cx| cx.label.as_deref() == Some(l.as_str()))
-                .expect("BUG: break to an unknown label"),
+                .rposition(|cx| cx.label.as_deref() == Some(l.as_str())),
         }
     }
 

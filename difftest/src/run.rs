@@ -114,7 +114,8 @@ impl Runner {
         loop {
             write_batch(&self.dir, modules, &included)?;
             let t = Instant::now();
-            let out = Command::new(env!("CARGO"))
+            let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+            let out = Command::new(cargo)
                 .arg("build")
                 .arg("--offline")
                 .arg("--quiet")
