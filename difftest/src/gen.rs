@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 use io_model_programs_runtime::Rng;
 
 use crate::ast::{
-    value_has_point, value_vars, Arm, Block, CallOp, Cfg, Expr, Form, Func, LoopHead, LoopKind,
+    Arm, Block, CallOp, Cfg, Expr, Form, Func, LoopHead, LoopKind,
     Marker, MarkerKind, Pat, Program, Stmt, StmtKind, Ty, Value, Var, VarId,
 };
 
@@ -53,10 +53,11 @@ pub const CONSTRUCTS: &[&str] = &[
     "value-constructs",
     // Narrow shapes of known transform findings (docs: difftest-findings F5-F9):
     "block-cond",
-    "let-shadow-in-init",
     "cfg-in-value",
     "shadow-across-point",
     "tuple-mut",
+    "value-match-loop-in-loop",
+    "cfg-any-point",
 ];
 
 /// The constructs of open transform findings: the CI test leaves them out
@@ -64,10 +65,11 @@ pub const CONSTRUCTS: &[&str] = &[
 /// `known-failures.txt`).
 pub const KNOWN_FAILING: &[&str] = &[
     "block-cond",
-    "let-shadow-in-init",
     "cfg-in-value",
     "shadow-across-point",
     "tuple-mut",
+    "value-match-loop-in-loop",
+    "cfg-any-point",
 ];
 
 /// What the generator makes.
@@ -157,6 +159,23 @@ pub fn generate(seed: u64, index: usize, cfg: &GenConfig) -> Program {
     }
     p.finish();
     p
+}
+
+/// Whether a statement holds a marker (compiled or not).
+fn has_marker(k: &StmtKind) -> bool {
+    let s = Stmt {
+        cfg: None,
+        kind: k.clone(),
+    };
+    let f = Func {
+        vars: Vec::new(),
+        body: Block {
+            stmts: vec![s],
+            tail: None,
+        },
+        ret: Expr::Lit(0),
+    };
+    !f.markers().is_empty()
 }
 
 /// Renames every local that shadows a local live across a suspension
@@ -809,8 +828,12 @@ impl<'a> FnGen<'a> {
                     let (t, e) = self.branches(|g| g.block_n_tail(ty));
                     Value::If(Box::new(c), Box::new(t), Box::new(e))
                 }
-                3 if self.on("match") => self.value_match(ty),
-                4 if ty == Ty::U64 && self.on("loop") && self.on("break-value") => {
+                3 if self.on("match") && self.match_loop_ok() => self.value_match(ty),
+                4 if ty == Ty::U64
+                    && self.on("loop")
+                    && self.on("break-value")
+                    && self.match_loop_ok() =>
+                {
                     self.value_loop()
                 }
                 _ => {
@@ -832,6 +855,12 @@ impl<'a> FnGen<'a> {
             return Value::Try(self.expr_u64(2));
         }
         Value::Expr(self.expr(ty, 2))
+    }
+
+    /// A value `match` or `loop` may stand here (finding F6: inside a
+    /// loop they do not compile).
+    fn match_loop_ok(&self) -> bool {
+        self.loops.is_empty() || self.on("value-match-loop-in-loop")
     }
 
     fn block_n_tail(&mut self, ty: Ty) -> Block {
@@ -1169,6 +1198,13 @@ impl<'a> FnGen<'a> {
             let k = self.stmt_kind(kind);
             self.no_let = false;
             self.restore(&snap);
+            if !self.on("cfg-any-point") && has_marker(&k) {
+                // Findings F10, F11.
+                return Stmt {
+                    cfg: None,
+                    kind: StmtKind::Log(self.ids.stmt()),
+                };
+            }
             return Stmt { cfg, kind: k };
         }
         self.no_let = cfg.is_some();
@@ -1345,17 +1381,7 @@ impl<'a> FnGen<'a> {
             }
             _ => Value::Expr(self.expr(ty, 2)),
         };
-        let reserved = self.reserved.len();
-        if !self.on("let-shadow-in-init") && value_has_point(&init) {
-            // Its name is none of those its initializer mentions.
-            let mut vs = Vec::new();
-            value_vars(&init, &mut vs);
-            for v in vs {
-                self.reserved.push(self.vars[v].name.clone());
-            }
-        }
         let v = self.declare(ty, true);
-        self.reserved.truncate(reserved);
         StmtKind::Let(v, Some(init))
     }
 

@@ -155,6 +155,8 @@ struct Inner {
     /// the resumable run was cancelled.
     cancel_at: Option<(String, usize)>,
     cancelled: bool,
+    /// The oracle's completions, by I/O index.
+    issued_list: Vec<Completion>,
 }
 
 /// The environment a program runs in: its log and its I/O.
@@ -191,6 +193,7 @@ impl Env {
                 rng: Rng::new(seed ^ 0xD21E),
                 cancel_at: None,
                 cancelled: false,
+                issued_list: Vec::new(),
             }),
             log: Rc::new(RefCell::new(Vec::new())),
         }
@@ -257,6 +260,7 @@ impl Env {
         inner.issued += 1;
         let f = fate(inner.mode, inner.seed, k);
         if inner.oracle {
+            inner.issued_list.push(c.clone());
             drop(inner);
             if f.fails {
                 c.error(io_error(k));
@@ -292,17 +296,26 @@ impl Env {
         }
     }
 
-    /// The oracle of `wait_all!(cs)`: the error of the first failed one.
+    /// The oracle of `wait_all!(cs)`: the error of the failed one issued
+    /// first (the drivers fail completions in the order they were issued,
+    /// so that is the group's first error in time).
     pub fn oracle_wait_all(&self, cs: impl IntoIterator<Item = Completion>) -> io_model::Result<()> {
-        let mut first = None;
+        let inner = self.inner.borrow();
+        let mut first: Option<(usize, CompletionError)> = None;
         for c in cs {
             assert!(c.finished(), "BUG: an oracle waits for an unfinished completion");
-            if first.is_none() {
-                first = c.get_error();
+            let Some(e) = c.get_error() else { continue };
+            let k = inner
+                .issued_list
+                .iter()
+                .position(|d| d.ptr_eq(&c))
+                .unwrap_or(usize::MAX);
+            if first.is_none_or(|(j, _)| k < j) {
+                first = Some((k, e));
             }
         }
         match first {
-            Some(e) => Err(e.into()),
+            Some((_, e)) => Err(e.into()),
             None => Ok(()),
         }
     }
