@@ -149,10 +149,13 @@ pub enum Code {
     Resume { point: PointId, sink: ResumeSink },
     /// The function's value: `return <tail>`.
     Return(syn::Expr, LeafInfo),
-    /// `#[cfg(..)] { body }`.
+    /// `#[cfg(..)] { body }`, and with `els`,
+    /// `#[cfg(not(..))] { els }` after it: exactly one of the two is
+    /// compiled.
     Cfg {
         attrs: Vec<Attribute>,
         body: Box<Code>,
+        els: Option<Box<Code>>,
     },
     /// Code in the enclosing scope.
     Seq(Vec<Code>),
@@ -418,9 +421,8 @@ fn size(code: &Code) -> usize {
             c + size(then) + els.as_deref().map_or(0, size)
         }
         Code::Match { arms, .. } => 8 + arms.iter().map(|a| 8 + size(&a.body)).sum::<usize>(),
-        Code::Loop { body, .. } | Code::Exit { body, .. } | Code::Cfg { body, .. } => {
-            4 + size(body)
-        }
+        Code::Loop { body, .. } | Code::Exit { body, .. } => 4 + size(body),
+        Code::Cfg { body, els, .. } => 4 + size(body) + els.as_deref().map_or(0, size),
         Code::LetElse { diverge, .. } => 16 + size(diverge),
         Code::Goto(_) => 16,
         Code::Arrive(_) | Code::Resume { .. } => 40,
@@ -546,7 +548,7 @@ fn exit_label(id: NodeId) -> Lifetime {
 }
 
 /// `#[cfg(not(all(..)))]`: the opposite of a statement's `#[cfg]`s.
-fn not_cfg(attrs: &[Attribute]) -> Attribute {
+pub fn not_cfg(attrs: &[Attribute]) -> Attribute {
     let preds = attrs.iter().filter_map(|a| match &a.meta {
         syn::Meta::List(l) => Some(l.tokens.clone()),
         _ => None,
@@ -634,15 +636,12 @@ impl Emitter<'_> {
                 if falls {
                     inner.push(self.goto(Entry::After(s.id), false));
                 }
-                items.push(Code::Cfg {
-                    attrs: s.cfg.clone(),
-                    body: Box::new(Code::Seq(inner)),
-                });
                 let mut rest = Vec::new();
                 let falls = self.forward(b, k + 1, &mut rest);
                 items.push(Code::Cfg {
-                    attrs: vec![not_cfg(&s.cfg)],
-                    body: Box::new(Code::Seq(rest)),
+                    attrs: s.cfg.clone(),
+                    body: Box::new(Code::Seq(inner)),
+                    els: Some(Box::new(Code::Seq(rest))),
                 });
                 return falls;
             }
@@ -689,6 +688,7 @@ impl Emitter<'_> {
                 Code::Cfg {
                     attrs: s.cfg.clone(),
                     body: Box::new(code),
+                    els: None,
                 },
                 true,
             )

@@ -476,21 +476,18 @@ impl Printer<'_, '_> {
         false
     }
 
-    /// A `let x;` whose local this arm never touches: left out, as its
-    /// type could not be inferred (a carrier declared before the arm jumps
-    /// away, say).
-    fn dead_declaration(&self, stmt: &syn::Stmt, info: &crate::ir::LeafInfo) -> bool {
+    /// A `let x;` whose local the code after it (`rest`, the remaining
+    /// statements of its scope) never touches: left out, as its type could
+    /// not be inferred (a carrier declared before the arm jumps away, say).
+    fn dead_declaration(&self, stmt: &syn::Stmt, info: &crate::ir::LeafInfo, rest: &[&Code]) -> bool {
         let syn::Stmt::Local(l) = stmt else {
             return false;
         };
         if l.init.is_some() || matches!(l.pat, syn::Pat::Type(_)) {
             return false;
         }
-        let touched = self.p.live.touched.get(&self.arm);
-        !info
-            .defs
-            .iter()
-            .any(|d| touched.is_some_and(|m| m.contains(d)))
+        let touched = crate::liveness::touches(&self.p.body, self.p.points, rest);
+        !info.defs.iter().any(|d| touched.contains(d))
     }
 
     fn live_in(&self, e: Entry) -> Vec<LocalId> {
@@ -557,9 +554,6 @@ impl Printer<'_, '_> {
             Code::Leaf {
                 stmt, info, jumps, ..
             } => {
-                if self.dead_declaration(stmt, info) {
-                    return TokenStream::new();
-                }
                 let tokens = self.leaf_tokens(stmt, jumps);
                 for d in &info.defs {
                     self.declare(*d);
@@ -649,9 +643,14 @@ impl Printer<'_, '_> {
                 }
             }
             Code::Return(e, _) => quote!(return #e;),
-            Code::Cfg { attrs, body } => {
+            Code::Cfg { attrs, body, els } => {
                 let body = self.braced(body);
-                quote!(#(#attrs)* #body)
+                let els = els.as_deref().map(|e| {
+                    let not = crate::arms::not_cfg(attrs);
+                    let e = self.braced(e);
+                    quote!(#not #e)
+                });
+                quote!(#(#attrs)* #body #els)
             }
         }
     }
@@ -714,7 +713,12 @@ impl Printer<'_, '_> {
         flatten(items, &mut flat);
         let n = flat.len();
         let mut out = TokenStream::new();
-        for (i, item) in flat.into_iter().enumerate() {
+        for (i, item) in flat.iter().enumerate() {
+            if let Code::Leaf { stmt, info, .. } = item {
+                if self.dead_declaration(stmt, info, &flat[i + 1..]) {
+                    continue;
+                }
+            }
             let t = self.code(item);
             out.extend(t);
             if i + 1 < n {

@@ -98,7 +98,13 @@ impl Reach {
                 }
                 self.code(body, points)
             }
-            Code::Exit { body, .. } | Code::Cfg { body, .. } => self.code(body, points),
+            Code::Exit { body, .. } => self.code(body, points),
+            Code::Cfg { body, els, .. } => {
+                self.code(body, points);
+                if let Some(e) = els {
+                    self.code(e, points);
+                }
+            }
             Code::LetElse { init, diverge, .. } => {
                 self.exits_in(init.to_token_stream());
                 self.code(diverge, points);

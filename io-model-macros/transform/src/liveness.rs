@@ -24,8 +24,6 @@ pub struct Liveness {
     /// The locals each arm's code reads or assigns before declaring them
     /// itself: those it must restore or re-declare.
     pub mentioned: BTreeMap<Entry, Set>,
-    /// Every local each arm's code reads or assigns.
-    pub touched: BTreeMap<Entry, Set>,
 }
 
 /// Runs the analysis over every arm.
@@ -67,19 +65,11 @@ pub fn analyze(body: &Body, points: &[Point], arms: &Arms) -> Liveness {
             (a.entry, (m.out, m.all))
         })
         .collect::<Vec<_>>();
-    let touched = mentioned
-        .iter()
-        .map(|(e, (_, all))| (*e, all.clone()))
-        .collect();
     let mentioned = mentioned
         .into_iter()
         .map(|(e, (free, _))| (e, free))
         .collect();
-    Liveness {
-        live_in,
-        mentioned,
-        touched,
-    }
+    Liveness { live_in, mentioned }
 }
 
 struct Analysis<'a> {
@@ -288,9 +278,14 @@ impl Analysis<'_> {
                 self.resumed(*point, before_sink)
             }
             Code::Return(_, info) => info.uses.iter().copied().collect(),
-            Code::Cfg { body, .. } => {
+            Code::Cfg { body, els, .. } => {
                 let mut l = self.live(body, after.clone());
-                l.extend(after);
+                match els {
+                    // Exactly one of the two is compiled.
+                    Some(e) => l.extend(self.live(e, after)),
+                    // Where the attribute is false, nothing is there.
+                    None => l.extend(after),
+                }
                 l
             }
         }
@@ -398,7 +393,13 @@ impl Mentions<'_> {
                 }
                 self.scoped(|m| m.code(body))
             }
-            Code::Exit { body, .. } | Code::Cfg { body, .. } => self.scoped(|m| m.code(body)),
+            Code::Exit { body, .. } => self.scoped(|m| m.code(body)),
+            Code::Cfg { body, els, .. } => {
+                self.scoped(|m| m.code(body));
+                if let Some(e) = els {
+                    self.scoped(|m| m.code(e));
+                }
+            }
             Code::LetElse {
                 info,
                 defs,
@@ -522,8 +523,12 @@ fn restores_of(code: &Code, out: &mut Vec<LocalId>) {
                 restores_of(i, out);
             }
         }
-        Code::Exit { body, .. } | Code::Loop { body, .. } | Code::Cfg { body, .. } => {
-            restores_of(body, out)
+        Code::Exit { body, .. } | Code::Loop { body, .. } => restores_of(body, out),
+        Code::Cfg { body, els, .. } => {
+            restores_of(body, out);
+            if let Some(e) = els {
+                restores_of(e, out);
+            }
         }
         Code::If { then, els, .. } => {
             restores_of(then, out);
@@ -566,4 +571,19 @@ pub fn params_in_place(body: &mut Body, arms: &Arms, live: &Liveness, block: &sy
             body.locals[i].param = crate::ir::Param::InPlace;
         }
     }
+}
+
+/// Every local that `code` reads, assigns or declares.
+pub fn touches(body: &Body, points: &[Point], code: &[&Code]) -> Set {
+    let mut m = Mentions {
+        body,
+        points,
+        declared: Set::new(),
+        out: Set::new(),
+        all: Set::new(),
+    };
+    for c in code {
+        m.code(c);
+    }
+    m.all
 }

@@ -409,6 +409,7 @@ impl Lowerer<'_> {
     }
 
     fn lower_expr_stmt_inner(&mut self, e: Expr, semi: bool) -> Vec<Stmt> {
+        let e = hoist_conditions(e);
         if let Some(point) = point_of(&e) {
             let kind = StmtKind::Point(PointStmt {
                 point,
@@ -996,6 +997,96 @@ fn is_construct(e: &Expr) -> bool {
             | Expr::While(_)
             | Expr::ForLoop(_)
     )
+}
+
+/// Whether `e` is a construct (a block, `if`, `match`, loop) that holds a
+/// point somewhere inside: a condition or scrutinee the later phases do not
+/// lower in place.
+fn construct_with_point(e: &Expr) -> bool {
+    is_construct(e) && crate::points::contains_point(e, None)
+}
+
+/// Rewrites an `if`, `match` or `while` whose condition or scrutinee is a
+/// construct holding a point (`if { call!(a) } { .. }`) so that the value
+/// is a `let` first, which lowers like any value construct:
+/// `{ let c = { call!(a) }; if c { .. } }`; `while` becomes
+/// `loop { let c = ..; if c { .. } else { break; } }`. `else if` chains are
+/// rewritten too. Anything else is returned as it is.
+fn hoist_conditions(e: Expr) -> Expr {
+    let c = Ident::new("__io_cond", Span::mixed_site());
+    match e {
+        Expr::If(mut i) => {
+            if let Some((else_token, els)) = i.else_branch.take() {
+                let els = match *els {
+                    Expr::If(inner) => {
+                        let hoisted = hoist_conditions(Expr::If(inner));
+                        match hoisted {
+                            Expr::If(_) => hoisted,
+                            other => syn::parse_quote!({ #other }),
+                        }
+                    }
+                    other => other,
+                };
+                i.else_branch = Some((else_token, Box::new(els)));
+            }
+            let attrs = std::mem::take(&mut i.attrs);
+            let hoisted = match &mut *i.cond {
+                Expr::Let(l) if construct_with_point(&l.expr) => {
+                    let value = std::mem::replace(&mut *l.expr, syn::parse_quote!(#c));
+                    Some(value)
+                }
+                cond if construct_with_point(cond) => {
+                    Some(std::mem::replace(cond, syn::parse_quote!(#c)))
+                }
+                _ => None,
+            };
+            match hoisted {
+                Some(value) => syn::parse_quote!(#(#attrs)* { let #c = #value; #i }),
+                None => {
+                    i.attrs = attrs;
+                    Expr::If(i)
+                }
+            }
+        }
+        Expr::Match(mut m) if construct_with_point(&m.expr) => {
+            let attrs = std::mem::take(&mut m.attrs);
+            let value = std::mem::replace(&mut *m.expr, syn::parse_quote!(#c));
+            syn::parse_quote!(#(#attrs)* { let #c = #value; #m })
+        }
+        Expr::While(w) if construct_with_point(&w.cond) => {
+            let syn::ExprWhile {
+                attrs,
+                label,
+                cond,
+                body,
+                ..
+            } = w;
+            syn::parse_quote!(#(#attrs)* #label loop { let #c = #cond; if #c #body else { break; } })
+        }
+        Expr::While(w) if matches!(&*w.cond, Expr::Let(l) if construct_with_point(&l.expr)) => {
+            let syn::ExprWhile {
+                attrs,
+                label,
+                cond,
+                body,
+                ..
+            } = w;
+            match *cond {
+                Expr::Let(l) => {
+                    let (pat, value) = (l.pat, l.expr);
+                    syn::parse_quote!(#(#attrs)* #label loop { let #c = #value; if let #pat = #c #body else { break; } })
+                }
+                cond => Expr::While(syn::ExprWhile {
+                    attrs,
+                    label,
+                    while_token: Default::default(),
+                    cond: Box::new(cond),
+                    body,
+                }),
+            }
+        }
+        other => other,
+    }
 }
 
 fn cond_point(cond: &Expr) -> Option<PointId> {

@@ -254,8 +254,10 @@ impl Resolver<'_> {
                         ident: b.ident.clone(),
                         mutable: b.mutable,
                         by_ref: b.by_ref,
+                        // A pattern's part of the written type (a tuple
+                        // pattern's element), as `pat_bindings` read it.
+                        declared_ty: declared_ty.and(b.ty.clone()),
                         ty: b.ty,
-                        declared_ty: declared_ty.cloned(),
                         cfg: self.cfg.iter().chain(cfg).cloned().collect(),
                         for_iter: None,
                         counted: None,
