@@ -56,8 +56,9 @@ pub const CONSTRUCTS: &[&str] = &[
     "cfg-in-value",
     "shadow-across-point",
     "tuple-mut",
-    "value-match-loop-in-loop",
-    "cfg-any-point",
+    "value-construct-in-loop",
+    "cfg-point",
+    "let-else-call-init",
 ];
 
 /// The constructs of open transform findings: the CI test leaves them out
@@ -68,8 +69,9 @@ pub const KNOWN_FAILING: &[&str] = &[
     "cfg-in-value",
     "shadow-across-point",
     "tuple-mut",
-    "value-match-loop-in-loop",
-    "cfg-any-point",
+    "value-construct-in-loop",
+    "cfg-point",
+    "let-else-call-init",
 ];
 
 /// What the generator makes.
@@ -812,7 +814,11 @@ impl<'a> FnGen<'a> {
 
     /// A value of `ty` for a value position.
     fn value(&mut self, ty: Ty) -> Value {
-        let construct = self.on("value-constructs") && self.can_nest() && self.chance(22);
+        // Finding F6: a value construct holding a point in a loop.
+        let construct = self.on("value-constructs")
+            && (self.loops.is_empty() || self.on("value-construct-in-loop"))
+            && self.can_nest()
+            && self.chance(22);
         let marker_ok = self.on("call") && matches!(ty, Ty::U64 | Ty::Bool | Ty::OptU64);
         if construct {
             self.budget -= 1;
@@ -828,12 +834,8 @@ impl<'a> FnGen<'a> {
                     let (t, e) = self.branches(|g| g.block_n_tail(ty));
                     Value::If(Box::new(c), Box::new(t), Box::new(e))
                 }
-                3 if self.on("match") && self.match_loop_ok() => self.value_match(ty),
-                4 if ty == Ty::U64
-                    && self.on("loop")
-                    && self.on("break-value")
-                    && self.match_loop_ok() =>
-                {
+                3 if self.on("match") => self.value_match(ty),
+                4 if ty == Ty::U64 && self.on("loop") && self.on("break-value") => {
                     self.value_loop()
                 }
                 _ => {
@@ -855,12 +857,6 @@ impl<'a> FnGen<'a> {
             return Value::Try(self.expr_u64(2));
         }
         Value::Expr(self.expr(ty, 2))
-    }
-
-    /// A value `match` or `loop` may stand here (finding F6: inside a
-    /// loop they do not compile).
-    fn match_loop_ok(&self) -> bool {
-        self.loops.is_empty() || self.on("value-match-loop-in-loop")
     }
 
     fn block_n_tail(&mut self, ty: Ty) -> Block {
@@ -1198,7 +1194,7 @@ impl<'a> FnGen<'a> {
             let k = self.stmt_kind(kind);
             self.no_let = false;
             self.restore(&snap);
-            if !self.on("cfg-any-point") && has_marker(&k) {
+            if !self.on("cfg-point") && has_marker(&k) {
                 // Findings F10, F11.
                 return Stmt {
                     cfg: None,
@@ -1210,6 +1206,13 @@ impl<'a> FnGen<'a> {
         self.no_let = cfg.is_some();
         let k = self.stmt_kind(kind);
         self.no_let = false;
+        // Findings F7, F11: with `--disable cfg-point`, no cfg on a
+        // statement holding a point (a kept cfg changes nothing else).
+        let cfg = if !self.on("cfg-point") && has_marker(&k) {
+            None
+        } else {
+            cfg
+        };
         Stmt { cfg, kind: k }
     }
 
@@ -1315,7 +1318,8 @@ impl<'a> FnGen<'a> {
             }
             "loop" | "while" | "while-call" | "while-let" | "for" => self.loop_stmt(kind),
             "let-else" => {
-                let sc = self.opt_scrutinee();
+                // Finding F12: a let-else whose point is its initializer.
+                let sc = self.opt_scrutinee_of(self.on("let-else-call-init"));
                 self.depth += 1;
                 let snap = self.snapshot();
                 let n = self.below(3) as usize;
@@ -1338,7 +1342,11 @@ impl<'a> FnGen<'a> {
     }
 
     fn opt_scrutinee(&mut self) -> Value {
-        if self.on("call") && self.chance(35) {
+        self.opt_scrutinee_of(true)
+    }
+
+    fn opt_scrutinee_of(&mut self, call_ok: bool) -> Value {
+        if call_ok && self.on("call") && self.chance(35) {
             Value::Marker(Box::new(self.call(Ty::OptU64)))
         } else {
             Value::Expr(self.expr(Ty::OptU64, 1))
