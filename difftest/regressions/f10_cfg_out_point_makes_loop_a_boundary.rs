@@ -68,6 +68,9 @@ pub mod oracle {
     pub fn run(env: &Env, a: u64, b: u64) -> io_model::Result<u64> {
         let mut g_2: Slot = Slot::new(env.noisy(1));
         let mut k7_7: u64 = 0;
+        // A loop holding a marker is a drop boundary, even one under a
+        // false #[cfg] (docs/transform.md, `#[cfg]`).
+        { g_2.kill(); }
         while k7_7 < 1 {
             k7_7 += 1;
             #[cfg(any())]

@@ -60,7 +60,8 @@ pub mod oracle {
         let Some(e_3) = ({ hand_next_oracle(env, n_2.get().id(), 2)? }) else {
             return Ok(0);
         };
-        { n_2.kill(); }
+        // A marker as a let-else's initializer is a point like any `let`:
+        // its end is no boundary (docs/transform.md, "What is dropped when").
         { let __c: Completion = env.io(1); n_2.kill(); env.at("Wait0")?; env.oracle_wait(__c)? };
         Ok(0)
     }

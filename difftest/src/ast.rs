@@ -666,6 +666,29 @@ pub fn stmt_has_point(k: &StmtKind) -> bool {
     out.iter().any(|(_, a)| *a)
 }
 
+/// Whether a value holds a marker, compiled or not. The attribute cannot
+/// evaluate `#[cfg]`, so a construct holding a marker only under a false
+/// `#[cfg]` is a drop boundary all the same (docs/transform.md, `#[cfg]`).
+pub fn value_has_marker(v: &Value) -> bool {
+    let mut out = Vec::new();
+    collect_markers_value(v, true, &mut out);
+    !out.is_empty()
+}
+
+/// Whether a block holds a marker, compiled or not.
+pub fn block_has_marker(b: &Block) -> bool {
+    let mut out = Vec::new();
+    collect_markers_block(b, true, &mut out);
+    !out.is_empty()
+}
+
+/// Whether a statement holds a marker, compiled or not (its own cfg aside).
+pub fn stmt_has_marker(k: &StmtKind) -> bool {
+    let mut out = Vec::new();
+    collect_markers_stmt(k, true, &mut out);
+    !out.is_empty()
+}
+
 /// The transform's variant names of a function's points, in source order
 /// (a label, or the marker's kind and its index among that kind), with
 /// whether each is compiled and whether it is a `call!`.
@@ -896,7 +919,10 @@ impl<'a> Printer<'a> {
             Expr::StrLit => "String::from(\"k\")".to_string(),
             Expr::VecLit(es) => format!(
                 "vec![{}]",
-                es.iter().map(|e| self.expr(e)).collect::<Vec<_>>().join(", ")
+                es.iter()
+                    .map(|e| self.expr(e))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
             Expr::Some(a) => format!("Some({})", self.expr(a)),
             Expr::None => "None::<u64>".to_string(),
@@ -951,7 +977,9 @@ impl<'a> Printer<'a> {
             };
         }
         match op {
-            CallOp::HandAdd(h, x) => format!("hand_add({}, env, {})", self.hand_place(*h), self.expr(x)),
+            CallOp::HandAdd(h, x) => {
+                format!("hand_add({}, env, {})", self.hand_place(*h), self.expr(x))
+            }
             CallOp::HandLt(h, a, b) => format!(
                 "hand_lt({}, env, {}, {})",
                 self.hand_place(*h),
@@ -995,7 +1023,10 @@ impl<'a> Printer<'a> {
                 MarkerKind::WaitAll(cs) => format!(
                     "wait_all!({}vec![{}])",
                     label(" => "),
-                    cs.iter().map(|c| self.expr(c)).collect::<Vec<_>>().join(", ")
+                    cs.iter()
+                        .map(|c| self.expr(c))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
                 MarkerKind::WaitAllMap(n, tag) => format!(
                     "wait_all!({}(0..{n}).map(|_| env.io({tag})).collect::<Vec<Completion>>())",
@@ -1006,7 +1037,10 @@ impl<'a> Printer<'a> {
             };
         };
         let kills = self.kills(o.at_point(m as *const Marker as *const ()));
-        let at = format!("env.at({:?})?; ", o.name_of(m as *const Marker as *const ()));
+        let at = format!(
+            "env.at({:?})?; ",
+            o.name_of(m as *const Marker as *const ())
+        );
         match &m.kind {
             MarkerKind::Wait(c) => format!(
                 "{{ let __c: Completion = {}; {kills}{at}env.oracle_wait(__c)? }}",
@@ -1193,7 +1227,13 @@ impl<'a> Printer<'a> {
                 }
             }
             StmtKind::LetTuple(a, b, e) => {
-                let m = |v: VarId| if self.func.vars[v].mutable { "mut " } else { "" };
+                let m = |v: VarId| {
+                    if self.func.vars[v].mutable {
+                        "mut "
+                    } else {
+                        ""
+                    }
+                };
                 format!(
                     "let ({}{}, {}{}): (u64, String) = {};",
                     m(*a),
@@ -1271,7 +1311,11 @@ impl<'a> Printer<'a> {
             StmtKind::LetElse(x, sc, b) => {
                 let sc = self.value(sc, Ty::OptU64);
                 // A `}` may not end a let-else's initializer.
-                let sc = if sc.ends_with('}') { format!("({sc})") } else { sc };
+                let sc = if sc.ends_with('}') {
+                    format!("({sc})")
+                } else {
+                    sc
+                };
                 let b = self.block_inline(b, Ty::Unit);
                 format!("let Some({}) = {sc} else {b};", self.name(*x))
             }

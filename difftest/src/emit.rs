@@ -71,10 +71,7 @@ pub fn resumable_source(p: &Program) -> String {
     let form = p.form;
     let fn_text = |which: Which, name: &str, params: &str, ind: &str| -> String {
         let body = Printer::new(p, which, None).body();
-        let body: String = body
-            .lines()
-            .map(|l| format!("{ind}{l}\n"))
-            .collect();
+        let body: String = body.lines().map(|l| format!("{ind}{l}\n")).collect();
         let state_ty = match which {
             Which::Main => "RunState".to_string(),
             Which::Sub(n) => format!("S{n}State"),
@@ -126,7 +123,10 @@ pub fn resumable_source(p: &Program) -> String {
         .collect();
     match form {
         Form::Free => {
-            let _ = writeln!(out, "pub struct M {{\n    st: RunState,\n    hs: HandState,\n}}\n");
+            let _ = writeln!(
+                out,
+                "pub struct M {{\n    st: RunState,\n    hs: HandState,\n}}\n"
+            );
             let _ = writeln!(out, "impl Machine for M {{");
             let _ = writeln!(out, "    fn step(&mut self, env: &Env) -> io_model::Result<IOResult<u64>> {{\n        run(&mut self.st, env, &mut self.hs, {a}, {b})\n    }}");
         }
@@ -232,7 +232,10 @@ pub fn module(p: &Program, name: &str, note: &str) -> Module {
          use io_model_programs_runtime::prelude::*;\n\
          use std::cell::RefCell;\nuse std::sync::Mutex;\n\n",
     );
-    let _ = writeln!(text, "/// The program's number: its drivers' seeds derive from it.");
+    let _ = writeln!(
+        text,
+        "/// The program's number: its drivers' seeds derive from it."
+    );
     let _ = writeln!(text, "pub const INDEX: usize = {};\n", p.index);
     text.push_str(&resumable_source(p));
     text.push('\n');

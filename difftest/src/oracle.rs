@@ -27,7 +27,7 @@
 use std::collections::HashMap;
 
 use crate::ast::{
-    block_has_point, point_names, stmt_has_point, value_has_point, Arm, Block, CallOp, Expr,
+    block_has_marker, point_names, stmt_has_marker, value_has_marker, Arm, Block, CallOp, Expr,
     Func, LoopHead, LoopKind, Marker, MarkerKind, OracleHooks, Pat, Stmt, StmtKind, Ty, Value,
     VarId,
 };
@@ -168,8 +168,14 @@ pub fn drops(f: &Func) -> Drops {
 
 impl<'f> Builder<'f> {
     fn new_node(&mut self, uses: Vec<VarId>, defs: Vec<VarId>) -> usize {
-        let uses = uses.iter().filter_map(|v| self.bit.get(v).copied()).collect();
-        let defs = defs.iter().filter_map(|v| self.bit.get(v).copied()).collect();
+        let uses = uses
+            .iter()
+            .filter_map(|v| self.bit.get(v).copied())
+            .collect();
+        let defs = defs
+            .iter()
+            .filter_map(|v| self.bit.get(v).copied())
+            .collect();
         self.nodes.push(Node {
             uses,
             defs,
@@ -218,10 +224,7 @@ impl<'f> Builder<'f> {
     }
 
     fn declare(&mut self, v: VarId) {
-        self.scope
-            .last_mut()
-            .expect("BUG: no scope")
-            .push(v);
+        self.scope.last_mut().expect("BUG: no scope").push(v);
     }
 
     fn liveness(&self) -> Vec<Vec<bool>> {
@@ -316,7 +319,7 @@ impl<'f> Builder<'f> {
             Value::Marker(m) => self.marker(m),
             Value::Block(b) => {
                 self.block(b);
-                if block_has_point(b) {
+                if block_has_marker(b) {
                     self.boundary(Where::End, key);
                 }
             }
@@ -328,19 +331,19 @@ impl<'f> Builder<'f> {
                 self.cur = split;
                 self.block(e);
                 self.join(&[t_end]);
-                if value_has_point(v) {
+                if value_has_marker(v) {
                     self.boundary(Where::End, key);
                 }
             }
             Value::Match(s, arms) => {
                 self.value(s);
                 self.arms(arms);
-                if value_has_point(v) {
+                if value_has_marker(v) {
                     self.boundary(Where::End, key);
                 }
             }
             Value::Loop(h, b) => {
-                let has = value_has_point(v);
+                let has = value_has_marker(v);
                 if has {
                     self.boundary(Where::Start, key);
                 }
@@ -414,7 +417,7 @@ impl<'f> Builder<'f> {
 
     fn stmt_kind(&mut self, s: &Stmt) {
         let key = s as *const Stmt as *const ();
-        let has = stmt_has_point(&s.kind);
+        let has = stmt_has_marker(&s.kind);
         match &s.kind {
             StmtKind::Let(v, init) => {
                 if let Some(i) = init {
@@ -532,7 +535,9 @@ impl<'f> Builder<'f> {
                 self.cur = split;
                 self.node(Vec::new(), vec![*x]);
                 self.declare(*x);
-                if has {
+                // A boundary where the `else` holds a marker; a marker as the
+                // initializer is a point like `let x = call!(..);`.
+                if block_has_marker(b) {
                     self.boundary(Where::End, key);
                 }
             }

@@ -97,7 +97,14 @@ pub fn run_all(
             (
                 m.name.clone(),
                 st.divergence().map(|(k, mode, d)| {
-                    (k, if mode.is_empty() { d } else { format!("{mode} {d}") })
+                    (
+                        k,
+                        if mode.is_empty() {
+                            d
+                        } else {
+                            format!("{mode} {d}")
+                        },
+                    )
                 }),
             )
         })

@@ -210,10 +210,7 @@ impl Runner {
                         let mut parts = line.splitn(2, ' ');
                         match parts.next() {
                             Some("START") => {
-                                current = line
-                                    .split(' ')
-                                    .nth(1)
-                                    .and_then(|s| s.parse().ok());
+                                current = line.split(' ').nth(1).and_then(|s| s.parse().ok());
                                 lines.clear();
                             }
                             Some("END") => {
@@ -418,7 +415,11 @@ pub fn run_many(opts: &Options) -> Result<Summary, RunError> {
         .chunks(opts.batch.max(1))
         .map(<[usize]>::to_vec)
         .collect();
-    let queue = Mutex::new(chunks.into_iter().collect::<std::collections::VecDeque<_>>());
+    let queue = Mutex::new(
+        chunks
+            .into_iter()
+            .collect::<std::collections::VecDeque<_>>(),
+    );
     let summary = Mutex::new(Summary::default());
     let first_error: Mutex<Option<RunError>> = Mutex::new(None);
     let bar = if opts.progress {

@@ -479,7 +479,12 @@ impl Printer<'_, '_> {
     /// A `let x;` whose local the code after it (`rest`, the remaining
     /// statements of its scope) never touches: left out, as its type could
     /// not be inferred (a carrier declared before the arm jumps away, say).
-    fn dead_declaration(&self, stmt: &syn::Stmt, info: &crate::ir::LeafInfo, rest: &[&Code]) -> bool {
+    fn dead_declaration(
+        &self,
+        stmt: &syn::Stmt,
+        info: &crate::ir::LeafInfo,
+        rest: &[&Code],
+    ) -> bool {
         let syn::Stmt::Local(l) = stmt else {
             return false;
         };

@@ -731,6 +731,10 @@ impl Lowerer<'_> {
             return true;
         }
         let start = out.len();
+        let e = match e {
+            e @ (Expr::If(_) | Expr::Match(_)) => hoist_conditions(e),
+            e => e,
+        };
         let lowered = match e {
             Expr::Paren(p) => return self.value(*p.expr, carrier, out),
             Expr::Group(g) => return self.value(*g.expr, carrier, out),
