@@ -498,7 +498,7 @@ impl MarkerRef<'_> {
 
 fn walk_block(b: &Block, active: bool, f: &mut dyn FnMut(&Stmt, bool)) {
     for s in &b.stmts {
-        let a = active && s.cfg.is_none_or(Cfg::active);
+        let a = active && s.cfg.map_or(true, Cfg::active);
         f(s, a);
         for_children(&s.kind, &mut |c| match c {
             Child::Block(blk) => walk_block(blk, a, f),
@@ -576,7 +576,7 @@ pub fn for_children<'a>(k: &'a StmtKind, f: &mut dyn FnMut(Child<'a>)) {
 
 fn collect_markers_block<'a>(b: &'a Block, active: bool, out: &mut Vec<(MarkerRef<'a>, bool)>) {
     for s in &b.stmts {
-        let a = active && s.cfg.is_none_or(Cfg::active);
+        let a = active && s.cfg.map_or(true, Cfg::active);
         collect_markers_stmt(&s.kind, a, out);
     }
     if let Some(t) = &b.tail {
@@ -896,7 +896,10 @@ impl<'a> Printer<'a> {
             Expr::StrLit => "String::from(\"k\")".to_string(),
             Expr::VecLit(es) => format!(
                 "vec![{}]",
-                es.iter().map(|e| self.expr(e)).collect::<Vec<_>>().join(", ")
+                es.iter()
+                    .map(|e| self.expr(e))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
             Expr::Some(a) => format!("Some({})", self.expr(a)),
             Expr::None => "None::<u64>".to_string(),
@@ -951,7 +954,9 @@ impl<'a> Printer<'a> {
             };
         }
         match op {
-            CallOp::HandAdd(h, x) => format!("hand_add({}, env, {})", self.hand_place(*h), self.expr(x)),
+            CallOp::HandAdd(h, x) => {
+                format!("hand_add({}, env, {})", self.hand_place(*h), self.expr(x))
+            }
             CallOp::HandLt(h, a, b) => format!(
                 "hand_lt({}, env, {}, {})",
                 self.hand_place(*h),
@@ -995,7 +1000,10 @@ impl<'a> Printer<'a> {
                 MarkerKind::WaitAll(cs) => format!(
                     "wait_all!({}vec![{}])",
                     label(" => "),
-                    cs.iter().map(|c| self.expr(c)).collect::<Vec<_>>().join(", ")
+                    cs.iter()
+                        .map(|c| self.expr(c))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
                 MarkerKind::WaitAllMap(n, tag) => format!(
                     "wait_all!({}(0..{n}).map(|_| env.io({tag})).collect::<Vec<Completion>>())",
@@ -1006,7 +1014,10 @@ impl<'a> Printer<'a> {
             };
         };
         let kills = self.kills(o.at_point(m as *const Marker as *const ()));
-        let at = format!("env.at({:?})?; ", o.name_of(m as *const Marker as *const ()));
+        let at = format!(
+            "env.at({:?})?; ",
+            o.name_of(m as *const Marker as *const ())
+        );
         match &m.kind {
             MarkerKind::Wait(c) => format!(
                 "{{ let __c: Completion = {}; {kills}{at}env.oracle_wait(__c)? }}",
@@ -1193,7 +1204,13 @@ impl<'a> Printer<'a> {
                 }
             }
             StmtKind::LetTuple(a, b, e) => {
-                let m = |v: VarId| if self.func.vars[v].mutable { "mut " } else { "" };
+                let m = |v: VarId| {
+                    if self.func.vars[v].mutable {
+                        "mut "
+                    } else {
+                        ""
+                    }
+                };
                 format!(
                     "let ({}{}, {}{}): (u64, String) = {};",
                     m(*a),
@@ -1271,7 +1288,11 @@ impl<'a> Printer<'a> {
             StmtKind::LetElse(x, sc, b) => {
                 let sc = self.value(sc, Ty::OptU64);
                 // A `}` may not end a let-else's initializer.
-                let sc = if sc.ends_with('}') { format!("({sc})") } else { sc };
+                let sc = if sc.ends_with('}') {
+                    format!("({sc})")
+                } else {
+                    sc
+                };
                 let b = self.block_inline(b, Ty::Unit);
                 format!("let Some({}) = {sc} else {b};", self.name(*x))
             }

@@ -95,7 +95,9 @@ impl Walker<'_, '_> {
             self.cov.add("marker:labelled");
         }
         if let MarkerKind::Call(
-            CallOp::HandAdd(Some(_), _) | CallOp::HandLt(Some(_), ..) | CallOp::HandNext(Some(_), ..),
+            CallOp::HandAdd(Some(_), _)
+            | CallOp::HandLt(Some(_), ..)
+            | CallOp::HandNext(Some(_), ..),
         ) = &m.kind
         {
             self.cov.add("hand-state-local");
@@ -137,10 +139,8 @@ impl Walker<'_, '_> {
     }
 
     fn nested(&mut self, what: &str, has_point: bool, f: impl FnOnce(&mut Self)) {
-        self.cov.add(format!(
-            "{what}{}",
-            if has_point { "+point" } else { "" }
-        ));
+        self.cov
+            .add(format!("{what}{}", if has_point { "+point" } else { "" }));
         self.depth += 1;
         self.cov.add(format!("depth:{}", self.depth));
         f(self);
@@ -277,10 +277,8 @@ impl Walker<'_, '_> {
                 self.declare(*x);
             }
             StmtKind::Block(b) => self.nested("block", has, |w| w.block(b)),
-            StmtKind::Log(_)
-            | StmtKind::LogVal(..)
-            | StmtKind::Push(..)
-            | StmtKind::PushStr(_) => {}
+            StmtKind::Log(_) | StmtKind::LogVal(..) | StmtKind::Push(..) | StmtKind::PushStr(_) => {
+            }
         }
     }
 }

@@ -71,10 +71,7 @@ pub fn resumable_source(p: &Program) -> String {
     let form = p.form;
     let fn_text = |which: Which, name: &str, params: &str, ind: &str| -> String {
         let body = Printer::new(p, which, None).body();
-        let body: String = body
-            .lines()
-            .map(|l| format!("{ind}{l}\n"))
-            .collect();
+        let body: String = body.lines().map(|l| format!("{ind}{l}\n")).collect();
         let state_ty = match which {
             Which::Main => "RunState".to_string(),
             Which::Sub(n) => format!("S{n}State"),
@@ -126,7 +123,10 @@ pub fn resumable_source(p: &Program) -> String {
         .collect();
     match form {
         Form::Free => {
-            let _ = writeln!(out, "pub struct M {{\n    st: RunState,\n    hs: HandState,\n}}\n");
+            let _ = writeln!(
+                out,
+                "pub struct M {{\n    st: RunState,\n    hs: HandState,\n}}\n"
+            );
             let _ = writeln!(out, "impl Machine for M {{");
             let _ = writeln!(out, "    fn step(&mut self, env: &Env) -> io_model::Result<IOResult<u64>> {{\n        run(&mut self.st, env, &mut self.hs, {a}, {b})\n    }}");
         }
@@ -232,7 +232,10 @@ pub fn module(p: &Program, name: &str, note: &str) -> Module {
          use io_model_programs_runtime::prelude::*;\n\
          use std::cell::RefCell;\nuse std::sync::Mutex;\n\n",
     );
-    let _ = writeln!(text, "/// The program's number: its drivers' seeds derive from it.");
+    let _ = writeln!(
+        text,
+        "/// The program's number: its drivers' seeds derive from it."
+    );
     let _ = writeln!(text, "pub const INDEX: usize = {};\n", p.index);
     text.push_str(&resumable_source(p));
     text.push('\n');
@@ -265,17 +268,25 @@ pub fn workspace_root() -> PathBuf {
 
 /// Writes a batch crate holding `modules` at `dir` (its `src/` is
 /// replaced). `included`: the modules the main runs (the others are left
-/// out of the build).
-pub fn write_batch(dir: &Path, modules: &[Module], included: &[bool]) -> std::io::Result<()> {
+/// out of the build). `optimize_macros`: build the proc-macro (and syn)
+/// optimized: a slower first build, faster expansion in every later one.
+pub fn write_batch(
+    dir: &Path,
+    modules: &[Module],
+    included: &[bool],
+    optimize_macros: bool,
+) -> std::io::Result<()> {
     let root = workspace_root();
     let src = dir.join("src");
     std::fs::create_dir_all(&src)?;
     let toml = format!(
         "[package]\nname = \"difftest-batch\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
          [dependencies]\nio-model = {{ path = {:?} }}\nio-model-programs-runtime = {{ path = {:?} }}\n\n\
-         [workspace]\n\n[profile.dev]\ndebug = 0\nopt-level = 0\nincremental = false\n",
+         [workspace]\n\n[profile.dev]\ndebug = 0\nopt-level = 0\nincremental = false\n\n\
+         [profile.dev.build-override]\nopt-level = {}\ndebug = 0\n",
         root.join("io-model"),
         root.join("difftest/runtime"),
+        if optimize_macros { 2 } else { 0 },
     );
     write_if_changed(&dir.join("Cargo.toml"), &toml)?;
     let lock = root.join("Cargo.lock");

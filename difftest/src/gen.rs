@@ -14,8 +14,8 @@ use std::collections::BTreeSet;
 use io_model_programs_runtime::Rng;
 
 use crate::ast::{
-    Arm, Block, CallOp, Cfg, Expr, Form, Func, LoopHead, LoopKind,
-    Marker, MarkerKind, Pat, Program, Stmt, StmtKind, Ty, Value, Var, VarId,
+    Arm, Block, CallOp, Cfg, Expr, Form, Func, LoopHead, LoopKind, Marker, MarkerKind, Pat,
+    Program, Stmt, StmtKind, Ty, Value, Var, VarId,
 };
 
 /// Constructs the generator can be told to leave out (`--disable`).
@@ -1154,7 +1154,11 @@ impl<'a> FnGen<'a> {
         add(5, "match", compound && self.on("match"));
         add(4, "loop", compound && self.on("loop"));
         add(4, "while", compound && self.on("while"));
-        add(3, "while-call", compound && self.on("while-call") && self.on("call"));
+        add(
+            3,
+            "while-call",
+            compound && self.on("while-call") && self.on("call"),
+        );
         add(2, "while-let", compound && self.on("while-let"));
         add(4, "for", compound && self.on("for"));
         add(3, "let-else", compound && self.on("let-else"));
@@ -1238,8 +1242,7 @@ impl<'a> FnGen<'a> {
             }
             "push" => {
                 if self.chance(50) {
-                    if let Some(v) = self.pick_var(Ty::VecU64).filter(|v| self.st[*v].assignable)
-                    {
+                    if let Some(v) = self.pick_var(Ty::VecU64).filter(|v| self.st[*v].assignable) {
                         let e = self.expr_u64(1);
                         return StmtKind::Push(v, e);
                     }
@@ -1354,7 +1357,15 @@ impl<'a> FnGen<'a> {
     }
 
     fn let_stmt(&mut self) -> StmtKind {
-        let mut tys = vec![Ty::U64, Ty::U64, Ty::U64, Ty::Str, Ty::VecU64, Ty::OptU64, Ty::Tup];
+        let mut tys = vec![
+            Ty::U64,
+            Ty::U64,
+            Ty::U64,
+            Ty::Str,
+            Ty::VecU64,
+            Ty::OptU64,
+            Ty::Tup,
+        ];
         if self.on("noisy") {
             tys.extend([Ty::Noisy, Ty::Noisy, Ty::Noisy]);
         }
@@ -1378,15 +1389,13 @@ impl<'a> FnGen<'a> {
         let init = match ty {
             Ty::U64 | Ty::OptU64 => self.value(ty),
             Ty::Unit => Value::Marker(Box::new(self.unit_marker())),
-            Ty::Str | Ty::VecU64 if self.on("moves") && self.chance(15) => {
-                match self.movable(ty) {
-                    Some(v) => {
-                        self.st[v].own = Own::Moved;
-                        Value::Expr(Expr::Var(v))
-                    }
-                    None => Value::Expr(self.expr(ty, 2)),
+            Ty::Str | Ty::VecU64 if self.on("moves") && self.chance(15) => match self.movable(ty) {
+                Some(v) => {
+                    self.st[v].own = Own::Moved;
+                    Value::Expr(Expr::Var(v))
                 }
-            }
+                None => Value::Expr(self.expr(ty, 2)),
+            },
             _ => Value::Expr(self.expr(ty, 2)),
         };
         let v = self.declare(ty, true);
@@ -1508,9 +1517,7 @@ impl<'a> FnGen<'a> {
         self.frames.push(Frame::default());
         let lk = match lk {
             LoopKind::WhileLet(_) => LoopKind::WhileLet(self.bind(false)),
-            LoopKind::WhileLetCall(_, h, l) => {
-                LoopKind::WhileLetCall(self.bind(false), h, l)
-            }
+            LoopKind::WhileLetCall(_, h, l) => LoopKind::WhileLetCall(self.bind(false), h, l),
             LoopKind::ForRange(_) => LoopKind::ForRange(self.bind(true)),
             LoopKind::ForVec(_, v) => LoopKind::ForVec(self.bind(false), v),
             other => other,

@@ -91,10 +91,16 @@ fn check(cli: &Cli) -> Result<(), String> {
         return Err(format!("--seeds must be in 1..=1000, not {}", cli.seeds));
     }
     if !(1..=8).contains(&cli.max_depth) {
-        return Err(format!("--max-depth must be in 1..=8, not {}", cli.max_depth));
+        return Err(format!(
+            "--max-depth must be in 1..=8, not {}",
+            cli.max_depth
+        ));
     }
     if !(1..=500).contains(&cli.max_stmts) {
-        return Err(format!("--max-stmts must be in 1..=500, not {}", cli.max_stmts));
+        return Err(format!(
+            "--max-stmts must be in 1..=500, not {}",
+            cli.max_stmts
+        ));
     }
     for d in &cli.disable {
         if !CONSTRUCTS.contains(&d.as_str()) {
@@ -163,6 +169,7 @@ fn main() -> ExitCode {
         gen: gen.clone(),
         work_dir: work_dir.clone(),
         progress: !cli.quiet,
+        optimize_macros: true,
     };
     let t = Instant::now();
     let summary = match run_many(&opts) {
@@ -174,10 +181,11 @@ fn main() -> ExitCode {
     };
     let wall = t.elapsed();
     println!(
-        "seed {}: {} programs, {} runs, {} diverging programs, {} diverging runs",
+        "seed {}: {} programs, {} runs ({} cancelled partway), {} diverging programs, {} diverging runs",
         cli.seed,
         summary.programs,
         summary.runs,
+        summary.cancelled,
         summary.divergent.len(),
         summary.runs_by_kind.values().sum::<usize>()
     );
@@ -212,7 +220,10 @@ fn main() -> ExitCode {
         let mut shrunk_kinds = 0usize;
         for d in summary.divergent.iter().take(cli.max_shrink) {
             if d.kind.starts_with("oracle") {
-                println!("program {}: a generator bug ({}), not shrunk", d.index, d.kind);
+                println!(
+                    "program {}: a generator bug ({}), not shrunk",
+                    d.index, d.kind
+                );
                 continue;
             }
             shrunk_kinds += 1;

@@ -27,9 +27,8 @@
 use std::collections::HashMap;
 
 use crate::ast::{
-    block_has_point, point_names, stmt_has_point, value_has_point, Arm, Block, CallOp, Expr,
-    Func, LoopHead, LoopKind, Marker, MarkerKind, OracleHooks, Pat, Stmt, StmtKind, Ty, Value,
-    VarId,
+    block_has_point, point_names, stmt_has_point, value_has_point, Arm, Block, CallOp, Expr, Func,
+    LoopHead, LoopKind, Marker, MarkerKind, OracleHooks, Pat, Stmt, StmtKind, Ty, Value, VarId,
 };
 
 /// The oracle's drops of one function, keyed by AST node address.
@@ -168,8 +167,14 @@ pub fn drops(f: &Func) -> Drops {
 
 impl<'f> Builder<'f> {
     fn new_node(&mut self, uses: Vec<VarId>, defs: Vec<VarId>) -> usize {
-        let uses = uses.iter().filter_map(|v| self.bit.get(v).copied()).collect();
-        let defs = defs.iter().filter_map(|v| self.bit.get(v).copied()).collect();
+        let uses = uses
+            .iter()
+            .filter_map(|v| self.bit.get(v).copied())
+            .collect();
+        let defs = defs
+            .iter()
+            .filter_map(|v| self.bit.get(v).copied())
+            .collect();
         self.nodes.push(Node {
             uses,
             defs,
@@ -218,10 +223,7 @@ impl<'f> Builder<'f> {
     }
 
     fn declare(&mut self, v: VarId) {
-        self.scope
-            .last_mut()
-            .expect("BUG: no scope")
-            .push(v);
+        self.scope.last_mut().expect("BUG: no scope").push(v);
     }
 
     fn liveness(&self) -> Vec<Vec<bool>> {
@@ -399,7 +401,7 @@ impl<'f> Builder<'f> {
     }
 
     fn stmt(&mut self, s: &Stmt) {
-        let active = s.cfg.is_none_or(|c| c.active());
+        let active = s.cfg.map_or(true, |c| c.active());
         if !active {
             // May or may not run: a branch around it.
             let split = self.cur;

@@ -11,13 +11,18 @@
 //! give programs that no longer compile (a removed `let` whose local is
 //! used later): their oracle form fails, and they are simply not kept.
 
-use crate::ast::{Block, CallOp, Expr, Form, Func, LoopKind, MarkerKind, Program, StmtKind, Ty, Value};
+use crate::ast::{
+    Block, CallOp, Expr, Form, Func, LoopKind, MarkerKind, Program, StmtKind, Ty, Value,
+};
 
 /// The `k`-th edit of `p`, or `None` when edit `k` does not apply (or
 /// `p` has fewer edits).
 pub fn edit(p: &Program, k: usize) -> Option<Program> {
     let mut q = p.clone();
-    let mut e = Editor { left: k, done: false };
+    let mut e = Editor {
+        left: k,
+        done: false,
+    };
     if e.hit() {
         // A guard form becomes the field form.
         if !matches!(q.form, Form::RefCell | Form::Mutex) {
@@ -178,7 +183,9 @@ impl Editor {
                 }
                 if let MarkerKind::Call(op @ CallOp::Sub(..)) = &mut m.kind {
                     if self.hit() {
-                        let CallOp::Sub(_, _, x) = op.clone() else { unreachable!() };
+                        let CallOp::Sub(_, _, x) = op.clone() else {
+                            unreachable!()
+                        };
                         *op = CallOp::HandAdd(None, x);
                     }
                 }
@@ -231,14 +238,11 @@ impl Editor {
                     h.label = None;
                     return;
                 }
-                match kind {
-                    LoopKind::WhileCall(_, l) | LoopKind::WhileLetCall(_, _, l) => {
-                        if l.is_some() && self.hit() {
-                            *l = None;
-                            return;
-                        }
+                if let LoopKind::WhileCall(_, l) | LoopKind::WhileLetCall(_, _, l) = kind {
+                    if l.is_some() && self.hit() {
+                        *l = None;
+                        return;
                     }
-                    _ => {}
                 }
                 self.block(b, vars);
             }
@@ -252,10 +256,10 @@ impl Editor {
                 self.block(b, vars);
             }
             StmtKind::Block(b) => self.block(b, vars),
-            StmtKind::Return(e) | StmtKind::Break(_, Some(e)) => {
-                if *e != Expr::Lit(0) && self.hit() {
-                    *e = Expr::Lit(0);
-                }
+            StmtKind::Return(e) | StmtKind::Break(_, Some(e))
+                if *e != Expr::Lit(0) && self.hit() =>
+            {
+                *e = Expr::Lit(0);
             }
             _ => {}
         }
@@ -268,7 +272,8 @@ impl Editor {
         // Replace a construct or marker by a literal of its type.
         if !matches!(v, Value::Expr(Expr::Lit(_))) {
             if let Some(lit) = ty.and_then(literal) {
-                if !matches!(v, Value::Expr(e) if !is_u64_expr(e) && ty == Some(Ty::U64)) && self.hit()
+                if !matches!(v, Value::Expr(e) if !is_u64_expr(e) && ty == Some(Ty::U64))
+                    && self.hit()
                 {
                     *v = Value::Expr(lit);
                     return;
@@ -283,7 +288,9 @@ impl Editor {
                 }
                 if let MarkerKind::Call(op @ CallOp::Sub(..)) = &mut m.kind {
                     if self.hit() {
-                        let CallOp::Sub(_, _, x) = op.clone() else { unreachable!() };
+                        let CallOp::Sub(_, _, x) = op.clone() else {
+                            unreachable!()
+                        };
                         *op = CallOp::HandAdd(None, x);
                     }
                 }
@@ -300,7 +307,11 @@ impl Editor {
             Value::If(c, t, e) => {
                 for branch in 0..2 {
                     if self.hit() {
-                        let b = if branch == 0 { (**t).clone() } else { (**e).clone() };
+                        let b = if branch == 0 {
+                            (**t).clone()
+                        } else {
+                            (**e).clone()
+                        };
                         *v = Value::Block(Box::new(b));
                         return;
                     }

@@ -22,12 +22,20 @@ fn generated_programs_match_their_oracles() {
         jobs: 1,
         seeds: 2,
         gen,
-        work_dir: workspace_root().join("target").join("difftest").join("test"),
+        work_dir: workspace_root()
+            .join("target")
+            .join("difftest")
+            .join("test"),
         progress: false,
+        optimize_macros: false,
     };
     let s = run_many(&opts).expect("the batches build and run");
     assert_eq!(s.programs, 240);
-    assert!(s.runs >= 240 * 7, "every program ran under every driver: {} runs", s.runs);
+    assert!(
+        s.runs >= 240 * 7,
+        "every program ran under every driver: {} runs",
+        s.runs
+    );
     let lines: Vec<String> = s
         .divergent
         .iter()

@@ -10,7 +10,10 @@ use io_model_programs::regress;
 fn saved_regressions_match_known_failures() {
     let d = regress::dir();
     let known = regress::known_failures(&d).expect("known-failures.txt is readable");
-    let work = workspace_root().join("target").join("difftest").join("test");
+    let work = workspace_root()
+        .join("target")
+        .join("difftest")
+        .join("test");
     let results = regress::run_all(&d, &work, 3).expect("the regressions build and run");
     let mut problems = Vec::new();
     for (name, div) in &results {
@@ -27,7 +30,9 @@ fn saved_regressions_match_known_failures() {
     }
     for name in known.keys() {
         if !results.iter().any(|(n, _)| n == name) {
-            problems.push(format!("known-failures.txt lists {name}, which is not a regression"));
+            problems.push(format!(
+                "known-failures.txt lists {name}, which is not a regression"
+            ));
         }
     }
     assert!(problems.is_empty(), "\n{}", problems.join("\n"));

@@ -289,7 +289,10 @@ impl Env {
 
     /// The oracle of `wait!(c)`: `c` is finished; its error, if any.
     pub fn oracle_wait(&self, c: Completion) -> io_model::Result<()> {
-        assert!(c.finished(), "BUG: an oracle waits for an unfinished completion");
+        assert!(
+            c.finished(),
+            "BUG: an oracle waits for an unfinished completion"
+        );
         match c.get_error() {
             Some(e) => Err(e.into()),
             None => Ok(()),
@@ -299,18 +302,24 @@ impl Env {
     /// The oracle of `wait_all!(cs)`: the error of the failed one issued
     /// first (the drivers fail completions in the order they were issued,
     /// so that is the group's first error in time).
-    pub fn oracle_wait_all(&self, cs: impl IntoIterator<Item = Completion>) -> io_model::Result<()> {
+    pub fn oracle_wait_all(
+        &self,
+        cs: impl IntoIterator<Item = Completion>,
+    ) -> io_model::Result<()> {
         let inner = self.inner.borrow();
         let mut first: Option<(usize, CompletionError)> = None;
         for c in cs {
-            assert!(c.finished(), "BUG: an oracle waits for an unfinished completion");
+            assert!(
+                c.finished(),
+                "BUG: an oracle waits for an unfinished completion"
+            );
             let Some(e) = c.get_error() else { continue };
             let k = inner
                 .issued_list
                 .iter()
                 .position(|d| d.ptr_eq(&c))
                 .unwrap_or(usize::MAX);
-            if first.is_none_or(|(j, _)| k < j) {
+            if first.map_or(true, |(j, _)| k < j) {
                 first = Some((k, e));
             }
         }
@@ -610,7 +619,10 @@ pub fn run_oracle(env: &Env, f: impl FnOnce() -> io_model::Result<u64>) -> Repor
     let r = catch_unwind(AssertUnwindSafe(f));
     let (result, failure) = match r {
         Ok(r) => (format_result(&r), None),
-        Err(_) => (String::new(), Some(format!("oracle panic: {}", panic_message()))),
+        Err(_) => (
+            String::new(),
+            Some(format!("oracle panic: {}", panic_message())),
+        ),
     };
     Report {
         result,
@@ -625,43 +637,45 @@ pub fn run_oracle(env: &Env, f: impl FnOnce() -> io_model::Result<u64>) -> Repor
 /// [`Mode::Cancel`]) cancelled.
 pub fn drive(env: &Env, mode: Mode, m: &mut dyn Machine) -> Report {
     let mut cancelled = None;
-    let r = catch_unwind(AssertUnwindSafe(|| -> Result<io_model::Result<u64>, String> {
-        let mut calls = 0usize;
-        loop {
-            calls += 1;
-            if calls > MAX_CALLS {
-                return Err(format!("hang: more than {MAX_CALLS} calls"));
-            }
-            let io = match m.step(env) {
-                Err(e) => return Ok(Err(e)),
-                Ok(IOResult::Done(v)) => return Ok(Ok(v)),
-                Ok(IOResult::IO(io)) => io.into_completion(),
-            };
-            if mode == Mode::Cancel && m.cancellable(m.name()) && env.chance(25) {
-                cancelled = Some((m.name().to_string(), env.log_len()));
-                m.cancel();
-                return Ok(Err(io_model::Error::InvalidArgument(CANCELLED.to_string())));
-            }
-            if io.is_explicit_yield() {
-                if env.chance(50) {
-                    env.finish_one();
+    let r = catch_unwind(AssertUnwindSafe(
+        || -> Result<io_model::Result<u64>, String> {
+            let mut calls = 0usize;
+            loop {
+                calls += 1;
+                if calls > MAX_CALLS {
+                    return Err(format!("hang: more than {MAX_CALLS} calls"));
                 }
-                continue;
-            }
-            while !io.finished() {
-                if mode != Mode::Immediate && env.chance(20) {
-                    // A caller that resumes before anything finished.
-                    break;
+                let io = match m.step(env) {
+                    Err(e) => return Ok(Err(e)),
+                    Ok(IOResult::Done(v)) => return Ok(Ok(v)),
+                    Ok(IOResult::IO(io)) => io.into_completion(),
+                };
+                if mode == Mode::Cancel && m.cancellable(m.name()) && env.chance(25) {
+                    cancelled = Some((m.name().to_string(), env.log_len()));
+                    m.cancel();
+                    return Ok(Err(io_model::Error::InvalidArgument(CANCELLED.to_string())));
                 }
-                if !env.finish_one() {
-                    return Err(format!(
-                        "stuck: the state {} waits for a completion nothing can finish",
-                        m.name()
-                    ));
+                if io.is_explicit_yield() {
+                    if env.chance(50) {
+                        env.finish_one();
+                    }
+                    continue;
+                }
+                while !io.finished() {
+                    if mode != Mode::Immediate && env.chance(20) {
+                        // A caller that resumes before anything finished.
+                        break;
+                    }
+                    if !env.finish_one() {
+                        return Err(format!(
+                            "stuck: the state {} waits for a completion nothing can finish",
+                            m.name()
+                        ));
+                    }
                 }
             }
-        }
-    }));
+        },
+    ));
     let (result, failure) = match r {
         Ok(Ok(r)) => (format_result(&r), None),
         Ok(Err(f)) => (String::new(), Some(f)),
@@ -728,9 +742,8 @@ pub fn compare(oracle: &Report, got: &Report) -> Option<Divergence> {
         });
     }
     if oracle.log != got.log {
-        let strip = |v: &[String]| -> Vec<String> {
-            v.iter().filter(|e| !is_drop(e)).cloned().collect()
-        };
+        let strip =
+            |v: &[String]| -> Vec<String> { v.iter().filter(|e| !is_drop(e)).cloned().collect() };
         let kind = if strip(&oracle.log) == strip(&got.log) {
             "drop"
         } else {
@@ -759,6 +772,16 @@ pub fn check(
     resumable: &dyn Fn() -> Box<dyn Machine>,
     oracle: &dyn Fn(&Env) -> io_model::Result<u64>,
 ) -> Option<Divergence> {
+    check_run(mode, seed, resumable, oracle).0
+}
+
+/// As [`check`], and whether the run was cancelled.
+pub fn check_run(
+    mode: Mode,
+    seed: u64,
+    resumable: &dyn Fn() -> Box<dyn Machine>,
+    oracle: &dyn Fn(&Env) -> io_model::Result<u64>,
+) -> (Option<Divergence>, bool) {
     let env = Env::new(mode, seed);
     let mut m = resumable();
     let got = drive(&env, mode, &mut *m);
@@ -767,26 +790,25 @@ pub fn check(
     if let Some((name, len)) = &got.cancelled {
         oenv.set_cancel(name, *len);
     }
-    let mut want = run_oracle(&oenv, || oracle(&oenv));
-    if got.cancelled.is_some() && !oenv.inner.borrow().cancelled && want.failure.is_none() {
-        want.failure = None;
-        return Some(Divergence {
+    let want = run_oracle(&oenv, || oracle(&oenv));
+    let cancelled = got.cancelled.is_some();
+    if cancelled && !oenv.inner.borrow().cancelled && want.failure.is_none() {
+        let d = Divergence {
             kind: "cancel",
             detail: format!(
                 "cancelled at {:?} but the oracle never reached that point with that log",
                 got.cancelled
             ),
-        });
+        };
+        return (Some(d), cancelled);
     }
-    // Dropping the machine after the run logs nothing new: its state was
-    // idle (or the run failed, which is reported anyway).
-    want.idle = true;
-    compare(&want, &got)
+    (compare(&want, &got), cancelled)
 }
 
 /// Runs every mode for `seeds` seeds (derived from the run's `base` seed
 /// and the program's number) and prints one line per run:
-/// `R <program> <mode> <seed> ok` or `R <program> <mode> <seed> div <kind> <detail>`.
+/// `R <program> <mode> <seed> ok` (`ok c`: it was cancelled) or
+/// `R <program> <mode> <seed> div <kind> <detail>`.
 pub fn check_all(
     program: usize,
     base: u64,
@@ -800,11 +822,12 @@ pub fn check_all(
         let n = if mode == Mode::Immediate { 1 } else { seeds };
         for s in 0..n {
             let seed = mix(base ^ mix((program as u64) << 20 ^ s ^ (mode as u64) << 40));
-            match check(mode, seed, resumable, oracle) {
-                None => {
-                    let _ = writeln!(out, "R {program} {} {seed} ok", mode.name());
+            match check_run(mode, seed, resumable, oracle) {
+                (None, cancelled) => {
+                    let c = if cancelled { " c" } else { "" };
+                    let _ = writeln!(out, "R {program} {} {seed} ok{c}", mode.name());
                 }
-                Some(d) => {
+                (Some(d), _) => {
                     let _ = writeln!(
                         out,
                         "R {program} {} {seed} div {} {}",
