@@ -498,7 +498,7 @@ impl MarkerRef<'_> {
 
 fn walk_block(b: &Block, active: bool, f: &mut dyn FnMut(&Stmt, bool)) {
     for s in &b.stmts {
-        let a = active && s.cfg.is_none_or(Cfg::active);
+        let a = active && s.cfg.map_or(true, Cfg::active);
         f(s, a);
         for_children(&s.kind, &mut |c| match c {
             Child::Block(blk) => walk_block(blk, a, f),
@@ -576,7 +576,7 @@ pub fn for_children<'a>(k: &'a StmtKind, f: &mut dyn FnMut(Child<'a>)) {
 
 fn collect_markers_block<'a>(b: &'a Block, active: bool, out: &mut Vec<(MarkerRef<'a>, bool)>) {
     for s in &b.stmts {
-        let a = active && s.cfg.is_none_or(Cfg::active);
+        let a = active && s.cfg.map_or(true, Cfg::active);
         collect_markers_stmt(&s.kind, a, out);
     }
     if let Some(t) = &b.tail {

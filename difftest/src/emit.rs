@@ -268,17 +268,25 @@ pub fn workspace_root() -> PathBuf {
 
 /// Writes a batch crate holding `modules` at `dir` (its `src/` is
 /// replaced). `included`: the modules the main runs (the others are left
-/// out of the build).
-pub fn write_batch(dir: &Path, modules: &[Module], included: &[bool]) -> std::io::Result<()> {
+/// out of the build). `optimize_macros`: build the proc-macro (and syn)
+/// optimized: a slower first build, faster expansion in every later one.
+pub fn write_batch(
+    dir: &Path,
+    modules: &[Module],
+    included: &[bool],
+    optimize_macros: bool,
+) -> std::io::Result<()> {
     let root = workspace_root();
     let src = dir.join("src");
     std::fs::create_dir_all(&src)?;
     let toml = format!(
         "[package]\nname = \"difftest-batch\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
          [dependencies]\nio-model = {{ path = {:?} }}\nio-model-programs-runtime = {{ path = {:?} }}\n\n\
-         [workspace]\n\n[profile.dev]\ndebug = 0\nopt-level = 0\nincremental = false\n",
+         [workspace]\n\n[profile.dev]\ndebug = 0\nopt-level = 0\nincremental = false\n\n\
+         [profile.dev.build-override]\nopt-level = {}\ndebug = 0\n",
         root.join("io-model"),
         root.join("difftest/runtime"),
+        if optimize_macros { 2 } else { 0 },
     );
     write_if_changed(&dir.join("Cargo.toml"), &toml)?;
     let lock = root.join("Cargo.lock");

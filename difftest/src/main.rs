@@ -169,6 +169,7 @@ fn main() -> ExitCode {
         gen: gen.clone(),
         work_dir: work_dir.clone(),
         progress: !cli.quiet,
+        optimize_macros: true,
     };
     let t = Instant::now();
     let summary = match run_many(&opts) {
@@ -180,10 +181,11 @@ fn main() -> ExitCode {
     };
     let wall = t.elapsed();
     println!(
-        "seed {}: {} programs, {} runs, {} diverging programs, {} diverging runs",
+        "seed {}: {} programs, {} runs ({} cancelled partway), {} diverging programs, {} diverging runs",
         cli.seed,
         summary.programs,
         summary.runs,
+        summary.cancelled,
         summary.divergent.len(),
         summary.runs_by_kind.values().sum::<usize>()
     );

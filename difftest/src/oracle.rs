@@ -402,7 +402,7 @@ impl<'f> Builder<'f> {
     }
 
     fn stmt(&mut self, s: &Stmt) {
-        let active = s.cfg.is_none_or(|c| c.active());
+        let active = s.cfg.map_or(true, |c| c.active());
         if !active {
             // May or may not run: a branch around it.
             let split = self.cur;

@@ -35,6 +35,8 @@ pub struct RunLine {
     pub seed: u64,
     /// `None`: same as the oracle; else the kind and a line of detail.
     pub divergence: Option<(String, String)>,
+    /// The cancel driver cancelled this run.
+    pub cancelled: bool,
 }
 
 /// What happened to one module.
@@ -81,6 +83,8 @@ pub struct Runner {
     pub cargo_jobs: usize,
     /// How long one batch may run.
     pub timeout: Duration,
+    /// Build the proc-macro optimized (see [`write_batch`]).
+    pub optimize_macros: bool,
 }
 
 /// Time spent building and running.
@@ -104,6 +108,7 @@ impl Runner {
             seeds,
             cargo_jobs: 1,
             timeout: Duration::from_secs(300),
+            optimize_macros: true,
         }
     }
 
@@ -112,7 +117,7 @@ impl Runner {
         let mut status: Vec<Option<Status>> = vec![None; modules.len()];
         let mut included = vec![true; modules.len()];
         loop {
-            write_batch(&self.dir, modules, &included)?;
+            write_batch(&self.dir, modules, &included, self.optimize_macros)?;
             let t = Instant::now();
             let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
             let out = Command::new(cargo)
@@ -269,7 +274,9 @@ fn parse_run_line(line: &str) -> Option<RunLine> {
     let mode = it.next()?.to_string();
     let seed = it.next()?.parse().ok()?;
     let verdict = it.next()?;
+    let mut cancelled = false;
     let divergence = if verdict == "ok" {
+        cancelled = it.next() == Some("c");
         None
     } else {
         let kind = it.next().unwrap_or("?").to_string();
@@ -280,6 +287,7 @@ fn parse_run_line(line: &str) -> Option<RunLine> {
         mode,
         seed,
         divergence,
+        cancelled,
     })
 }
 
@@ -340,6 +348,9 @@ pub struct Options {
     pub work_dir: PathBuf,
     /// Show a progress bar.
     pub progress: bool,
+    /// Build the proc-macro optimized (worth it from a few thousand
+    /// programs on).
+    pub optimize_macros: bool,
 }
 
 /// One diverging program.
@@ -363,6 +374,8 @@ pub struct Summary {
     pub programs: usize,
     /// Driver runs compared with the oracle.
     pub runs: usize,
+    /// Runs the cancel driver cancelled partway (the others ran to the end).
+    pub cancelled: usize,
     /// Diverging runs by kind.
     pub runs_by_kind: BTreeMap<String, usize>,
     /// Diverging programs (first divergence of each).
@@ -442,7 +455,8 @@ pub fn run_many(opts: &Options) -> Result<Summary, RunError> {
             let first_error = &first_error;
             let bar = &bar;
             scope.spawn(move || {
-                let runner = Runner::new(&opts.work_dir.join(format!("job{j}")), opts.seeds);
+                let mut runner = Runner::new(&opts.work_dir.join(format!("job{j}")), opts.seeds);
+                runner.optimize_macros = opts.optimize_macros;
                 loop {
                     let Some(chunk) = queue.lock().expect("queue").pop_front() else {
                         break;
@@ -461,6 +475,7 @@ pub fn run_many(opts: &Options) -> Result<Summary, RunError> {
                             for (i, st) in chunk.iter().zip(&statuses) {
                                 if let Status::Ran(lines) = st {
                                     s.runs += lines.len();
+                                    s.cancelled += lines.iter().filter(|l| l.cancelled).count();
                                     for l in lines {
                                         if let Some((k, _)) = &l.divergence {
                                             *s.runs_by_kind.entry(k.clone()).or_insert(0) += 1;

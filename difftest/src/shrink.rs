@@ -238,14 +238,11 @@ impl Editor {
                     h.label = None;
                     return;
                 }
-                match kind {
-                    LoopKind::WhileCall(_, l) | LoopKind::WhileLetCall(_, _, l) => {
-                        if l.is_some() && self.hit() {
-                            *l = None;
-                            return;
-                        }
+                if let LoopKind::WhileCall(_, l) | LoopKind::WhileLetCall(_, _, l) = kind {
+                    if l.is_some() && self.hit() {
+                        *l = None;
+                        return;
                     }
-                    _ => {}
                 }
                 self.block(b, vars);
             }
@@ -259,10 +256,10 @@ impl Editor {
                 self.block(b, vars);
             }
             StmtKind::Block(b) => self.block(b, vars),
-            StmtKind::Return(e) | StmtKind::Break(_, Some(e)) => {
-                if *e != Expr::Lit(0) && self.hit() {
-                    *e = Expr::Lit(0);
-                }
+            StmtKind::Return(e) | StmtKind::Break(_, Some(e))
+                if *e != Expr::Lit(0) && self.hit() =>
+            {
+                *e = Expr::Lit(0);
             }
             _ => {}
         }

@@ -27,6 +27,7 @@ fn generated_programs_match_their_oracles() {
             .join("difftest")
             .join("test"),
         progress: false,
+        optimize_macros: false,
     };
     let s = run_many(&opts).expect("the batches build and run");
     assert_eq!(s.programs, 240);

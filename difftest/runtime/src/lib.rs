@@ -319,7 +319,7 @@ impl Env {
                 .iter()
                 .position(|d| d.ptr_eq(&c))
                 .unwrap_or(usize::MAX);
-            if first.is_none_or(|(j, _)| k < j) {
+            if first.map_or(true, |(j, _)| k < j) {
                 first = Some((k, e));
             }
         }
@@ -772,6 +772,16 @@ pub fn check(
     resumable: &dyn Fn() -> Box<dyn Machine>,
     oracle: &dyn Fn(&Env) -> io_model::Result<u64>,
 ) -> Option<Divergence> {
+    check_run(mode, seed, resumable, oracle).0
+}
+
+/// As [`check`], and whether the run was cancelled.
+pub fn check_run(
+    mode: Mode,
+    seed: u64,
+    resumable: &dyn Fn() -> Box<dyn Machine>,
+    oracle: &dyn Fn(&Env) -> io_model::Result<u64>,
+) -> (Option<Divergence>, bool) {
     let env = Env::new(mode, seed);
     let mut m = resumable();
     let got = drive(&env, mode, &mut *m);
@@ -780,26 +790,25 @@ pub fn check(
     if let Some((name, len)) = &got.cancelled {
         oenv.set_cancel(name, *len);
     }
-    let mut want = run_oracle(&oenv, || oracle(&oenv));
-    if got.cancelled.is_some() && !oenv.inner.borrow().cancelled && want.failure.is_none() {
-        want.failure = None;
-        return Some(Divergence {
+    let want = run_oracle(&oenv, || oracle(&oenv));
+    let cancelled = got.cancelled.is_some();
+    if cancelled && !oenv.inner.borrow().cancelled && want.failure.is_none() {
+        let d = Divergence {
             kind: "cancel",
             detail: format!(
                 "cancelled at {:?} but the oracle never reached that point with that log",
                 got.cancelled
             ),
-        });
+        };
+        return (Some(d), cancelled);
     }
-    // Dropping the machine after the run logs nothing new: its state was
-    // idle (or the run failed, which is reported anyway).
-    want.idle = true;
-    compare(&want, &got)
+    (compare(&want, &got), cancelled)
 }
 
 /// Runs every mode for `seeds` seeds (derived from the run's `base` seed
 /// and the program's number) and prints one line per run:
-/// `R <program> <mode> <seed> ok` or `R <program> <mode> <seed> div <kind> <detail>`.
+/// `R <program> <mode> <seed> ok` (`ok c`: it was cancelled) or
+/// `R <program> <mode> <seed> div <kind> <detail>`.
 pub fn check_all(
     program: usize,
     base: u64,
@@ -813,11 +822,12 @@ pub fn check_all(
         let n = if mode == Mode::Immediate { 1 } else { seeds };
         for s in 0..n {
             let seed = mix(base ^ mix((program as u64) << 20 ^ s ^ (mode as u64) << 40));
-            match check(mode, seed, resumable, oracle) {
-                None => {
-                    let _ = writeln!(out, "R {program} {} {seed} ok", mode.name());
+            match check_run(mode, seed, resumable, oracle) {
+                (None, cancelled) => {
+                    let c = if cancelled { " c" } else { "" };
+                    let _ = writeln!(out, "R {program} {} {seed} ok{c}", mode.name());
                 }
-                Some(d) => {
+                (Some(d), _) => {
                     let _ = writeln!(
                         out,
                         "R {program} {} {seed} div {} {}",

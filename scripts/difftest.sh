@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Random-program differential test of #[io_model::resumable] (difftest/, the
+# io-model-programs crate): generated programs, each run under the immediate,
+# deferred, failing and cancel drivers against its straight-line oracle.
+#
+#   scripts/difftest.sh [--full] [--seed S] [--jobs J] [--all] [-- EXTRA FLAGS]
+#
+# Default: 2 000 programs. --full: 100 000 programs. The shapes of the open
+# transform findings (see difftest/regressions/known-failures.txt) are left
+# out (--skip-known) so that a run finds new bugs; --all keeps them in.
+# Diverging programs are listed with the flags that reproduce them; the
+# first three are shrunk and saved to difftest/regressions/.
+#
+# Measured on this 2-core machine (one job, the proc-macro built optimized,
+# warm target): ~17 programs/s with 125-program batches, a build of a
+# 250-program batch ~13 s, of which ~85 % is rustc's front end on the
+# generated code (expansion 20 %, type check 15 %, borrow check 25 %); the
+# runs themselves take ~1 %. --full uses both cores (--jobs 2, a batch
+# crate and target directory each): about 35 min for 100 000 programs
+# (estimated from the one-job rate: the two jobs share nothing). The first
+# run also builds the batches' dependencies once per job (~1.5 min).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+count=2000
+seed=1
+jobs=1
+known=(--skip-known)
+extra=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --full) count=100000; jobs=2 ;;
+        --seed) seed="${2:?--seed needs a value}"; shift ;;
+        --jobs) jobs="${2:?--jobs needs a value}"; shift ;;
+        --all) known=() ;;
+        --) shift; extra=("$@"); break ;;
+        -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+        *) echo "difftest.sh: unknown argument: $1 (see --help)" >&2; exit 2 ;;
+    esac
+    shift
+done
+
+cargo build --release -p io-model-programs
+exec ./target/release/io-model-programs --seed "$seed" --count "$count" --batch 250 \
+    --jobs "$jobs" --max-shrink 3 "${known[@]}" "${extra[@]}"
