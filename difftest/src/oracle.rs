@@ -413,6 +413,21 @@ impl<'f> Builder<'f> {
             return;
         }
         self.stmt_kind(s);
+        // A marker statement under a `#[cfg]` that holds: its end is a
+        // boundary (the attribute makes it a merge, as the code after it
+        // is there only where the condition does not hold).
+        let marker_stmt = matches!(
+            &s.kind,
+            StmtKind::Marker(_)
+                | StmtKind::Let(_, Some(Value::Marker(_)))
+                | StmtKind::Assign {
+                    value: Value::Marker(_),
+                    ..
+                }
+        );
+        if s.cfg.is_some() && marker_stmt {
+            self.boundary(Where::End, s as *const Stmt as *const ());
+        }
     }
 
     fn stmt_kind(&mut self, s: &Stmt) {
@@ -535,9 +550,10 @@ impl<'f> Builder<'f> {
                 self.cur = split;
                 self.node(Vec::new(), vec![*x]);
                 self.declare(*x);
-                // A boundary where the `else` holds a marker; a marker as the
-                // initializer is a point like `let x = call!(..);`.
-                if block_has_marker(b) {
+                // A boundary where the `else` holds a marker, unless the
+                // initializer is a marker itself: then the statement is a
+                // point like `let x = call!(..);` (docs/transform.md).
+                if block_has_marker(b) && !matches!(sc, Value::Marker(_)) {
                     self.boundary(Where::End, key);
                 }
             }

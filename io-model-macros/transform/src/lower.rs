@@ -307,7 +307,16 @@ impl Lowerer<'_> {
                     let mut probe = Vec::new();
                     if self.value(init_expr.clone(), carrier, &mut probe) {
                         let v = carrier_ident(carrier);
-                        out.push(self.leaf(syn::parse_quote!(let #v;)));
+                        // Typed where the `let` is: under `#[cfg]`, the code
+                        // that assigns it may not be compiled.
+                        let decl: syn::Stmt = match &local.pat {
+                            Pat::Type(t) => {
+                                let ty = &t.ty;
+                                syn::parse_quote!(let #v: #ty;)
+                            }
+                            _ => syn::parse_quote!(let #v;),
+                        };
+                        out.push(self.leaf(decl));
                         out.extend(probe);
                         init_expr = syn::parse_quote!(#v);
                     }
@@ -1045,7 +1054,12 @@ fn hoist_conditions(e: Expr) -> Expr {
                 _ => None,
             };
             match hoisted {
-                Some(value) => syn::parse_quote!(#(#attrs)* { let #c = #value; #i }),
+                Some(value) if matches!(&*i.cond, Expr::Let(_)) => {
+                    syn::parse_quote!(#(#attrs)* { let #c = #value; #i })
+                }
+                // An `if` condition is a `bool`: typed, so that its carrier
+                // is too (code under `#[cfg]` may be all that assigns it).
+                Some(value) => syn::parse_quote!(#(#attrs)* { let #c: bool = #value; #i }),
                 None => {
                     i.attrs = attrs;
                     Expr::If(i)
@@ -1065,7 +1079,7 @@ fn hoist_conditions(e: Expr) -> Expr {
                 body,
                 ..
             } = w;
-            syn::parse_quote!(#(#attrs)* #label loop { let #c = #cond; if #c #body else { break; } })
+            syn::parse_quote!(#(#attrs)* #label loop { let #c: bool = #cond; if #c #body else { break; } })
         }
         Expr::While(w) if matches!(&*w.cond, Expr::Let(l) if construct_with_point(&l.expr)) => {
             let syn::ExprWhile {
