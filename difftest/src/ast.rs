@@ -385,6 +385,11 @@ pub enum StmtKind {
     Drop(VarId),
     /// `env.consume(n);`
     Consume(VarId),
+    /// Logs whether the function's state place can be locked now
+    /// (`self.st.try_borrow_mut().is_ok()` / `try_lock`): it must be, the
+    /// place is only held on entry and on return. Other forms and the
+    /// oracle log `true`.
+    Touch(u32, usize),
     /// A marker as a statement.
     Marker(Marker),
     /// `if c { .. } else { .. }` (the blocks without tails).
@@ -1260,6 +1265,21 @@ impl<'a> Printer<'a> {
             StmtKind::PushStr(v) => format!("{}.push_str(\"z\");", self.name(*v)),
             StmtKind::Drop(v) => format!("drop({});", self.moved(*v)),
             StmtKind::Consume(v) => format!("env.consume({});", self.moved(*v)),
+            StmtKind::Touch(id, field) => {
+                let field = match field {
+                    0 => "st".to_string(),
+                    n => format!("s{}", n - 1),
+                };
+                match (self.oracle.is_some(), self.prog.form) {
+                    (false, Form::RefCell) => {
+                        format!("env.val({id}, &self.{field}.try_borrow_mut().is_ok());")
+                    }
+                    (false, Form::Mutex) => {
+                        format!("env.val({id}, &self.{field}.try_lock().is_ok());")
+                    }
+                    _ => format!("env.val({id}, &true);"),
+                }
+            }
             StmtKind::Marker(m) => {
                 let t = self.marker(m);
                 format!("{t};")

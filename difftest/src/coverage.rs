@@ -277,6 +277,7 @@ impl Walker<'_, '_> {
                 self.declare(*x);
             }
             StmtKind::Block(b) => self.nested("block", has, |w| w.block(b)),
+            StmtKind::Touch(..) => self.cov.add("touch-state-place"),
             StmtKind::Log(_) | StmtKind::LogVal(..) | StmtKind::Push(..) | StmtKind::PushStr(_) => {
             }
         }

@@ -123,10 +123,11 @@ pub fn generate(seed: u64, index: usize, cfg: &GenConfig) -> Program {
         0
     };
     let mut subs = Vec::new();
-    for _ in 0..n_subs {
+    for n in 0..n_subs {
         let budget = 2 + rng.below(6) as isize;
-        let f = FnGen::new(&mut rng, cfg, &mut ids, form, &["x"], 0, budget, 2).run();
-        subs.push(f);
+        let mut g = FnGen::new(&mut rng, cfg, &mut ids, form, &["x"], 0, budget, 2);
+        g.sub_index = Some(n);
+        subs.push(g.run());
     }
     let budget = 3 + rng.below(cfg.max_stmts.max(1) as u64) as isize;
     let main = FnGen::new(
@@ -264,6 +265,8 @@ struct FnGen<'a> {
     no_let: bool,
     /// Value constructs enclosing the current place.
     in_value: usize,
+    /// Which sub-operation this is (`None`: the main function).
+    sub_index: Option<usize>,
     /// Names that must not be declared again (a deferred `let`'s local
     /// while its branches are built: they assign it by name).
     reserved: Vec<String>,
@@ -309,6 +312,7 @@ impl<'a> FnGen<'a> {
             in_call_operand: false,
             no_let: false,
             in_value: 0,
+            sub_index: None,
             reserved: Vec::new(),
         };
         for p in params {
@@ -1138,6 +1142,7 @@ impl<'a> FnGen<'a> {
             (6, "logval"),
             (3, "push"),
             (18, "marker"),
+            (2, "touch"),
         ];
         let mut add = |w: u32, k: &'static str, ok: bool| {
             if ok {
@@ -1249,6 +1254,15 @@ impl<'a> FnGen<'a> {
                 }
             }
             "marker" => StmtKind::Marker(self.marker_stmt()),
+            "touch" => {
+                // The main function's state, or (from a sub) its own.
+                let own = self.chance(50);
+                let field = match self.sub_index {
+                    Some(n) if own => n + 1,
+                    _ => 0,
+                };
+                StmtKind::Touch(self.ids.stmt(), field)
+            }
             "move" | "move-nolet" => match self.movable(Ty::Noisy) {
                 Some(n) => {
                     self.st[n].own = Own::Moved;

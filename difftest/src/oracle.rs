@@ -223,6 +223,14 @@ impl<'f> Builder<'f> {
         self.all_boundaries.push((n, w, key, all));
     }
 
+    /// A `break`/`continue`: what it carries must not be shadowed there
+    /// (for [`shadow_conflicts`]).
+    fn jump_site(&mut self, n: usize) {
+        let all: Vec<VarId> = self.scope.iter().flatten().copied().collect();
+        self.all_boundaries
+            .push((n, Where::Point, std::ptr::null(), all));
+    }
+
     fn declare(&mut self, v: VarId) {
         self.scope.last_mut().expect("BUG: no scope").push(v);
     }
@@ -457,7 +465,7 @@ impl<'f> Builder<'f> {
                 let uses = if *compound { vec![*var] } else { Vec::new() };
                 self.node(uses, vec![*var]);
             }
-            StmtKind::Log(_) => {}
+            StmtKind::Log(_) | StmtKind::Touch(..) => {}
             StmtKind::LogVal(_, v)
             | StmtKind::PushStr(v)
             | StmtKind::Drop(v)
@@ -521,6 +529,7 @@ impl<'f> Builder<'f> {
             StmtKind::Break(label, v) => {
                 let u = v.as_ref().map(|v| self.expr_uses(v)).unwrap_or_default();
                 let n = self.node(u, Vec::new());
+                self.jump_site(n);
                 match self.loop_index(label) {
                     Some(i) => self.loops[i].breaks.push(n),
                     None => self.edge(n, self.exit),
@@ -532,9 +541,9 @@ impl<'f> Builder<'f> {
                     Some(i) => self.loops[i].head,
                     None => self.exit,
                 };
-                if let Some(c) = self.cur {
-                    self.edge(c, head);
-                }
+                let n = self.node(Vec::new(), Vec::new());
+                self.jump_site(n);
+                self.edge(n, head);
                 self.cur = None;
             }
             StmtKind::Return(e) => {
