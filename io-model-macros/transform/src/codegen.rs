@@ -491,7 +491,7 @@ impl Printer<'_, '_> {
         if l.init.is_some() || matches!(l.pat, syn::Pat::Type(_)) {
             return false;
         }
-        let touched = crate::liveness::touches(&self.p.body, self.p.points, rest);
+        let touched = crate::liveness::touches(self.p.body, self.p.points, rest);
         !info.defs.iter().any(|d| touched.contains(d))
     }
 
