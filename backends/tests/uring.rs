@@ -176,38 +176,53 @@ fn short_transfers_are_resubmitted_for_the_rest() {
 #[test]
 fn a_read_partly_in_the_page_cache_reads_the_rest_through_the_ring() {
     let dir = TempDir::new("partial");
-    let Some(io) = uring(
-        "partly cached read",
-        UringOptions::default().inline_reads(InlineReads::NoWait),
-    ) else {
-        return;
-    };
     let path = dir.file("f");
     let data = pattern(10, 3 * 4096);
-    std::fs::write(&path, &data).unwrap();
-    evict(&path, None);
-    if !is_cold(&path) {
-        eprintln!("skipping a partly cached read: this file system does not evict pages (tmpfs?)");
+    // The readahead that the read of page 0 starts runs asynchronously and
+    // may bring pages 1 and 2 back after they were evicted (on a loaded
+    // machine, say): then the whole read is cached and served inline, and
+    // the scenario is set up again.
+    for _attempt in 0..10 {
+        let Some(io) = uring(
+            "partly cached read",
+            UringOptions::default().inline_reads(InlineReads::NoWait),
+        ) else {
+            return;
+        };
+        std::fs::write(&path, &data).unwrap();
+        evict(&path, None);
+        if !is_cold(&path) {
+            eprintln!(
+                "skipping a partly cached read: this file system does not evict pages (tmpfs?)"
+            );
+            return;
+        }
+        // Page 0 cached (read it; readahead may bring in the rest), pages 1
+        // and 2 not.
+        let mut one = [0u8; 1];
+        std::fs::File::open(&path)
+            .unwrap()
+            .read_at(&mut one, 0)
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        evict(&path, Some((4096, 8192)));
+        let f = io.open_file(&path, OpenFlags::NONE).unwrap();
+        assert_eq!(read(&io, &*f, 0, 3 * 4096).unwrap(), data);
+        let stats = io.stats();
+        if stats.ring_ops == 0 && stats.reads_nowait == 1 {
+            // Everything was cached again by the time of the read.
+            continue;
+        }
+        assert_eq!(
+            stats.ring_ops, 1,
+            "the uncached rest went through the ring: {stats}"
+        );
+        // Now all cached: served inline.
+        assert_eq!(read(&io, &*f, 0, 3 * 4096).unwrap(), data);
+        assert_eq!(io.stats().reads_nowait, 1);
         return;
     }
-    // Page 0 cached (read it; readahead may bring in the rest), pages 1
-    // and 2 not.
-    let mut one = [0u8; 1];
-    std::fs::File::open(&path)
-        .unwrap()
-        .read_at(&mut one, 0)
-        .unwrap();
-    evict(&path, Some((4096, 8192)));
-    let f = io.open_file(&path, OpenFlags::NONE).unwrap();
-    assert_eq!(read(&io, &*f, 0, 3 * 4096).unwrap(), data);
-    let stats = io.stats();
-    assert_eq!(
-        stats.ring_ops, 1,
-        "the uncached rest went through the ring: {stats}"
-    );
-    // Now all cached: served inline.
-    assert_eq!(read(&io, &*f, 0, 3 * 4096).unwrap(), data);
-    assert_eq!(io.stats().reads_nowait, 1);
+    eprintln!("skipping a partly cached read: readahead kept bringing the evicted pages back");
 }
 
 #[test]
