@@ -1459,7 +1459,7 @@ pub fn arm_scrut_ty(arms: &[Arm]) -> Ty {
 /// Every local a value mentions: read, moved, assigned or declared in it.
 pub fn value_vars(v: &Value, out: &mut Vec<VarId>) {
     fn expr(e: &Expr, out: &mut Vec<VarId>) {
-        crate::oracle::expr_vars(e, out);
+        expr_vars(e, out);
     }
     fn call(op: &CallOp, out: &mut Vec<VarId>) {
         match op {
@@ -1564,5 +1564,36 @@ pub fn value_vars(v: &Value, out: &mut Vec<VarId>) {
             out.push(h.counter);
             block(b, out);
         }
+    }
+}
+
+/// The locals an expression reads or moves.
+pub fn expr_vars(e: &Expr, out: &mut Vec<VarId>) {
+    match e {
+        Expr::Var(v)
+        | Expr::Len(v)
+        | Expr::NoisyId(v)
+        | Expr::UnwrapOr(v, _)
+        | Expr::TupFirst(v)
+        | Expr::TupLen(v)
+        | Expr::First(v)
+        | Expr::IsSome(v)
+        | Expr::IsEmpty(v)
+        | Expr::Clone(v)
+        | Expr::Last(v) => out.push(*v),
+        Expr::Add(a, b) | Expr::Lt(a, b) | Expr::Tuple(a, b) => {
+            expr_vars(a, out);
+            expr_vars(b, out);
+        }
+        Expr::Mul3(a) | Expr::Mod(a, _) | Expr::Even(a) | Expr::Format(a) | Expr::Some(a) => {
+            expr_vars(a, out)
+        }
+        Expr::VecLit(es) => es.iter().for_each(|e| expr_vars(e, out)),
+        Expr::Lit(_)
+        | Expr::StrLit
+        | Expr::None
+        | Expr::NewNoisy(_)
+        | Expr::Io(_)
+        | Expr::DefaultState(_) => {}
     }
 }

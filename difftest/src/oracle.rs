@@ -27,9 +27,9 @@
 use std::collections::HashMap;
 
 use crate::ast::{
-    block_has_marker, point_names, stmt_has_marker, value_has_marker, Arm, Block, CallOp, Expr,
-    Func, LoopHead, LoopKind, Marker, MarkerKind, OracleHooks, Pat, Stmt, StmtKind, Ty, Value,
-    VarId,
+    block_has_marker, expr_vars, point_names, stmt_has_marker, value_has_marker, Arm, Block,
+    CallOp, Expr, Func, LoopHead, LoopKind, Marker, MarkerKind, OracleHooks, Pat, Stmt, StmtKind,
+    Ty, Value, VarId,
 };
 
 /// The oracle's drops of one function, keyed by AST node address.
@@ -669,35 +669,4 @@ fn call_uses(op: &CallOp) -> Vec<VarId> {
         }
     }
     u
-}
-
-/// The locals an expression reads or moves.
-pub fn expr_vars(e: &Expr, out: &mut Vec<VarId>) {
-    match e {
-        Expr::Var(v)
-        | Expr::Len(v)
-        | Expr::NoisyId(v)
-        | Expr::UnwrapOr(v, _)
-        | Expr::TupFirst(v)
-        | Expr::TupLen(v)
-        | Expr::First(v)
-        | Expr::IsSome(v)
-        | Expr::IsEmpty(v)
-        | Expr::Clone(v)
-        | Expr::Last(v) => out.push(*v),
-        Expr::Add(a, b) | Expr::Lt(a, b) | Expr::Tuple(a, b) => {
-            expr_vars(a, out);
-            expr_vars(b, out);
-        }
-        Expr::Mul3(a) | Expr::Mod(a, _) | Expr::Even(a) | Expr::Format(a) | Expr::Some(a) => {
-            expr_vars(a, out)
-        }
-        Expr::VecLit(es) => es.iter().for_each(|e| expr_vars(e, out)),
-        Expr::Lit(_)
-        | Expr::StrLit
-        | Expr::None
-        | Expr::NewNoisy(_)
-        | Expr::Io(_)
-        | Expr::DefaultState(_) => {}
-    }
 }
