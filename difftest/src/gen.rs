@@ -59,6 +59,7 @@ pub const CONSTRUCTS: &[&str] = &[
     "value-construct-in-loop",
     "cfg-point",
     "let-else-call-init",
+    "cfg-any-assign",
 ];
 
 /// The constructs of open transform findings: the CI test leaves them out
@@ -72,6 +73,7 @@ pub const KNOWN_FAILING: &[&str] = &[
     "value-construct-in-loop",
     "cfg-point",
     "let-else-call-init",
+    "cfg-any-assign",
 ];
 
 /// What the generator makes.
@@ -179,6 +181,36 @@ fn has_marker(k: &StmtKind) -> bool {
         ret: Expr::Lit(0),
     };
     !f.markers().is_empty()
+}
+
+/// Whether a statement assigns a local (`x = ..`, `x += ..`) anywhere inside.
+fn has_assign(k: &StmtKind) -> bool {
+    fn block(b: &Block) -> bool {
+        b.stmts.iter().any(|s| stmt(&s.kind)) || b.tail.as_deref().is_some_and(value)
+    }
+    fn value(v: &Value) -> bool {
+        match v {
+            Value::Block(b) => block(b),
+            Value::If(c, t, e) => value(c) || block(t) || block(e),
+            Value::Match(s, arms) => value(s) || arms.iter().any(|a| value(&a.body)),
+            Value::Loop(_, b) => block(b),
+            Value::Expr(_) | Value::Marker(_) | Value::Try(_) => false,
+        }
+    }
+    fn stmt(k: &StmtKind) -> bool {
+        if matches!(k, StmtKind::Assign { .. }) {
+            return true;
+        }
+        let mut found = false;
+        crate::ast::for_children(k, &mut |c| {
+            found |= match c {
+                crate::ast::Child::Block(b) => block(b),
+                crate::ast::Child::Value(v) => value(v),
+            }
+        });
+        found
+    }
+    stmt(k)
 }
 
 /// Renames every local that shadows a local live across a suspension
@@ -1203,8 +1235,10 @@ impl<'a> FnGen<'a> {
             let k = self.stmt_kind(kind);
             self.no_let = false;
             self.restore(&snap);
-            if !self.on("cfg-point") && has_marker(&k) {
-                // Findings F10, F11.
+            if (!self.on("cfg-point") && has_marker(&k))
+                || (!self.on("cfg-any-assign") && has_assign(&k))
+            {
+                // Findings F10, F11, F14.
                 return Stmt {
                     cfg: None,
                     kind: StmtKind::Log(self.ids.stmt()),
