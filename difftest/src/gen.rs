@@ -51,6 +51,7 @@ pub const CONSTRUCTS: &[&str] = &[
     "yield",
     "completion-locals",
     "value-constructs",
+    "else-if",
     // Narrow shapes of known transform findings (docs: difftest-findings F5-F9):
     "block-cond",
     "cfg-in-value",
@@ -60,6 +61,7 @@ pub const CONSTRUCTS: &[&str] = &[
     "cfg-point",
     "let-else-call-init",
     "cfg-any-assign",
+    "let-else-in-loop",
 ];
 
 /// The constructs of open transform findings: the CI test leaves them out
@@ -74,6 +76,7 @@ pub const KNOWN_FAILING: &[&str] = &[
     "cfg-point",
     "let-else-call-init",
     "cfg-any-assign",
+    "let-else-in-loop",
 ];
 
 /// What the generator makes.
@@ -671,6 +674,7 @@ impl<'a> FnGen<'a> {
                 Box::new(self.expr_u64(d - 1)),
                 Box::new(self.expr_u64(d - 1)),
             ),
+            6 if self.on("try") && self.chance(15) => Expr::Check(Box::new(self.expr_u64(d - 1))),
             6 => Expr::Mul3(Box::new(self.expr_u64(d - 1))),
             _ => {
                 let m = self.pick(&[2, 5, 7, 100, 1000]);
@@ -865,11 +869,7 @@ impl<'a> FnGen<'a> {
                     let n = self.below(3) as usize;
                     Value::Block(Box::new(self.block_n(n, Some(ty), true)))
                 }
-                1 | 2 if self.on("if") => {
-                    let c = self.cond();
-                    let (t, e) = self.branches(|g| g.block_n_tail(ty));
-                    Value::If(Box::new(c), Box::new(t), Box::new(e))
-                }
+                1 | 2 if self.on("if") => self.value_if(ty),
                 3 if self.on("match") => self.value_match(ty),
                 4 if ty == Ty::U64 && self.on("loop") && self.on("break-value") => {
                     self.value_loop()
@@ -893,6 +893,30 @@ impl<'a> FnGen<'a> {
             return Value::Try(self.expr_u64(2));
         }
         Value::Expr(self.expr(ty, 2))
+    }
+
+    /// A value `if`; its else block is sometimes just another value `if`
+    /// (printed `else if`).
+    fn value_if(&mut self, ty: Ty) -> Value {
+        let c = self.cond();
+        let chain = self.on("else-if") && self.can_nest() && self.chance(20);
+        let mut call = 0;
+        let (t, e) = self.branches(|g| {
+            call += 1;
+            if chain && call == 2 {
+                // The else branch.
+                g.depth += 1;
+                let v = g.value_if(ty);
+                g.depth -= 1;
+                Block {
+                    stmts: Vec::new(),
+                    tail: Some(Box::new(v)),
+                }
+            } else {
+                g.block_n_tail(ty)
+            }
+        });
+        Value::If(Box::new(c), Box::new(t), Box::new(e))
     }
 
     fn block_n_tail(&mut self, ty: Ty) -> Block {
@@ -1198,7 +1222,13 @@ impl<'a> FnGen<'a> {
         );
         add(2, "while-let", compound && self.on("while-let"));
         add(4, "for", compound && self.on("for"));
-        add(3, "let-else", compound && self.on("let-else"));
+        add(
+            3,
+            "let-else",
+            compound
+                && self.on("let-else")
+                && (self.loops.is_empty() || self.on("let-else-in-loop")),
+        );
         add(3, "block", compound && self.on("block"));
         add(4, "deferred", compound && self.on("deferred-init"));
         let total: u32 = table.iter().map(|(w, _)| w).sum();
@@ -1489,7 +1519,21 @@ impl<'a> FnGen<'a> {
         });
         let after_t = self.snapshot();
         self.restore(&snap);
-        let e = if self.chance(50) {
+        let e = if self.on("else-if") && self.can_nest() && self.chance(15) {
+            // `else if ..` (a block holding just the inner `if`).
+            self.frames.push(Frame {
+                block: true,
+                ..Frame::default()
+            });
+            let inner = self.if_stmt();
+            let mut stmts = std::mem::take(&mut self.frames.last_mut().expect("frame").pending);
+            self.frames.pop();
+            stmts.push(Stmt {
+                cfg: None,
+                kind: inner,
+            });
+            Some(Block { stmts, tail: None })
+        } else if self.chance(50) {
             let n = self.small();
             Some(self.block_n(n, None, true))
         } else {
@@ -1651,5 +1695,50 @@ impl<'a> FnGen<'a> {
             kind: StmtKind::Let(x, None),
         });
         construct
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_program_depends_only_on_seed_and_index() {
+        let c = GenConfig::default();
+        assert_eq!(generate(3, 7, &c), generate(3, 7, &c));
+        assert_ne!(generate(3, 7, &c), generate(3, 8, &c));
+        assert_ne!(generate(3, 7, &c), generate(4, 7, &c));
+    }
+
+    #[test]
+    fn programs_print_in_both_forms() {
+        let c = GenConfig::default();
+        for i in 0..300 {
+            let p = generate(11, i, &c);
+            let m = crate::emit::module(&p, "p", "");
+            assert!(m.text.contains("#[io_model::resumable"), "program {i}");
+            assert!(
+                m.oracle_line > 1 && m.text.contains("pub mod oracle"),
+                "program {i}"
+            );
+        }
+    }
+
+    #[test]
+    fn disabled_constructs_are_not_generated() {
+        let c = GenConfig {
+            disabled: ["cfg", "labels", "methods"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            ..GenConfig::default()
+        };
+        for i in 0..200 {
+            let p = generate(5, i, &c);
+            let text = crate::emit::module(&p, "p", "").text;
+            assert_eq!(p.form, Form::Free, "program {i}");
+            assert!(!text.contains("#[cfg("), "program {i}");
+            assert!(!text.contains("Lbl"), "program {i}");
+        }
     }
 }
