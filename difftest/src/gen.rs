@@ -62,6 +62,7 @@ pub const CONSTRUCTS: &[&str] = &[
     "let-else-call-init",
     "cfg-any-assign",
     "let-else-in-loop",
+    "outer-break-after-point",
 ];
 
 /// The constructs of open transform findings: the CI test leaves them out
@@ -77,6 +78,7 @@ pub const KNOWN_FAILING: &[&str] = &[
     "let-else-call-init",
     "cfg-any-assign",
     "let-else-in-loop",
+    "outer-break-after-point",
 ];
 
 /// What the generator makes.
@@ -281,6 +283,8 @@ struct LoopCx {
     label: Option<String>,
     /// A `loop` whose value is used: its breaks carry a `u64`.
     value: bool,
+    /// Markers generated before its body.
+    markers: usize,
 }
 
 struct FnGen<'a> {
@@ -1082,7 +1086,11 @@ impl<'a> FnGen<'a> {
             counter,
             bound: 1 + self.below(3),
         };
-        self.loops.push(LoopCx { label, value: true });
+        self.loops.push(LoopCx {
+            label,
+            value: true,
+            markers: self.markers,
+        });
         let n = 1 + self.below(3) as usize;
         let body = self.block_n(n, None, true);
         self.loops.pop();
@@ -1169,6 +1177,13 @@ impl<'a> FnGen<'a> {
                 let inner = self.loops.len() - 1;
                 let labelled: Vec<usize> = (0..self.loops.len())
                     .filter(|i| self.loops[*i].label.is_some())
+                    .collect();
+                // Finding F16: out of an inner loop that holds a point.
+                let outer_ok =
+                    self.on("outer-break-after-point") || self.loops[inner].markers == self.markers;
+                let labelled: Vec<usize> = labelled
+                    .into_iter()
+                    .filter(|i| *i == inner || outer_ok)
                     .collect();
                 let target = if self.on("labelled-break") && !labelled.is_empty() && self.chance(40)
                 {
@@ -1605,6 +1620,7 @@ impl<'a> FnGen<'a> {
         self.loops.push(LoopCx {
             label: label.clone(),
             value: false,
+            markers: self.markers,
         });
         self.frames.push(Frame::default());
         let lk = match lk {
