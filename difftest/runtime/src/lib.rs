@@ -16,6 +16,8 @@
 //! that the first error of a `wait_all!` group is always the one of its
 //! earliest failing member, as [`Env::oracle_wait_all`] assumes.
 
+#![warn(missing_docs)]
+
 use std::cell::{Cell, RefCell};
 use std::fmt::Debug;
 use std::panic::{catch_unwind, AssertUnwindSafe};
