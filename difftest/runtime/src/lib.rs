@@ -787,7 +787,21 @@ pub fn check_run(
     let env = Env::new(mode, seed);
     let mut m = resumable();
     let got = drive(&env, mode, &mut *m);
+    // A second run of the same machine (its state idle again, its
+    // sub-operations' states reused) must behave as a first one.
+    let second = (mode == Mode::Deferred && got.failure.is_none() && got.idle).then(|| {
+        let env = Env::new(mode, seed ^ 0x5EC0);
+        drive(&env, mode, &mut *m)
+    });
     drop(m);
+    if let Some(got2) = second {
+        let oenv = Env::oracle(mode, seed ^ 0x5EC0);
+        let want2 = run_oracle(&oenv, || oracle(&oenv));
+        if let Some(mut d) = compare(&want2, &got2) {
+            d.detail = format!("second run of the same state: {}", d.detail);
+            return (Some(d), false);
+        }
+    }
     let oenv = Env::oracle(mode, seed);
     if let Some((name, len)) = &got.cancelled {
         oenv.set_cancel(name, *len);
