@@ -63,6 +63,7 @@ pub const CONSTRUCTS: &[&str] = &[
     "cfg-any-assign",
     "let-else-in-loop",
     "outer-break-after-point",
+    "diverge-after-point-in-loop",
 ];
 
 /// The constructs of open transform findings: the CI test leaves them out
@@ -79,6 +80,7 @@ pub const KNOWN_FAILING: &[&str] = &[
     "cfg-any-assign",
     "let-else-in-loop",
     "outer-break-after-point",
+    "diverge-after-point-in-loop",
 ];
 
 /// What the generator makes.
@@ -277,6 +279,8 @@ struct Frame {
     /// A block's frame (statements can be inserted before the current one).
     block: bool,
     pending: Vec<Stmt>,
+    /// Markers generated before the block.
+    markers: usize,
 }
 
 struct LoopCx {
@@ -1103,6 +1107,7 @@ impl<'a> FnGen<'a> {
     fn block_n(&mut self, n: usize, tail: Option<Ty>, _scoped: bool) -> Block {
         self.frames.push(Frame {
             block: true,
+            markers: self.markers,
             ..Frame::default()
         });
         let mut stmts = Vec::new();
@@ -1126,6 +1131,7 @@ impl<'a> FnGen<'a> {
     fn block_then(&mut self, n: usize, last: &mut dyn FnMut(&mut Self) -> Option<Stmt>) -> Block {
         self.frames.push(Frame {
             block: true,
+            markers: self.markers,
             ..Frame::default()
         });
         let mut stmts = Vec::new();
@@ -1154,6 +1160,21 @@ impl<'a> FnGen<'a> {
 
     /// A diverging statement for the end of a block, if one fits here.
     fn diverge(&mut self, must: bool) -> Option<Stmt> {
+        // Findings F17, F18: leaving an iteration from a block holding a
+        // point.
+        let block_markers = self
+            .frames
+            .iter()
+            .rev()
+            .find(|f| f.block)
+            .map_or(self.markers, |f| f.markers);
+        if !must
+            && !self.on("diverge-after-point-in-loop")
+            && !self.loops.is_empty()
+            && self.markers > block_markers
+        {
+            return None;
+        }
         let mut kinds = Vec::new();
         if self.on("return") {
             kinds.push(0);
@@ -1538,6 +1559,7 @@ impl<'a> FnGen<'a> {
             // `else if ..` (a block holding just the inner `if`).
             self.frames.push(Frame {
                 block: true,
+                markers: self.markers,
                 ..Frame::default()
             });
             let inner = self.if_stmt();
