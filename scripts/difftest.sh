@@ -11,14 +11,15 @@
 # Diverging programs are listed with the flags that reproduce them; the
 # first three are shrunk and saved to difftest/regressions/.
 #
-# Measured on this 2-core machine (one job, the proc-macro built optimized,
-# warm target): ~17 programs/s with 125-program batches, a build of a
-# 250-program batch ~13 s, of which ~85 % is rustc's front end on the
-# generated code (expansion 20 %, type check 15 %, borrow check 25 %); the
-# runs themselves take ~1 %. --full uses both cores (--jobs 2, a batch
-# crate and target directory each): about 35 min for 100 000 programs
-# (estimated from the one-job rate: the two jobs share nothing). The first
-# run also builds the batches' dependencies once per job (~1.5 min).
+# Measured on this 2-core machine (the proc-macro built optimized, warm
+# target, 125-program batches): 16-18 programs/s for one job, a build of a
+# 125-program batch ~7 s, ~85 % of it rustc's front end on the generated
+# code (expansion 20 %, type check 15 %, borrow check 25 %); the runs
+# themselves take ~1 %. --full uses both cores (--jobs 2, a batch crate and
+# target directory each): about 50 min for 100 000 programs on an otherwise
+# idle machine (two jobs at the one-job rate; not measured: the machine was
+# shared while this was written). The first run also builds the batches'
+# dependencies once per job (~1.5 min).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -41,5 +42,5 @@ while [ $# -gt 0 ]; do
 done
 
 cargo build --release -p io-model-programs
-exec ./target/release/io-model-programs --seed "$seed" --count "$count" --batch 250 \
+exec ./target/release/io-model-programs --seed "$seed" --count "$count" --batch 125 \
     --jobs "$jobs" --max-shrink 3 "${known[@]}" "${extra[@]}"

@@ -184,6 +184,8 @@ pub enum Expr {
     Io(u32),
     /// `HandState::default()` / `S0State::default()`
     DefaultState(Ty),
+    /// `env.check(a)?` (a `?` inside an expression, a `call!` operand too)
+    Check(Box<Expr>),
 }
 
 /// What a `call!` drives.
@@ -942,6 +944,7 @@ impl<'a> Printer<'a> {
             }
             Expr::Io(tag) => format!("env.io({tag})"),
             Expr::DefaultState(t) => format!("{}::default()", t.rust()),
+            Expr::Check(a) => format!("env.check({})?", self.expr(a)),
         }
     }
 
@@ -1074,7 +1077,14 @@ impl<'a> Printer<'a> {
             Value::If(c, t, e) => {
                 let c = self.value(c, Ty::Bool);
                 let t = self.block_inline(t, ty);
-                let e = self.block_inline(e, ty);
+                let e = match (&e.tail, e.stmts.is_empty(), self.oracle) {
+                    // `else { if .. }` is written `else if ..` (the oracle
+                    // keeps the block: its drops may follow the inner if).
+                    (Some(inner), true, None) if matches!(**inner, Value::If(..)) => {
+                        self.value(inner, ty)
+                    }
+                    _ => self.block_inline(e, ty),
+                };
                 format!("if {c} {t} else {e}")
             }
             Value::Match(s, arms) => {
@@ -1289,7 +1299,21 @@ impl<'a> Printer<'a> {
                 let t = self.block_inline(t, Ty::Unit);
                 match e {
                     Some(e) => {
-                        let e = self.block_inline(e, Ty::Unit);
+                        let e = match (e.stmts.as_slice(), &e.tail, self.oracle) {
+                            // `else { if .. }` is written `else if ..`.
+                            (
+                                [Stmt {
+                                    cfg: None,
+                                    kind: inner @ StmtKind::If(..),
+                                }],
+                                None,
+                                None,
+                            ) => self.stmt_text(&Stmt {
+                                cfg: None,
+                                kind: inner.clone(),
+                            }),
+                            _ => self.block_inline(e, Ty::Unit),
+                        };
                         format!("if {c} {t} else {e}")
                     }
                     None => format!("if {c} {t}"),
@@ -1585,9 +1609,12 @@ pub fn expr_vars(e: &Expr, out: &mut Vec<VarId>) {
             expr_vars(a, out);
             expr_vars(b, out);
         }
-        Expr::Mul3(a) | Expr::Mod(a, _) | Expr::Even(a) | Expr::Format(a) | Expr::Some(a) => {
-            expr_vars(a, out)
-        }
+        Expr::Mul3(a)
+        | Expr::Mod(a, _)
+        | Expr::Even(a)
+        | Expr::Format(a)
+        | Expr::Some(a)
+        | Expr::Check(a) => expr_vars(a, out),
         Expr::VecLit(es) => es.iter().for_each(|e| expr_vars(e, out)),
         Expr::Lit(_)
         | Expr::StrLit

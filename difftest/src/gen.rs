@@ -51,6 +51,7 @@ pub const CONSTRUCTS: &[&str] = &[
     "yield",
     "completion-locals",
     "value-constructs",
+    "else-if",
     // Narrow shapes of known transform findings (docs: difftest-findings F5-F9):
     "block-cond",
     "cfg-in-value",
@@ -59,6 +60,10 @@ pub const CONSTRUCTS: &[&str] = &[
     "value-construct-in-loop",
     "cfg-point",
     "let-else-call-init",
+    "cfg-any-assign",
+    "let-else-in-loop",
+    "outer-break-after-point",
+    "diverge-after-point-in-loop",
 ];
 
 /// The constructs of open transform findings: the CI test leaves them out
@@ -68,6 +73,12 @@ pub const KNOWN_FAILING: &[&str] = &[
     // F8, by design: a local live across a point where another binding of
     // its name shadows it is an error that says to rename one of the two.
     "shadow-across-point",
+    // F14 to F18, open: E0282 in generated code where a branch holding a
+    // point leaves the iteration while a local is live on the other path.
+    "cfg-any-assign",
+    "let-else-in-loop",
+    "outer-break-after-point",
+    "diverge-after-point-in-loop",
 ];
 
 /// What the generator makes.
@@ -177,6 +188,36 @@ fn has_marker(k: &StmtKind) -> bool {
     !f.markers().is_empty()
 }
 
+/// Whether a statement assigns a local (`x = ..`, `x += ..`) anywhere inside.
+fn has_assign(k: &StmtKind) -> bool {
+    fn block(b: &Block) -> bool {
+        b.stmts.iter().any(|s| stmt(&s.kind)) || b.tail.as_deref().is_some_and(value)
+    }
+    fn value(v: &Value) -> bool {
+        match v {
+            Value::Block(b) => block(b),
+            Value::If(c, t, e) => value(c) || block(t) || block(e),
+            Value::Match(s, arms) => value(s) || arms.iter().any(|a| value(&a.body)),
+            Value::Loop(_, b) => block(b),
+            Value::Expr(_) | Value::Marker(_) | Value::Try(_) => false,
+        }
+    }
+    fn stmt(k: &StmtKind) -> bool {
+        if matches!(k, StmtKind::Assign { .. }) {
+            return true;
+        }
+        let mut found = false;
+        crate::ast::for_children(k, &mut |c| {
+            found |= match c {
+                crate::ast::Child::Block(b) => block(b),
+                crate::ast::Child::Value(v) => value(v),
+            }
+        });
+        found
+    }
+    stmt(k)
+}
+
 /// Renames every local that shadows a local live across a suspension
 /// point where both are in scope (the transform rejects that: finding F8).
 pub fn unshadow_across_points(f: &mut Func) {
@@ -236,12 +277,16 @@ struct Frame {
     /// A block's frame (statements can be inserted before the current one).
     block: bool,
     pending: Vec<Stmt>,
+    /// Markers generated before the block.
+    markers: usize,
 }
 
 struct LoopCx {
     label: Option<String>,
     /// A `loop` whose value is used: its breaks carry a `u64`.
     value: bool,
+    /// Markers generated before its body.
+    markers: usize,
 }
 
 struct FnGen<'a> {
@@ -635,6 +680,7 @@ impl<'a> FnGen<'a> {
                 Box::new(self.expr_u64(d - 1)),
                 Box::new(self.expr_u64(d - 1)),
             ),
+            6 if self.on("try") && self.chance(15) => Expr::Check(Box::new(self.expr_u64(d - 1))),
             6 => Expr::Mul3(Box::new(self.expr_u64(d - 1))),
             _ => {
                 let m = self.pick(&[2, 5, 7, 100, 1000]);
@@ -829,11 +875,7 @@ impl<'a> FnGen<'a> {
                     let n = self.below(3) as usize;
                     Value::Block(Box::new(self.block_n(n, Some(ty), true)))
                 }
-                1 | 2 if self.on("if") => {
-                    let c = self.cond();
-                    let (t, e) = self.branches(|g| g.block_n_tail(ty));
-                    Value::If(Box::new(c), Box::new(t), Box::new(e))
-                }
+                1 | 2 if self.on("if") => self.value_if(ty),
                 3 if self.on("match") => self.value_match(ty),
                 4 if ty == Ty::U64 && self.on("loop") && self.on("break-value") => {
                     self.value_loop()
@@ -857,6 +899,30 @@ impl<'a> FnGen<'a> {
             return Value::Try(self.expr_u64(2));
         }
         Value::Expr(self.expr(ty, 2))
+    }
+
+    /// A value `if`; its else block is sometimes just another value `if`
+    /// (printed `else if`).
+    fn value_if(&mut self, ty: Ty) -> Value {
+        let c = self.cond();
+        let chain = self.on("else-if") && self.can_nest() && self.chance(20);
+        let mut call = 0;
+        let (t, e) = self.branches(|g| {
+            call += 1;
+            if chain && call == 2 {
+                // The else branch.
+                g.depth += 1;
+                let v = g.value_if(ty);
+                g.depth -= 1;
+                Block {
+                    stmts: Vec::new(),
+                    tail: Some(Box::new(v)),
+                }
+            } else {
+                g.block_n_tail(ty)
+            }
+        });
+        Value::If(Box::new(c), Box::new(t), Box::new(e))
     }
 
     fn block_n_tail(&mut self, ty: Ty) -> Block {
@@ -1022,7 +1088,11 @@ impl<'a> FnGen<'a> {
             counter,
             bound: 1 + self.below(3),
         };
-        self.loops.push(LoopCx { label, value: true });
+        self.loops.push(LoopCx {
+            label,
+            value: true,
+            markers: self.markers,
+        });
         let n = 1 + self.below(3) as usize;
         let body = self.block_n(n, None, true);
         self.loops.pop();
@@ -1035,6 +1105,7 @@ impl<'a> FnGen<'a> {
     fn block_n(&mut self, n: usize, tail: Option<Ty>, _scoped: bool) -> Block {
         self.frames.push(Frame {
             block: true,
+            markers: self.markers,
             ..Frame::default()
         });
         let mut stmts = Vec::new();
@@ -1058,6 +1129,7 @@ impl<'a> FnGen<'a> {
     fn block_then(&mut self, n: usize, last: &mut dyn FnMut(&mut Self) -> Option<Stmt>) -> Block {
         self.frames.push(Frame {
             block: true,
+            markers: self.markers,
             ..Frame::default()
         });
         let mut stmts = Vec::new();
@@ -1086,6 +1158,21 @@ impl<'a> FnGen<'a> {
 
     /// A diverging statement for the end of a block, if one fits here.
     fn diverge(&mut self, must: bool) -> Option<Stmt> {
+        // Findings F17, F18: leaving an iteration from a block holding a
+        // point.
+        let block_markers = self
+            .frames
+            .iter()
+            .rev()
+            .find(|f| f.block)
+            .map_or(self.markers, |f| f.markers);
+        if !must
+            && !self.on("diverge-after-point-in-loop")
+            && !self.loops.is_empty()
+            && self.markers > block_markers
+        {
+            return None;
+        }
         let mut kinds = Vec::new();
         if self.on("return") {
             kinds.push(0);
@@ -1109,6 +1196,13 @@ impl<'a> FnGen<'a> {
                 let inner = self.loops.len() - 1;
                 let labelled: Vec<usize> = (0..self.loops.len())
                     .filter(|i| self.loops[*i].label.is_some())
+                    .collect();
+                // Finding F16: out of an inner loop that holds a point.
+                let outer_ok =
+                    self.on("outer-break-after-point") || self.loops[inner].markers == self.markers;
+                let labelled: Vec<usize> = labelled
+                    .into_iter()
+                    .filter(|i| *i == inner || outer_ok)
                     .collect();
                 let target = if self.on("labelled-break") && !labelled.is_empty() && self.chance(40)
                 {
@@ -1162,7 +1256,13 @@ impl<'a> FnGen<'a> {
         );
         add(2, "while-let", compound && self.on("while-let"));
         add(4, "for", compound && self.on("for"));
-        add(3, "let-else", compound && self.on("let-else"));
+        add(
+            3,
+            "let-else",
+            compound
+                && self.on("let-else")
+                && (self.loops.is_empty() || self.on("let-else-in-loop")),
+        );
         add(3, "block", compound && self.on("block"));
         add(4, "deferred", compound && self.on("deferred-init"));
         let total: u32 = table.iter().map(|(w, _)| w).sum();
@@ -1199,8 +1299,10 @@ impl<'a> FnGen<'a> {
             let k = self.stmt_kind(kind);
             self.no_let = false;
             self.restore(&snap);
-            if !self.on("cfg-point") && has_marker(&k) {
-                // Findings F10, F11.
+            if (!self.on("cfg-point") && has_marker(&k))
+                || (!self.on("cfg-any-assign") && has_assign(&k))
+            {
+                // Findings F10, F11, F14.
                 return Stmt {
                     cfg: None,
                     kind: StmtKind::Log(self.ids.stmt()),
@@ -1451,7 +1553,22 @@ impl<'a> FnGen<'a> {
         });
         let after_t = self.snapshot();
         self.restore(&snap);
-        let e = if self.chance(50) {
+        let e = if self.on("else-if") && self.can_nest() && self.chance(15) {
+            // `else if ..` (a block holding just the inner `if`).
+            self.frames.push(Frame {
+                block: true,
+                markers: self.markers,
+                ..Frame::default()
+            });
+            let inner = self.if_stmt();
+            let mut stmts = std::mem::take(&mut self.frames.last_mut().expect("frame").pending);
+            self.frames.pop();
+            stmts.push(Stmt {
+                cfg: None,
+                kind: inner,
+            });
+            Some(Block { stmts, tail: None })
+        } else if self.chance(50) {
             let n = self.small();
             Some(self.block_n(n, None, true))
         } else {
@@ -1523,6 +1640,7 @@ impl<'a> FnGen<'a> {
         self.loops.push(LoopCx {
             label: label.clone(),
             value: false,
+            markers: self.markers,
         });
         self.frames.push(Frame::default());
         let lk = match lk {
@@ -1613,5 +1731,50 @@ impl<'a> FnGen<'a> {
             kind: StmtKind::Let(x, None),
         });
         construct
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_program_depends_only_on_seed_and_index() {
+        let c = GenConfig::default();
+        assert_eq!(generate(3, 7, &c), generate(3, 7, &c));
+        assert_ne!(generate(3, 7, &c), generate(3, 8, &c));
+        assert_ne!(generate(3, 7, &c), generate(4, 7, &c));
+    }
+
+    #[test]
+    fn programs_print_in_both_forms() {
+        let c = GenConfig::default();
+        for i in 0..300 {
+            let p = generate(11, i, &c);
+            let m = crate::emit::module(&p, "p", "");
+            assert!(m.text.contains("#[io_model::resumable"), "program {i}");
+            assert!(
+                m.oracle_line > 1 && m.text.contains("pub mod oracle"),
+                "program {i}"
+            );
+        }
+    }
+
+    #[test]
+    fn disabled_constructs_are_not_generated() {
+        let c = GenConfig {
+            disabled: ["cfg", "labels", "methods"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            ..GenConfig::default()
+        };
+        for i in 0..200 {
+            let p = generate(5, i, &c);
+            let text = crate::emit::module(&p, "p", "").text;
+            assert_eq!(p.form, Form::Free, "program {i}");
+            assert!(!text.contains("#[cfg("), "program {i}");
+            assert!(!text.contains("Lbl"), "program {i}");
+        }
     }
 }

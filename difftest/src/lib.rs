@@ -8,6 +8,8 @@
 //! saved as a regression ([`regress`]); [`coverage`] counts what was
 //! generated. See `difftest/README.md`.
 
+#![warn(missing_docs)]
+
 pub mod ast;
 pub mod coverage;
 pub mod emit;

@@ -670,3 +670,78 @@ fn call_uses(op: &CallOp) -> Vec<VarId> {
     }
     u
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ast::{Marker, Var};
+
+    fn var(name: &str, ty: Ty, param: bool) -> Var {
+        Var {
+            name: name.into(),
+            ty,
+            mutable: false,
+            param,
+        }
+    }
+
+    fn func(stmts: Vec<StmtKind>) -> Func {
+        Func {
+            vars: vec![var("a", Ty::U64, true), var("n", Ty::Noisy, false)],
+            body: Block {
+                stmts: stmts
+                    .into_iter()
+                    .map(|kind| Stmt { cfg: None, kind })
+                    .collect(),
+                tail: None,
+            },
+            ret: Expr::Lit(0),
+        }
+    }
+
+    fn wait() -> StmtKind {
+        StmtKind::Marker(Marker {
+            kind: MarkerKind::Wait(Expr::Io(1)),
+            label: None,
+        })
+    }
+
+    fn point_drops(f: &Func) -> Vec<VarId> {
+        let d = drops(f);
+        let StmtKind::Marker(m) = &f.body.stmts[1].kind else {
+            unreachable!()
+        };
+        d.at_point(m as *const Marker as *const ()).to_vec()
+    }
+
+    #[test]
+    fn a_local_dead_after_a_point_is_dropped_there() {
+        let f = func(vec![
+            StmtKind::Let(1, Some(Value::Expr(Expr::NewNoisy(1)))),
+            wait(),
+            StmtKind::Log(1),
+        ]);
+        assert_eq!(point_drops(&f), vec![1]);
+    }
+
+    #[test]
+    fn a_local_used_after_a_point_is_kept() {
+        let f = func(vec![
+            StmtKind::Let(1, Some(Value::Expr(Expr::NewNoisy(1)))),
+            wait(),
+            StmtKind::LogVal(1, 1),
+        ]);
+        assert_eq!(point_drops(&f), Vec::<VarId>::new());
+    }
+
+    #[test]
+    fn a_use_under_a_false_cfg_keeps_a_local_alive() {
+        let mut f = func(vec![
+            StmtKind::Let(1, Some(Value::Expr(Expr::NewNoisy(1)))),
+            wait(),
+            StmtKind::Drop(1),
+        ]);
+        f.body.stmts[2].cfg = Some(crate::ast::Cfg::Any);
+        assert_eq!(point_drops(&f), Vec::<VarId>::new());
+    }
+}

@@ -116,6 +116,7 @@ impl Runner {
     pub fn run(&self, modules: &[Module], timing: &mut Timing) -> Result<Vec<Status>, RunError> {
         let mut status: Vec<Option<Status>> = vec![None; modules.len()];
         let mut included = vec![true; modules.len()];
+        let mut retries = 0;
         loop {
             write_batch(&self.dir, modules, &included, self.optimize_macros)?;
             let t = Instant::now();
@@ -140,6 +141,14 @@ impl Runner {
                 break;
             }
             let stderr = String::from_utf8_lossy(&out.stderr);
+            if stderr.contains("failed to run `rustc` to learn about target-specific information")
+                && retries < 2
+            {
+                // Seen once, not reproduced: cargo's probe of rustc failed
+                // on a fresh target directory. Try again.
+                retries += 1;
+                continue;
+            }
             let errors = attribute_errors(&stderr, modules);
             let mut progress = false;
             for (i, (res, ora)) in errors {

@@ -487,3 +487,25 @@ pub fn count_sites(p: &Program) -> usize {
     }
     usize::MAX - e.left
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gen::{generate, GenConfig};
+
+    #[test]
+    fn every_edit_changes_the_program() {
+        let c = GenConfig::default();
+        for i in 0..30 {
+            let p = generate(2, i, &c);
+            let n = count_sites(&p);
+            assert!(n > 3, "program {i} has {n} edit sites");
+            for k in 0..n {
+                if let Some(q) = edit(&p, k) {
+                    assert_ne!(q, p, "program {i} edit {k}");
+                }
+            }
+            assert!(edit(&p, n).is_none());
+        }
+    }
+}

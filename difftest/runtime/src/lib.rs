@@ -16,6 +16,8 @@
 //! that the first error of a `wait_all!` group is always the one of its
 //! earliest failing member, as [`Env::oracle_wait_all`] assumes.
 
+#![warn(missing_docs)]
+
 use std::cell::{Cell, RefCell};
 use std::fmt::Debug;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -785,7 +787,21 @@ pub fn check_run(
     let env = Env::new(mode, seed);
     let mut m = resumable();
     let got = drive(&env, mode, &mut *m);
+    // A second run of the same machine (its state idle again, its
+    // sub-operations' states reused) must behave as a first one.
+    let second = (mode == Mode::Deferred && got.failure.is_none() && got.idle).then(|| {
+        let env = Env::new(mode, seed ^ 0x5EC0);
+        drive(&env, mode, &mut *m)
+    });
     drop(m);
+    if let Some(got2) = second {
+        let oenv = Env::oracle(mode, seed ^ 0x5EC0);
+        let want2 = run_oracle(&oenv, || oracle(&oenv));
+        if let Some(mut d) = compare(&want2, &got2) {
+            d.detail = format!("second run of the same state: {}", d.detail);
+            return (Some(d), false);
+        }
+    }
     let oenv = Env::oracle(mode, seed);
     if let Some((name, len)) = &got.cancelled {
         oenv.set_cancel(name, *len);
@@ -840,4 +856,59 @@ pub fn check_all(
         }
     }
     let _ = out.flush();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(log: &[&str], result: &str) -> Report {
+        Report {
+            result: result.into(),
+            log: log.iter().map(|s| s.to_string()).collect(),
+            idle: true,
+            failure: None,
+            cancelled: None,
+        }
+    }
+
+    #[test]
+    fn fates_depend_only_on_mode_seed_and_index() {
+        for k in 0..100 {
+            assert_eq!(fate(Mode::Failing, 9, k), fate(Mode::Failing, 9, k));
+            assert!(!fate(Mode::Deferred, 9, k).fails);
+            assert!(fate(Mode::Immediate, 9, k).now);
+        }
+    }
+
+    #[test]
+    fn divergences_are_classified() {
+        let a = report(&["s1", "drop:1", "s2"], "Ok(1)");
+        assert_eq!(compare(&a, &a), None);
+        let moved = report(&["drop:1", "s1", "s2"], "Ok(1)");
+        assert_eq!(compare(&a, &moved).map(|d| d.kind), Some("drop"));
+        let other = report(&["s1", "drop:1", "s3"], "Ok(1)");
+        assert_eq!(compare(&a, &other).map(|d| d.kind), Some("log"));
+        let res = report(&["s1", "drop:1", "s2"], "Ok(2)");
+        assert_eq!(compare(&a, &res).map(|d| d.kind), Some("result"));
+        let mut busy = a.clone();
+        busy.idle = false;
+        assert_eq!(compare(&a, &busy).map(|d| d.kind), Some("state-not-idle"));
+    }
+
+    #[test]
+    fn the_oracle_reports_the_failed_io_issued_first() {
+        // Find a seed whose I/O 0 and 1 both fail.
+        let seed = (0..10_000)
+            .find(|s| fate(Mode::Failing, *s, 0).fails && fate(Mode::Failing, *s, 1).fails)
+            .expect("a seed failing both");
+        let env = Env::oracle(Mode::Failing, seed);
+        let first = env.io(1);
+        let second = env.io(2);
+        let e = env.oracle_wait_all([second, first]).unwrap_err();
+        assert!(matches!(
+            e,
+            io_model::Error::Completion(CompletionError::ShortRead { expected: 0, .. })
+        ));
+    }
 }
