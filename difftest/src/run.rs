@@ -132,6 +132,13 @@ impl Runner {
                 .arg(self.dir.join("Cargo.toml"))
                 .env("CARGO_TARGET_DIR", &self.target)
                 .env_remove("RUSTFLAGS")
+                // Under `cargo test` these name the jobserver's descriptors,
+                // which are not inherited: a cargo that used them would read
+                // and write whatever file those numbers now are (the probe
+                // of rustc got garbage on its standard input that way).
+                .env_remove("CARGO_MAKEFLAGS")
+                .env_remove("MAKEFLAGS")
+                .env_remove("MFLAGS")
                 .env("CARGO_TERM_COLOR", "never")
                 .stdin(Stdio::null())
                 .output()?;
