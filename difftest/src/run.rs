@@ -149,11 +149,12 @@ impl Runner {
             }
             let stderr = String::from_utf8_lossy(&out.stderr);
             if stderr.contains("failed to run `rustc` to learn about target-specific information")
-                && retries < 2
+                && retries < 4
             {
-                // Seen once, not reproduced: cargo's probe of rustc failed
-                // on a fresh target directory. Try again.
+                // Cargo's probe of rustc failed on a fresh target directory
+                // (see the jobserver variables above). Try again.
                 retries += 1;
+                std::thread::sleep(Duration::from_millis(500));
                 continue;
             }
             let errors = attribute_errors(&stderr, modules);
