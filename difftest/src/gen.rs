@@ -74,7 +74,7 @@ pub const KNOWN_FAILING: &[&str] = &[
     // F8, by design: a local live across a point where another binding of
     // its name shadows it is an error that says to rename one of the two.
     "shadow-across-point",
-    // F14 to F18, open: E0282 in generated code where a branch holding a
+    // F14 to F19, open: E0282 in generated code where a branch holding a
     // point leaves the iteration while a local is live on the other path.
     "cfg-any-assign",
     "let-else-in-loop",
