@@ -214,12 +214,17 @@ fn time(shape: &Shape, immediate: bool, iters: u64, rounds: usize) -> Timing {
 /// Instructions of one `--only` run of this program under callgrind.
 fn counted(spec: &str, iters: u64) -> Result<u64, String> {
     let exe = std::env::current_exe().map_err(|e| format!("own path: {e}"))?;
+    // A scratch file, not /dev/null: callgrind (as root) would replace the
+    // device with a regular file.
+    let profile = std::env::temp_dir().join(format!("io-model-callgrind-{}", std::process::id()));
     let out = Command::new("valgrind")
-        .args(["--tool=callgrind", "--callgrind-out-file=/dev/null"])
+        .arg("--tool=callgrind")
+        .arg(format!("--callgrind-out-file={}", profile.display()))
         .arg(exe)
         .args(["--only", spec, "--iters", &iters.to_string()])
         .output()
         .map_err(|e| format!("valgrind: {e}"))?;
+    let _ = std::fs::remove_file(&profile);
     let text = String::from_utf8_lossy(&out.stderr);
     text.lines()
         .find_map(|l| l.split("Collected : ").nth(1))
