@@ -476,14 +476,14 @@ impl Printer<'_, '_> {
         false
     }
 
-    /// A `let x;` whose local the code after it (`rest`, the remaining
-    /// statements of its scope) never touches: left out, as its type could
+    /// A `let x;` whose local the code after it (`touched`: what the
+    /// remaining statements of its scope touch) never touches: left out, as its type could
     /// not be inferred (a carrier declared before the arm jumps away, say).
     fn dead_declaration(
         &self,
         stmt: &syn::Stmt,
         info: &crate::ir::LeafInfo,
-        rest: &[&Code],
+        touched: &BTreeSet<LocalId>,
     ) -> bool {
         let syn::Stmt::Local(l) = stmt else {
             return false;
@@ -491,7 +491,6 @@ impl Printer<'_, '_> {
         if l.init.is_some() || matches!(l.pat, syn::Pat::Type(_)) {
             return false;
         }
-        let touched = crate::liveness::touches(self.p.body, self.p.points, rest);
         !info.defs.iter().any(|d| touched.contains(d))
     }
 
@@ -718,9 +717,28 @@ impl Printer<'_, '_> {
         flatten(items, &mut flat);
         let n = flat.len();
         let mut out = TokenStream::new();
+        // What the statements after each one touch, for the declarations
+        // without a value (computed once per scope, and only if it has one).
+        let candidate = |c: &&Code| {
+            matches!(c, Code::Leaf { stmt: syn::Stmt::Local(l), .. }
+                if l.init.is_none() && !matches!(l.pat, syn::Pat::Type(_)))
+        };
+        let mut after: Vec<Option<BTreeSet<LocalId>>> = vec![None; n + 1];
+        if flat.iter().any(candidate) {
+            let mut acc = BTreeSet::new();
+            after[n] = Some(acc.clone());
+            for i in (0..n).rev() {
+                acc.extend(crate::liveness::touches(
+                    self.p.body,
+                    self.p.points,
+                    &flat[i..=i],
+                ));
+                after[i] = Some(acc.clone());
+            }
+        }
         for (i, item) in flat.iter().enumerate() {
-            if let Code::Leaf { stmt, info, .. } = item {
-                if self.dead_declaration(stmt, info, &flat[i + 1..]) {
+            if let (Code::Leaf { stmt, info, .. }, Some(rest)) = (item, &after[i + 1]) {
+                if self.dead_declaration(stmt, info, rest) {
                     continue;
                 }
             }
