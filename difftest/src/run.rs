@@ -133,9 +133,7 @@ impl Runner {
                 .env("CARGO_TARGET_DIR", &self.target)
                 .env_remove("RUSTFLAGS")
                 // Under `cargo test` these name the jobserver's descriptors,
-                // which are not inherited: a cargo that used them would read
-                // and write whatever file those numbers now are (the probe
-                // of rustc got garbage on its standard input that way).
+                // which the batch's own cargo does not need.
                 .env_remove("CARGO_MAKEFLAGS")
                 .env_remove("MAKEFLAGS")
                 .env_remove("MFLAGS")
@@ -151,8 +149,8 @@ impl Runner {
             if stderr.contains("failed to run `rustc` to learn about target-specific information")
                 && retries < 4
             {
-                // Cargo's probe of rustc failed on a fresh target directory
-                // (see the jobserver variables above). Try again.
+                // Cargo's probe of rustc failed (seen when /dev/null had
+                // become a regular file with text in it). Try again.
                 retries += 1;
                 std::thread::sleep(Duration::from_millis(500));
                 continue;
