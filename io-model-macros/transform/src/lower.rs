@@ -1013,10 +1013,23 @@ fn is_construct(e: &Expr) -> bool {
 }
 
 /// Whether `e` is a construct (a block, `if`, `match`, loop) that holds a
-/// point somewhere inside: a condition or scrutinee the later phases do not
-/// lower in place.
+/// point, or a `break`/`continue`, somewhere inside: a condition or
+/// scrutinee the later phases do not lower in place.
 fn construct_with_point(e: &Expr) -> bool {
-    is_construct(e) && crate::points::contains_point(e, None)
+    is_construct(e) && (crate::points::contains_point(e, None) || has_jump(e))
+}
+
+/// Whether `e` holds a `break` or `continue` (which, inside a condition,
+/// a leaf rewrites and a condition would not).
+fn has_jump(e: &Expr) -> bool {
+    fn scan(tokens: TokenStream) -> bool {
+        tokens.into_iter().any(|t| match t {
+            proc_macro2::TokenTree::Ident(i) => i == "break" || i == "continue",
+            proc_macro2::TokenTree::Group(g) => scan(g.stream()),
+            _ => false,
+        })
+    }
+    scan(e.to_token_stream())
 }
 
 /// Rewrites an `if`, `match` or `while` whose condition or scrutinee is a
@@ -1026,6 +1039,10 @@ fn construct_with_point(e: &Expr) -> bool {
 /// `loop { let c = ..; if c { .. } else { break; } }`. `else if` chains are
 /// rewritten too. Anything else is returned as it is.
 fn hoist_conditions(e: Expr) -> Expr {
+    // A statement without a point stays a leaf, as written.
+    if !crate::points::contains_point(&e, None) {
+        return e;
+    }
     let c = Ident::new("__io_cond", Span::mixed_site());
     match e {
         Expr::If(mut i) => {
