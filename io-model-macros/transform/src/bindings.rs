@@ -274,7 +274,9 @@ fn iterator_of(e: &Expr, scope: &dyn TypeScope) -> Option<Type> {
 }
 
 /// The `T` of `Name<T>` (last path segment `Name`, one type argument).
-fn generic_arg_of(t: &Type, name: &str) -> Option<Type> {
+/// The first generic argument of `t` if its last path segment is `name`
+/// (`Range<u32>`, "Range" -> `u32`).
+pub fn generic_arg_of(t: &Type, name: &str) -> Option<Type> {
     let Type::Path(p) = strip_group(t) else {
         return None;
     };
@@ -308,14 +310,21 @@ pub fn no_drop_glue(t: &Type) -> bool {
         Type::Group(g) => no_drop_glue(&g.elem),
         Type::Tuple(t) => t.elems.iter().all(no_drop_glue),
         Type::Path(p) if p.qself.is_none() => p.path.get_ident().is_some_and(|i| {
-            [
-                "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128",
-                "isize", "f32", "f64", "bool", "char",
-            ]
-            .contains(&i.to_string().as_str())
+            let i = i.to_string();
+            INTEGERS.contains(&i.as_str()) || ["f32", "f64", "bool", "char"].contains(&i.as_str())
         }),
         _ => false,
     }
+}
+
+const INTEGERS: &[&str] = &[
+    "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize",
+];
+
+/// A primitive integer type.
+pub fn is_integer(t: &Type) -> bool {
+    matches!(strip_group(t), Type::Path(p) if p.qself.is_none()
+        && p.path.get_ident().is_some_and(|i| INTEGERS.contains(&i.to_string().as_str())))
 }
 
 /// Why a stored type cannot go into the state enum, if it cannot.

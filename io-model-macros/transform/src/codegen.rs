@@ -476,24 +476,6 @@ impl Printer<'_, '_> {
         false
     }
 
-    /// A `let x;` whose local the code after it (`touched`: what the
-    /// remaining statements of its scope touch) never touches: left out, as its type could
-    /// not be inferred (a carrier declared before the arm jumps away, say).
-    fn dead_declaration(
-        &self,
-        stmt: &syn::Stmt,
-        info: &crate::ir::LeafInfo,
-        touched: &BTreeSet<LocalId>,
-    ) -> bool {
-        let syn::Stmt::Local(l) = stmt else {
-            return false;
-        };
-        if l.init.is_some() || matches!(l.pat, syn::Pat::Type(_)) {
-            return false;
-        }
-        !info.defs.iter().any(|d| touched.contains(d))
-    }
-
     fn live_in(&self, e: Entry) -> Vec<LocalId> {
         self.p
             .live
@@ -717,28 +699,24 @@ impl Printer<'_, '_> {
         flatten(items, &mut flat);
         let n = flat.len();
         let mut out = TokenStream::new();
-        // What the statements after each one touch, for the declarations
-        // without a value (computed once per scope, and only if it has one).
-        let candidate = |c: &&Code| {
-            matches!(c, Code::Leaf { stmt: syn::Stmt::Local(l), .. }
-                if l.init.is_none() && !matches!(l.pat, syn::Pat::Type(_)))
-        };
-        let mut after: Vec<Option<BTreeSet<LocalId>>> = vec![None; n + 1];
-        if flat.iter().any(candidate) {
-            let mut acc = BTreeSet::new();
-            after[n] = Some(acc.clone());
-            for i in (0..n).rev() {
-                acc.extend(crate::liveness::touches(
-                    self.p.body,
-                    self.p.points,
-                    &flat[i..=i],
-                ));
-                after[i] = Some(acc.clone());
-            }
-        }
+        // A `let x;` whose local the rest of its scope never touches is left
+        // out: its type could not be inferred (a carrier declared before the
+        // arm jumps away, say). What the statements after each one touch is
+        // computed once per scope, and only if it has such a declaration.
+        let after: Option<Vec<BTreeSet<LocalId>>> =
+            flat.iter().any(|c| bare_declaration(c).is_some()).then(|| {
+                let mut acc = BTreeSet::new();
+                let mut after = vec![acc.clone()];
+                for item in flat.iter().rev() {
+                    acc.extend(crate::liveness::touches(self.p.body, self.p.points, item));
+                    after.push(acc.clone());
+                }
+                after.reverse();
+                after
+            });
         for (i, item) in flat.iter().enumerate() {
-            if let (Code::Leaf { stmt, info, .. }, Some(rest)) = (item, &after[i + 1]) {
-                if self.dead_declaration(stmt, info, rest) {
+            if let (Some(defs), Some(after)) = (bare_declaration(item), &after) {
+                if !defs.iter().any(|d| after[i + 1].contains(d)) {
                     continue;
                 }
             }
@@ -1016,6 +994,18 @@ impl Printer<'_, '_> {
             }
         }
         out.into_iter().collect()
+    }
+}
+
+/// The locals of a `let x;` (no value, no type), if `c` is one.
+fn bare_declaration(c: &Code) -> Option<&[LocalId]> {
+    match c {
+        Code::Leaf {
+            stmt: syn::Stmt::Local(l),
+            info,
+            ..
+        } if l.init.is_none() && !matches!(l.pat, syn::Pat::Type(_)) => Some(&info.defs),
+        _ => None,
     }
 }
 

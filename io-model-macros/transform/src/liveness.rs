@@ -574,7 +574,7 @@ pub fn params_in_place(body: &mut Body, arms: &Arms, live: &Liveness, block: &sy
 }
 
 /// Every local that `code` reads, assigns or declares.
-pub fn touches(body: &Body, points: &[Point], code: &[&Code]) -> Set {
+pub fn touches(body: &Body, points: &[Point], code: &Code) -> Set {
     let mut m = Mentions {
         body,
         points,
@@ -582,8 +582,6 @@ pub fn touches(body: &Body, points: &[Point], code: &[&Code]) -> Set {
         out: Set::new(),
         all: Set::new(),
     };
-    for c in code {
-        m.code(c);
-    }
+    m.code(code);
     m.all
 }

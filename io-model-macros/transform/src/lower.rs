@@ -93,7 +93,8 @@ fn take_cfg(attrs: &mut Vec<Attribute>) -> Vec<Attribute> {
     cfg
 }
 
-fn strip(e: &Expr) -> &Expr {
+/// `e` without the parentheses and invisible groups around it.
+pub fn strip(e: &Expr) -> &Expr {
     match e {
         Expr::Paren(p) => strip(&p.expr),
         Expr::Group(g) => strip(&g.expr),
@@ -1060,23 +1061,8 @@ fn hoist_conditions(e: Expr) -> Expr {
                 i.else_branch = Some((else_token, Box::new(els)));
             }
             let attrs = std::mem::take(&mut i.attrs);
-            let hoisted = match &mut *i.cond {
-                Expr::Let(l) if construct_with_point(&l.expr) => {
-                    let value = std::mem::replace(&mut *l.expr, syn::parse_quote!(#c));
-                    Some(value)
-                }
-                cond if construct_with_point(cond) => {
-                    Some(std::mem::replace(cond, syn::parse_quote!(#c)))
-                }
-                _ => None,
-            };
-            match hoisted {
-                Some(value) if matches!(&*i.cond, Expr::Let(_)) => {
-                    syn::parse_quote!(#(#attrs)* { let #c = #value; #i })
-                }
-                // An `if` condition is a `bool`: typed, so that its carrier
-                // is too (code under `#[cfg]` may be all that assigns it).
-                Some(value) => syn::parse_quote!(#(#attrs)* { let #c: bool = #value; #i }),
+            match take_condition(&mut i.cond, &c) {
+                Some(decl) => syn::parse_quote!(#(#attrs)* { #decl #i }),
                 None => {
                     i.attrs = attrs;
                     Expr::If(i)
@@ -1088,39 +1074,38 @@ fn hoist_conditions(e: Expr) -> Expr {
             let value = std::mem::replace(&mut *m.expr, syn::parse_quote!(#c));
             syn::parse_quote!(#(#attrs)* { let #c = #value; #m })
         }
-        Expr::While(w) if construct_with_point(&w.cond) => {
-            let syn::ExprWhile {
-                attrs,
-                label,
-                cond,
-                body,
-                ..
-            } = w;
-            syn::parse_quote!(#(#attrs)* #label loop { let #c: bool = #cond; if #c #body else { break; } })
-        }
-        Expr::While(w) if matches!(&*w.cond, Expr::Let(l) if construct_with_point(&l.expr)) => {
-            let syn::ExprWhile {
-                attrs,
-                label,
-                cond,
-                body,
-                ..
-            } = w;
-            match *cond {
-                Expr::Let(l) => {
-                    let (pat, value) = (l.pat, l.expr);
-                    syn::parse_quote!(#(#attrs)* #label loop { let #c = #value; if let #pat = #c #body else { break; } })
-                }
-                cond => Expr::While(syn::ExprWhile {
+        Expr::While(mut w) => match take_condition(&mut w.cond, &c) {
+            Some(decl) => {
+                let syn::ExprWhile {
                     attrs,
                     label,
-                    while_token: Default::default(),
-                    cond: Box::new(cond),
+                    cond,
                     body,
-                }),
+                    ..
+                } = w;
+                syn::parse_quote!(#(#attrs)* #label loop { #decl if #cond #body else { break; } })
             }
-        }
+            None => Expr::While(w),
+        },
         other => other,
+    }
+}
+
+/// Replaces a condition (`c`, or the value of `let PAT = c`) that
+/// [`construct_with_point`] by `name`, and gives the `let` that binds
+/// `name` to it: typed `bool` for a plain condition, so that its carrier is
+/// typed too (code under `#[cfg]` may be all that assigns it).
+fn take_condition(cond: &mut Expr, name: &Ident) -> Option<syn::Stmt> {
+    match cond {
+        Expr::Let(l) if construct_with_point(&l.expr) => {
+            let value = std::mem::replace(&mut *l.expr, syn::parse_quote!(#name));
+            Some(syn::parse_quote!(let #name = #value;))
+        }
+        cond if construct_with_point(cond) => {
+            let value = std::mem::replace(cond, syn::parse_quote!(#name));
+            Some(syn::parse_quote!(let #name: bool = #value;))
+        }
+        _ => None,
     }
 }
 

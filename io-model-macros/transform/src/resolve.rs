@@ -10,9 +10,11 @@ use proc_macro2::{TokenStream, TokenTree};
 use syn::visit_mut::VisitMut;
 use syn::{Attribute, Expr, Pat, Type};
 
-use crate::bindings::{let_bindings, no_drop_glue, pat_bindings, PatBinding, TypeScope};
+use crate::bindings::{
+    generic_arg_of, is_integer, let_bindings, no_drop_glue, pat_bindings, PatBinding, TypeScope,
+};
 use crate::ir::*;
-use crate::lower::internal_local;
+use crate::lower::{internal_local, strip};
 use crate::points::Point;
 
 /// Resolves `body` in place; `params` are the function's parameters.
@@ -102,7 +104,7 @@ fn counted_fors(body: &mut Body) {
         let Some(f) = &body.locals[it.0].for_iter else {
             continue;
         };
-        let Expr::Range(range) = strip_parens(&f.iterable) else {
+        let Expr::Range(range) = strip(&f.iterable) else {
             continue;
         };
         let (syn::RangeLimits::HalfOpen(_), Some(_), Some(end)) =
@@ -110,7 +112,7 @@ fn counted_fors(body: &mut Body) {
         else {
             continue;
         };
-        let end = strip_parens(end);
+        let end = strip(end);
         let fixed = match end {
             Expr::Lit(syn::ExprLit {
                 lit: syn::Lit::Int(_),
@@ -126,43 +128,16 @@ fn counted_fors(body: &mut Body) {
             }),
             _ => false,
         };
-        let integers = body.locals[it.0].ty.as_ref().is_some_and(|t| {
-            let Type::Path(p) = t else { return false };
-            let Some(last) = p.path.segments.last() else {
-                return false;
-            };
-            let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
-                return false;
-            };
-            last.ident == "Range"
-                && matches!(args.args.first(), Some(syn::GenericArgument::Type(t)) if is_integer(t))
-        });
+        let integers = body.locals[it.0]
+            .ty
+            .as_ref()
+            .and_then(|t| generic_arg_of(t, "Range"))
+            .is_some_and(|t| is_integer(&t));
         if fixed && integers {
             let end = end.clone();
             body.locals[it.0].counted = Some(Counted { var, end });
         }
     }
-}
-
-fn strip_parens(e: &Expr) -> &Expr {
-    match e {
-        Expr::Paren(p) => strip_parens(&p.expr),
-        Expr::Group(g) => strip_parens(&g.expr),
-        e => e,
-    }
-}
-
-/// A primitive integer type.
-fn is_integer(t: &Type) -> bool {
-    let Type::Path(p) = t else { return false };
-    p.qself.is_none()
-        && p.path.get_ident().is_some_and(|i| {
-            [
-                "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128",
-                "isize",
-            ]
-            .contains(&i.to_string().as_str())
-        })
 }
 
 struct Binding {
