@@ -652,48 +652,44 @@ fn collect_markers_value<'a>(v: &'a Value, a: bool, out: &mut Vec<(MarkerRef<'a>
     }
 }
 
+/// Whether the markers that `collect` finds hold a compiled one (`.0`)
+/// and any at all (`.1`).
+fn holds<'a>(collect: impl FnOnce(&mut Vec<(MarkerRef<'a>, bool)>)) -> (bool, bool) {
+    let mut out = Vec::new();
+    collect(&mut out);
+    (out.iter().any(|(_, a)| *a), !out.is_empty())
+}
+
 /// Whether a value holds a compiled marker.
 pub fn value_has_point(v: &Value) -> bool {
-    let mut out = Vec::new();
-    collect_markers_value(v, true, &mut out);
-    out.iter().any(|(_, a)| *a)
+    holds(|o| collect_markers_value(v, true, o)).0
 }
 
 /// Whether a block holds a compiled marker.
 pub fn block_has_point(b: &Block) -> bool {
-    let mut out = Vec::new();
-    collect_markers_block(b, true, &mut out);
-    out.iter().any(|(_, a)| *a)
+    holds(|o| collect_markers_block(b, true, o)).0
 }
 
 /// Whether a statement holds a compiled marker (its own cfg aside).
 pub fn stmt_has_point(k: &StmtKind) -> bool {
-    let mut out = Vec::new();
-    collect_markers_stmt(k, true, &mut out);
-    out.iter().any(|(_, a)| *a)
+    holds(|o| collect_markers_stmt(k, true, o)).0
 }
 
 /// Whether a value holds a marker, compiled or not. The attribute cannot
 /// evaluate `#[cfg]`, so a construct holding a marker only under a false
 /// `#[cfg]` is a drop boundary all the same (docs/transform.md, `#[cfg]`).
 pub fn value_has_marker(v: &Value) -> bool {
-    let mut out = Vec::new();
-    collect_markers_value(v, true, &mut out);
-    !out.is_empty()
+    holds(|o| collect_markers_value(v, true, o)).1
 }
 
 /// Whether a block holds a marker, compiled or not.
 pub fn block_has_marker(b: &Block) -> bool {
-    let mut out = Vec::new();
-    collect_markers_block(b, true, &mut out);
-    !out.is_empty()
+    holds(|o| collect_markers_block(b, true, o)).1
 }
 
 /// Whether a statement holds a marker, compiled or not (its own cfg aside).
 pub fn stmt_has_marker(k: &StmtKind) -> bool {
-    let mut out = Vec::new();
-    collect_markers_stmt(k, true, &mut out);
-    !out.is_empty()
+    holds(|o| collect_markers_stmt(k, true, o)).1
 }
 
 /// The transform's variant names of a function's points, in source order
