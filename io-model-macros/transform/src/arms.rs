@@ -396,7 +396,93 @@ pub fn build(body: &Body, pinned: &BTreeSet<Entry>) -> Arms {
     arms.retain(|a| {
         !matches!(a.entry, Entry::After(_) | Entry::Head(_)) || merges.contains(&a.entry)
     });
-    Arms { arms, merges }
+    Arms {
+        arms: in_flow_order(arms),
+        merges,
+    }
+}
+
+/// The entries an arm's code goes to (a jump round the dispatch loop, or a
+/// suspension point reached), in the order they appear.
+pub fn successors(code: &Code, out: &mut Vec<Entry>) {
+    match code {
+        Code::Block { items, .. } | Code::Seq(items) => {
+            items.iter().for_each(|c| successors(c, out));
+        }
+        Code::Leaf { jumps, .. } => out.extend(jumps.iter().filter_map(|j| match j {
+            Jump::Goto(e, _) => Some(*e),
+            _ => None,
+        })),
+        Code::If { then, els, .. } => {
+            successors(then, out);
+            if let Some(e) = els {
+                successors(e, out);
+            }
+        }
+        Code::Match { arms, .. } => arms.iter().for_each(|a| successors(&a.body, out)),
+        Code::Loop { body, .. } | Code::Exit { body, .. } => successors(body, out),
+        Code::Cfg { body, els, .. } => {
+            successors(body, out);
+            if let Some(e) = els {
+                successors(e, out);
+            }
+        }
+        Code::LetElse { diverge, .. } => successors(diverge, out),
+        Code::Resume {
+            sink: ResumeSink::Let {
+                diverge: Some(d), ..
+            },
+            ..
+        } => successors(d, out),
+        Code::Goto(e) => out.push(*e),
+        Code::Arrive(p) => out.push(Entry::Point(*p)),
+        Code::Resume { .. } | Code::Return(..) => {}
+    }
+}
+
+/// The arms in the order a run first meets them (reverse postorder of the
+/// jumps between them, from `Idle`), arms no run reaches last.
+///
+/// rustc infers the type of a carrier (`let mut __io_m3 = None;`) from the
+/// first use it checks, in the order of the source. In this order every
+/// arm but `Idle` comes after an arm that jumps to it, and so after one
+/// that stores every local it takes from a carrier, with its type known
+/// there: a field access or method call on a restored local never meets a
+/// carrier whose type is still unknown.
+fn in_flow_order(arms: Vec<Arm>) -> Vec<Arm> {
+    let index: BTreeMap<Entry, usize> =
+        arms.iter().enumerate().map(|(i, a)| (a.entry, i)).collect();
+    let succ: Vec<Vec<usize>> = arms
+        .iter()
+        .map(|a| {
+            let mut out = Vec::new();
+            successors(&a.code, &mut out);
+            out.iter().filter_map(|e| index.get(e).copied()).collect()
+        })
+        .collect();
+    let mut seen = vec![false; arms.len()];
+    let mut post = Vec::with_capacity(arms.len());
+    if let Some(&start) = index.get(&Entry::Idle) {
+        // Depth first without recursion: (arm, next successor to visit).
+        let mut stack = vec![(start, 0usize)];
+        seen[start] = true;
+        while let Some((a, k)) = stack.pop() {
+            match succ[a].get(k) {
+                Some(&b) => {
+                    stack.push((a, k + 1));
+                    if !seen[b] {
+                        seen[b] = true;
+                        stack.push((b, 0));
+                    }
+                }
+                None => post.push(a),
+            }
+        }
+    }
+    post.reverse();
+    post.extend((0..arms.len()).filter(|i| !seen[*i]));
+    let mut slots: Vec<Option<Arm>> = arms.into_iter().map(Some).collect();
+    post.into_iter().filter_map(|i| slots[i].take()).collect()
 }
 
 /// The largest loop head (in tokens, roughly) that is copied to the places

@@ -315,7 +315,11 @@ impl Resolver<'_> {
                         }
                         let mut found = Vec::new();
                         pat_bindings(pat, None, &mut found);
-                        *defs = self.declare(found, None, &[]);
+                        let declared = match &*pat {
+                            Pat::Type(t) => Some((*t.ty).clone()),
+                            _ => None,
+                        };
+                        *defs = self.declare(found, declared.as_ref(), &[]);
                     }
                     Sink::Assign { place, info, op } => {
                         if op.to_string() == "=" {
