@@ -81,8 +81,12 @@ enum Kind {
 struct GroupState {
     /// Children not finished yet, plus one while the group is being built.
     outstanding: AtomicUsize,
-    /// The first error any child finished with.
-    first_error: OnceLock<CompletionError>,
+    /// The first error any child finished with, in time: the lowest
+    /// failure number ([`Inner::failure`]) seen. Locked only where a
+    /// child failed (`failed`).
+    first_error: Mutex<Option<(u64, CompletionError)>>,
+    /// Whether `first_error` holds an error.
+    failed: AtomicBool,
     /// The pending children, for aborting them; weak so that no reference
     /// cycle forms with the child's parent link. A child that finishes
     /// empties its entry (its index is in its parent link), so that its
@@ -93,10 +97,32 @@ struct GroupState {
 }
 
 impl GroupState {
+    /// A child failed with `err`, the `failure`-th failure of the process:
+    /// kept if it is the earliest so far. A child that had failed before
+    /// the group was built counts from when it failed, not from when the
+    /// build saw it, so the group's error is the first in time whatever
+    /// the order the children were added in.
+    fn record(&self, failure: u64, err: CompletionError) {
+        let mut first = lock(&self.first_error);
+        if first.map_or(true, |(f, _)| failure < f) {
+            *first = Some((failure, err));
+        }
+        self.failed.store(true, Ordering::Release);
+    }
+
+    /// The first error in time, if a child failed.
+    fn first_error(&self) -> Option<CompletionError> {
+        if !self.failed.load(Ordering::Acquire) {
+            return None;
+        }
+        lock(&self.first_error).map(|(_, e)| e)
+    }
+
     fn new() -> Self {
         Self {
             outstanding: AtomicUsize::new(0),
-            first_error: OnceLock::new(),
+            first_error: Mutex::new(None),
+            failed: AtomicBool::new(false),
             children: Mutex::new(Vec::new()),
             spare_members: Mutex::new(Vec::new()),
         }
@@ -106,7 +132,11 @@ impl GroupState {
     /// room.
     fn reset(&mut self) {
         *self.outstanding.get_mut() = 0;
-        self.first_error.take();
+        *self
+            .first_error
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner) = None;
+        *self.failed.get_mut() = false;
         self.children
             .get_mut()
             .unwrap_or_else(PoisonError::into_inner)
@@ -262,6 +292,10 @@ struct Inner {
     kind: Kind,
     /// The error, when `state` is `DONE_ERR`.
     error: OnceLock<CompletionError>,
+    /// When it fails: its number in the process's failures (from
+    /// `FAILURES`), set as the failure is claimed, before its callback
+    /// runs; what orders the errors of a group's children in time.
+    failure: AtomicU64,
     slot: Mutex<Slot>,
     /// Set once the completion is added to a group.
     in_group: AtomicBool,
@@ -269,6 +303,10 @@ struct Inner {
     /// the state returns to.
     class: Option<TypeId>,
 }
+
+/// The failures of the process so far: each failing completion takes the
+/// next number ([`Inner::failure`]), which orders a group's errors in time.
+static FAILURES: AtomicU64 = AtomicU64::new(1);
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
@@ -293,6 +331,7 @@ impl Inner {
     fn reuse(&mut self, kind: Kind) {
         *self.state.get_mut() = PENDING;
         self.error.take();
+        *self.failure.get_mut() = 0;
         *self.in_group.get_mut() = false;
         self.kind = kind;
     }
@@ -359,6 +398,7 @@ fn create<C: NewCallback>(kind: Kind, callback: C) -> Completion {
             state: AtomicU64::new(PENDING),
             kind,
             error: OnceLock::new(),
+            failure: AtomicU64::new(0),
             slot: Mutex::new(Slot {
                 callback,
                 typed,
@@ -767,11 +807,7 @@ impl Completion {
             // Every child is finished now: keep the list's room.
             children.clear();
             *lock(&g.children) = children;
-            let err = g
-                .first_error
-                .get()
-                .copied()
-                .unwrap_or(CompletionError::Aborted);
+            let err = g.first_error().unwrap_or(CompletionError::Aborted);
             finish(inner, Err(err));
         } else {
             finish(inner, Err(CompletionError::Aborted));
@@ -815,6 +851,11 @@ fn finish(inner: &Arc<Inner>, res: IoResult) {
         return;
     }
     inner.state.store(FINISHING, Ordering::Relaxed);
+    if res.is_err() {
+        inner
+            .failure
+            .store(FAILURES.fetch_add(1, Ordering::Relaxed), Ordering::Relaxed);
+    }
     let buf = match &inner.kind {
         Kind::Read(buf) => Some(buf),
         _ => None,
@@ -833,7 +874,10 @@ fn finish(inner: &Arc<Inner>, res: IoResult) {
     let parent = slot.parent.take();
     drop(slot);
     if let Some((parent, entry)) = parent {
-        child_finished(&parent, Some(entry), res.err());
+        let failed = res
+            .err()
+            .map(|e| (inner.failure.load(Ordering::Relaxed), e));
+        child_finished(&parent, Some(entry), failed);
     }
 }
 
@@ -872,7 +916,11 @@ impl Drop for InCallback {
 /// One child of the group `group` finished, the one at `entry` of its list
 /// of children (`None`: one finished before it was linked, or the build
 /// guard was released).
-fn child_finished(group: &Completion, entry: Option<usize>, err: Option<CompletionError>) {
+fn child_finished(
+    group: &Completion,
+    entry: Option<usize>,
+    failed: Option<(u64, CompletionError)>,
+) {
     let Some(Kind::Group(g)) = group.inner.as_deref().map(|i| &i.kind) else {
         unreachable!("BUG: a completion's parent is not a group")
     };
@@ -883,11 +931,11 @@ fn child_finished(group: &Completion, entry: Option<usize>, err: Option<Completi
             *weak = Weak::new();
         }
     }
-    if let Some(err) = err {
-        let _ = g.first_error.set(err);
+    if let Some((failure, err)) = failed {
+        g.record(failure, err);
     }
     if g.outstanding.fetch_sub(1, Ordering::AcqRel) == 1 {
-        let res = g.first_error.get().map_or(Ok(0), |e| Err(*e));
+        let res = g.first_error().map_or(Ok(0), Err);
         if let Some(inner) = &group.inner {
             finish(inner, res);
         }
@@ -918,7 +966,9 @@ impl fmt::Debug for Completion {
 /// Build it once per batch of I/O: [`add`](Self::add) each child, then
 /// [`build`](Self::build) the completion to wait on. The built completion
 /// finishes when every child has, carries the first error any child
-/// reported, and runs the group's callback once. A built group is a
+/// reported (first in time, also among children that had failed before
+/// the build, whatever order they were added in), and runs the group's
+/// callback once. A built group is a
 /// completion like any other, so groups nest.
 ///
 /// A completion belongs to at most one group. Adding it to a second one
@@ -1081,7 +1131,7 @@ impl CompletionGroup {
                     Err(TryLockError::WouldBlock) => match InCallback::result_of(child) {
                         Some(res) => {
                             if let Err(err) = res {
-                                let _ = g.first_error.set(err);
+                                g.record(child.failure.load(Ordering::Relaxed), err);
                             }
                             finished_before += 1;
                             continue;
@@ -1091,7 +1141,7 @@ impl CompletionGroup {
                 };
                 if is_done(child.state.load(Ordering::Acquire)) {
                     if let Some(err) = child.result().and_then(Result::err) {
-                        let _ = g.first_error.set(err);
+                        g.record(child.failure.load(Ordering::Relaxed), err);
                     }
                     finished_before += 1;
                 } else {
@@ -1276,6 +1326,29 @@ mod tests {
             *seen.lock().unwrap(),
             vec![Err(CompletionError::ShortWrite)]
         );
+    }
+
+    #[test]
+    fn group_error_is_the_first_in_time_not_in_list_order() {
+        // Both fail before the build, the later one listed first.
+        let early = Completion::new_write(|_| {});
+        let late = Completion::new_write(|_| {});
+        early.error(CompletionError::ShortWrite);
+        late.error(CompletionError::Aborted);
+        let mut g = CompletionGroup::new(|_| {});
+        g.add(&late);
+        g.add(&early);
+        assert_eq!(g.build().get_error(), Some(CompletionError::ShortWrite));
+        // One fails before the build, one after, the later one listed first.
+        let early = Completion::new_write(|_| {});
+        let late = Completion::new_write(|_| {});
+        early.error(CompletionError::ShortWrite);
+        let mut g = CompletionGroup::new(|_| {});
+        g.add(&late);
+        g.add(&early);
+        let built = g.build();
+        late.error(CompletionError::Aborted);
+        assert_eq!(built.get_error(), Some(CompletionError::ShortWrite));
     }
 
     #[test]
