@@ -12,14 +12,16 @@
 # first three are shrunk and saved to difftest/regressions/.
 #
 # Measured on this 2-core machine (the proc-macro built optimized, warm
-# target, 125-program batches): 16-18 programs/s for one job, a build of a
-# 125-program batch ~7 s, ~85 % of it rustc's front end on the generated
-# code (expansion 20 %, type check 15 %, borrow check 25 %); the runs
-# themselves take ~1 %. --full uses both cores (--jobs 2, a batch crate and
-# target directory each): about 50 min for 100 000 programs on an otherwise
-# idle machine (two jobs at the one-job rate; not measured: the machine was
-# shared while this was written). The first run also builds the batches'
-# dependencies once per job (~1.5 min).
+# target): a build of a 125-program batch ~7 s, ~85 % of it rustc's front
+# end on the generated code (expansion 20 %, type check 15 %, borrow check
+# 25 %); the runs themselves take ~1 %. Larger batches share more of each
+# build's fixed cost: 1 000 programs with two jobs ran at 24 programs/s in
+# batches of 125 and 32 programs/s in batches of 500, so batches are 500
+# (a batch that does not compile is built again without the failing
+# programs). --full uses both cores (--jobs 2, a batch crate and target
+# directory each): about 55 min for 100 000 programs on an otherwise idle
+# machine. The first run also builds the batches' dependencies once per job
+# (~1.5 min).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -42,5 +44,5 @@ while [ $# -gt 0 ]; do
 done
 
 cargo build --release -p io-model-programs
-exec ./target/release/io-model-programs --seed "$seed" --count "$count" --batch 125 \
+exec ./target/release/io-model-programs --seed "$seed" --count "$count" --batch 500 \
     --jobs "$jobs" --max-shrink 3 "${known[@]}" "${extra[@]}"
