@@ -402,42 +402,52 @@ pub fn build(body: &Body, pinned: &BTreeSet<Entry>) -> Arms {
     }
 }
 
+/// Calls `f` on `code` and on every piece of code inside it, each before
+/// what it holds and in the order they are emitted.
+pub fn visit<'c>(code: &'c Code, f: &mut impl FnMut(&'c Code)) {
+    f(code);
+    match code {
+        Code::Block { items, .. } | Code::Seq(items) => items.iter().for_each(|c| visit(c, f)),
+        Code::If { then, els, .. }
+        | Code::Cfg {
+            body: then, els, ..
+        } => {
+            visit(then, f);
+            if let Some(e) = els {
+                visit(e, f);
+            }
+        }
+        Code::Match { arms, .. } => arms.iter().for_each(|a| visit(&a.body, f)),
+        Code::Loop { body, .. } | Code::Exit { body, .. } => visit(body, f),
+        Code::LetElse { diverge, .. }
+        | Code::Resume {
+            sink:
+                ResumeSink::Let {
+                    diverge: Some(diverge),
+                    ..
+                },
+            ..
+        } => visit(diverge, f),
+        Code::Leaf { .. }
+        | Code::Goto(_)
+        | Code::Arrive(_)
+        | Code::Resume { .. }
+        | Code::Return(..) => {}
+    }
+}
+
 /// The entries an arm's code goes to (a jump round the dispatch loop, or a
 /// suspension point reached), in the order they appear.
 pub fn successors(code: &Code, out: &mut Vec<Entry>) {
-    match code {
-        Code::Block { items, .. } | Code::Seq(items) => {
-            items.iter().for_each(|c| successors(c, out));
-        }
+    visit(code, &mut |c| match c {
         Code::Leaf { jumps, .. } => out.extend(jumps.iter().filter_map(|j| match j {
             Jump::Goto(e, _) => Some(*e),
             _ => None,
         })),
-        Code::If { then, els, .. } => {
-            successors(then, out);
-            if let Some(e) = els {
-                successors(e, out);
-            }
-        }
-        Code::Match { arms, .. } => arms.iter().for_each(|a| successors(&a.body, out)),
-        Code::Loop { body, .. } | Code::Exit { body, .. } => successors(body, out),
-        Code::Cfg { body, els, .. } => {
-            successors(body, out);
-            if let Some(e) = els {
-                successors(e, out);
-            }
-        }
-        Code::LetElse { diverge, .. } => successors(diverge, out),
-        Code::Resume {
-            sink: ResumeSink::Let {
-                diverge: Some(d), ..
-            },
-            ..
-        } => successors(d, out),
         Code::Goto(e) => out.push(*e),
         Code::Arrive(p) => out.push(Entry::Point(*p)),
-        Code::Resume { .. } | Code::Return(..) => {}
-    }
+        _ => {}
+    });
 }
 
 /// The arms in the order a run first meets them (reverse postorder of the

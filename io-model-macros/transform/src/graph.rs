@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use proc_macro2::{TokenStream, TokenTree};
 use quote::ToTokens;
 
-use crate::arms::{Arms, Code, CondCode, Entry, Jump, ResumeSink};
+use crate::arms::{visit, Arms, Code, CondCode, Entry, Jump};
 use crate::layout::Layout;
 use crate::points::{MarkerKind, Point};
 
@@ -58,12 +58,12 @@ impl Reach {
     }
 
     fn code(&mut self, c: &Code, points: &[Point]) {
+        visit(c, &mut |c| self.node(c, points));
+    }
+
+    /// What one piece of code adds, without the code inside it.
+    fn node(&mut self, c: &Code, points: &[Point]) {
         match c {
-            Code::Block { items, .. } | Code::Seq(items) => {
-                for i in items {
-                    self.code(i, points);
-                }
-            }
             Code::Leaf { stmt, jumps, .. } => {
                 for j in jumps {
                     match j {
@@ -73,54 +73,19 @@ impl Reach {
                     }
                 }
             }
-            Code::If {
-                cond, then, els, ..
-            } => {
-                self.cond(cond, points);
-                self.code(then, points);
-                if let Some(e) = els {
-                    self.code(e, points);
-                }
-            }
-            Code::Match { scrut, arms, .. } => {
-                self.cond(scrut, points);
-                for a in arms {
-                    self.code(&a.body, points);
-                }
-            }
-            Code::Loop { header, body, .. } => {
-                match header {
-                    crate::ir::LoopHeader::Loop => {}
-                    crate::ir::LoopHeader::While { cond: e, .. }
-                    | crate::ir::LoopHeader::For { expr: e, .. } => {
-                        self.exits_in(e.to_token_stream())
-                    }
-                }
-                self.code(body, points)
-            }
-            Code::Exit { body, .. } => self.code(body, points),
-            Code::Cfg { body, els, .. } => {
-                self.code(body, points);
-                if let Some(e) = els {
-                    self.code(e, points);
-                }
-            }
-            Code::LetElse { init, diverge, .. } => {
-                self.exits_in(init.to_token_stream());
-                self.code(diverge, points);
-            }
+            Code::If { cond, .. } => self.cond(cond, points),
+            Code::Match { scrut, .. } => self.cond(scrut, points),
+            Code::Loop { header, .. } => match header {
+                crate::ir::LoopHeader::Loop => {}
+                crate::ir::LoopHeader::While { cond: e, .. }
+                | crate::ir::LoopHeader::For { expr: e, .. } => self.exits_in(e.to_token_stream()),
+            },
+            Code::LetElse { init, .. } => self.exits_in(init.to_token_stream()),
             Code::Goto(e) => self.add(Next::Entry(*e)),
             Code::Arrive(p) => self.add(Next::Entry(Entry::Point(*p))),
-            Code::Resume { point, sink } => {
-                self.resumed(*point, points);
-                if let ResumeSink::Let {
-                    diverge: Some(d), ..
-                } = sink
-                {
-                    self.code(d, points);
-                }
-            }
+            Code::Resume { point, .. } => self.resumed(*point, points),
             Code::Return(e, _) => self.value(e),
+            Code::Block { .. } | Code::Seq(_) | Code::Exit { .. } | Code::Cfg { .. } => {}
         }
     }
 
