@@ -576,6 +576,73 @@ fn emit_all(
     (arms, sites, wants)
 }
 
+/// Whether control can fall out of the end of emitted code.
+#[derive(Clone)]
+enum Falls {
+    Never,
+    Always,
+    /// Only where these `#[cfg]`s hold (all of them): after a statement
+    /// whose point sits under a `#[cfg]` that holds, the code that follows
+    /// runs only where it does not, and is compiled only there too, since
+    /// where it is not reached a value carrier it uses is never assigned.
+    Under(Vec<Attribute>),
+}
+
+impl Falls {
+    fn from(falls: bool) -> Falls {
+        if falls {
+            Falls::Always
+        } else {
+            Falls::Never
+        }
+    }
+
+    fn any(&self) -> bool {
+        !matches!(self, Falls::Never)
+    }
+
+    /// Falls if either does.
+    fn or(self, other: Falls) -> Falls {
+        match (self, other) {
+            (Falls::Never, f) | (f, Falls::Never) => f,
+            (Falls::Under(a), Falls::Under(b)) if same_attrs(&a, &b) => Falls::Under(a),
+            _ => Falls::Always,
+        }
+    }
+
+    /// Falls through this, then through `next`.
+    fn then(self, next: Falls) -> Falls {
+        match (self, next) {
+            (Falls::Never, _) | (_, Falls::Never) => Falls::Never,
+            (Falls::Always, f) | (f, Falls::Always) => f,
+            (Falls::Under(mut a), Falls::Under(b)) => {
+                a.extend(b);
+                Falls::Under(a)
+            }
+        }
+    }
+}
+
+/// Whether two lists of attributes are written the same.
+pub fn same_attrs(a: &[Attribute], b: &[Attribute]) -> bool {
+    let text = |l: &[Attribute]| quote!(#(#l)*).to_string();
+    text(a) == text(b)
+}
+
+/// Appends `rest`, the code that runs after falling out of the last item,
+/// to `items`: where `falls` is under `#[cfg]`, in a block compiled only
+/// there.
+fn followed(items: &mut Vec<Code>, falls: &Falls, rest: Vec<Code>) {
+    match falls {
+        Falls::Under(attrs) if !rest.is_empty() => items.push(Code::Cfg {
+            attrs: attrs.clone(),
+            body: Box::new(Code::Seq(rest)),
+            els: None,
+        }),
+        _ => items.extend(rest),
+    }
+}
+
 /// How an arm treats a loop or labelled block around the code it emits.
 #[derive(Clone)]
 enum Mode {
@@ -720,8 +787,8 @@ impl Emitter<'_> {
     }
 
     /// Emits `b.stmts[from..]` (and the body's tail) as they run when
-    /// reached; false if control cannot fall out of the end.
-    fn forward(&mut self, b: &Block, from: usize, items: &mut Vec<Code>) -> bool {
+    /// reached; whether (and where) control can fall out of the end.
+    fn forward(&mut self, b: &Block, from: usize, items: &mut Vec<Code>) -> Falls {
         for (k, s) in b.stmts.iter().enumerate().skip(from) {
             if s.has_point && !s.cfg.is_empty() {
                 // Where the `#[cfg]` holds, the statement runs and its end
@@ -729,36 +796,60 @@ impl Emitter<'_> {
                 // where it does not, the code after it simply follows.
                 let (code, falls) = self.fresh_kind(s);
                 let mut inner = vec![code];
-                if falls {
+                if falls.any() {
                     inner.push(self.goto(Entry::After(s.id), false));
                 }
                 let mut rest = Vec::new();
                 let falls = self.forward(b, k + 1, &mut rest);
+                let not = not_cfg(&s.cfg);
                 items.push(Code::Cfg {
                     attrs: s.cfg.clone(),
                     body: Box::new(Code::Seq(inner)),
                     els: Some(Box::new(Code::Seq(rest))),
                 });
-                return falls;
+                return Falls::Under(vec![not]).then(falls);
             }
             let (code, falls) = self.fresh_stmt(s);
             items.push(code);
-            if !falls {
-                return false;
-            }
-            if s.has_point && self.is_merge(Entry::After(s.id)) {
-                if !self.inline_after(b, k, items) {
-                    let g = self.goto(Entry::After(s.id), false);
-                    items.push(g);
+            match falls {
+                Falls::Never => return Falls::Never,
+                Falls::Always => {
+                    if s.has_point && self.is_merge(Entry::After(s.id)) {
+                        if !self.inline_after(b, k, items) {
+                            let g = self.goto(Entry::After(s.id), false);
+                            items.push(g);
+                        }
+                        return Falls::Never;
+                    }
                 }
-                return false;
+                Falls::Under(_) => {
+                    let mut rest = Vec::new();
+                    let next = self.after(b, k, false, &mut rest);
+                    followed(items, &falls, rest);
+                    return falls.then(next);
+                }
             }
         }
         if let Some(tail) = &b.tail {
             items.push(self.ret(tail));
-            return false;
+            return Falls::Never;
         }
-        true
+        Falls::Always
+    }
+
+    /// The code after `b.stmts[k]`, reached by falling out of it: a jump to
+    /// (or a copy of) its end if that is a merge (and not the arm's own
+    /// entry, `own`), else the statements after it.
+    fn after(&mut self, b: &Block, k: usize, own: bool, items: &mut Vec<Code>) -> Falls {
+        let s = &b.stmts[k];
+        if s.has_point && !own && self.is_merge(Entry::After(s.id)) {
+            if !self.inline_after(b, k, items) {
+                let g = self.goto(Entry::After(s.id), false);
+                items.push(g);
+            }
+            return Falls::Never;
+        }
+        self.forward(b, k + 1, items)
     }
 
     fn ret(&mut self, tail: &Leaf) -> Code {
@@ -768,13 +859,13 @@ impl Emitter<'_> {
         }
     }
 
-    fn block_fresh(&mut self, b: &Block) -> (Code, bool) {
+    fn block_fresh(&mut self, b: &Block) -> (Code, Falls) {
         let mut items = Vec::new();
         let falls = self.forward(b, 0, &mut items);
         (scope(Vec::new(), b.entry_binds.clone(), items), falls)
     }
 
-    fn with_cfg(s: &Stmt, code: Code, falls: bool) -> (Code, bool) {
+    fn with_cfg(s: &Stmt, code: Code, falls: Falls) -> (Code, Falls) {
         if s.cfg.is_empty() {
             (code, falls)
         } else {
@@ -786,25 +877,27 @@ impl Emitter<'_> {
                     body: Box::new(code),
                     els: None,
                 },
-                true,
+                Falls::Always,
             )
         }
     }
 
     /// A statement reached from its start.
-    fn fresh_stmt(&mut self, s: &Stmt) -> (Code, bool) {
+    fn fresh_stmt(&mut self, s: &Stmt) -> (Code, Falls) {
         let (code, falls) = self.fresh_kind(s);
         Self::with_cfg(s, code, falls)
     }
 
     /// A statement reached from its start, without its `#[cfg]`.
-    fn fresh_kind(&mut self, s: &Stmt) -> (Code, bool) {
+    fn fresh_kind(&mut self, s: &Stmt) -> (Code, Falls) {
         let (code, falls) = match &s.kind {
             StmtKind::Leaf(l) => self.leaf(l),
-            StmtKind::Point(ps) => (Code::Arrive(ps.point), false),
+            StmtKind::Point(ps) => (Code::Arrive(ps.point), Falls::Never),
             StmtKind::If(i) => self.if_fresh(i),
             StmtKind::Match(m) => match &m.scrut {
-                Cond::Point(p) | Cond::LetPoint { point: p, .. } => (Code::Arrive(*p), false),
+                Cond::Point(p) | Cond::LetPoint { point: p, .. } => {
+                    (Code::Arrive(*p), Falls::Never)
+                }
                 Cond::Plain { expr, info } => {
                     let scrut = CondCode::Plain(expr.clone(), info.clone());
                     self.match_code(m, scrut)
@@ -814,7 +907,7 @@ impl Emitter<'_> {
                 if self.is_merge(Entry::Head(s.id)) {
                     match self.inline_head(s.id, l, true) {
                         Some(copy) => copy,
-                        None => (self.goto(Entry::Head(s.id), false), false),
+                        None => (self.goto(Entry::Head(s.id), false), Falls::Never),
                     }
                 } else {
                     self.real_loop(s.id, l)
@@ -832,25 +925,27 @@ impl Emitter<'_> {
                         defs: le.defs.clone(),
                         diverge: Box::new(diverge),
                     },
-                    true,
+                    Falls::Always,
                 )
             }
         };
         (code, falls)
     }
 
-    fn if_fresh(&mut self, i: &If) -> (Code, bool) {
+    fn if_fresh(&mut self, i: &If) -> (Code, Falls) {
         let cond = match &i.cond {
-            Cond::Point(p) | Cond::LetPoint { point: p, .. } => return (Code::Arrive(*p), false),
+            Cond::Point(p) | Cond::LetPoint { point: p, .. } => {
+                return (Code::Arrive(*p), Falls::Never)
+            }
             Cond::Plain { expr, info } => CondCode::Plain(expr.clone(), info.clone()),
         };
         self.if_code(i, cond)
     }
 
-    fn if_code(&mut self, i: &If, cond: CondCode) -> (Code, bool) {
+    fn if_code(&mut self, i: &If, cond: CondCode) -> (Code, Falls) {
         let (then, then_falls) = self.block_fresh(&i.then);
         let (els, els_falls) = match i.els.as_deref() {
-            None => (None, true),
+            None => (None, Falls::Always),
             Some(Else::Block(b)) => {
                 let (c, f) = self.block_fresh(b);
                 (Some(Box::new(c)), f)
@@ -867,18 +962,18 @@ impl Emitter<'_> {
                 then: Box::new(then),
                 els,
             },
-            then_falls || els_falls,
+            then_falls.or(els_falls),
         )
     }
 
-    fn match_code(&mut self, m: &Match, scrut: CondCode) -> (Code, bool) {
-        let mut falls = false;
+    fn match_code(&mut self, m: &Match, scrut: CondCode) -> (Code, Falls) {
+        let mut falls = Falls::Never;
         let arms = m
             .arms
             .iter()
             .map(|arm| {
                 let (body, f) = self.block_fresh(&arm.body);
-                falls |= f;
+                falls = std::mem::replace(&mut falls, Falls::Never).or(f);
                 ArmCode {
                     attrs: arm.attrs.clone(),
                     pat: arm.pat.clone(),
@@ -898,7 +993,7 @@ impl Emitter<'_> {
     }
 
     /// A loop emitted whole in this arm.
-    fn real_loop(&mut self, id: NodeId, l: &Loop) -> (Code, bool) {
+    fn real_loop(&mut self, id: NodeId, l: &Loop) -> (Code, Falls) {
         let label = loop_label(id, &l.label);
         self.stack.push(Ctx {
             enclosing: Enclosing {
@@ -921,7 +1016,7 @@ impl Emitter<'_> {
                 header: l.header.clone(),
                 body: Box::new(body),
             },
-            broken || ends,
+            Falls::from(broken || ends),
         )
     }
 }
@@ -935,7 +1030,7 @@ enum Target_ {
 }
 
 impl Emitter<'_> {
-    fn leaf(&mut self, l: &Leaf) -> (Code, bool) {
+    fn leaf(&mut self, l: &Leaf) -> (Code, Falls) {
         let mut stmt = l.stmt.clone();
         let (jumps, rewritten) = if l.info.exits.iter().all(|e| *e == Exit::Return) {
             let jumps = if l.info.exits.is_empty() {
@@ -954,7 +1049,7 @@ impl Emitter<'_> {
                 jumps,
                 rewritten,
             },
-            !l.info.diverges,
+            Falls::from(!l.info.diverges),
         )
     }
 
@@ -1056,7 +1151,7 @@ impl Emitter<'_> {
     /// that leaves the loop where the loop's end is no merge is not made
     /// (the code after the loop would be copied with it), and the end is
     /// asked to become one.
-    fn inline_head(&mut self, id: NodeId, l: &Loop, arrival: bool) -> Option<(Code, bool)> {
+    fn inline_head(&mut self, id: NodeId, l: &Loop, arrival: bool) -> Option<(Code, Falls)> {
         if !self.inline || self.inlining || self.pinned.contains(&Entry::Head(id)) {
             return None;
         }
@@ -1078,7 +1173,8 @@ impl Emitter<'_> {
             });
         }
         let exit_used_before = self.exit_used(id);
-        let (mut code, mut falls) = self.block_fresh(&l.body);
+        let (mut code, falls) = self.block_fresh(&l.body);
+        let mut falls = falls.any();
         let next_used = self.leave_next(id);
         if let Some(next) = next_used {
             code = Code::Exit {
@@ -1133,7 +1229,7 @@ impl Emitter<'_> {
             }
             return None;
         }
-        Some((code, falls_out))
+        Some((code, Falls::from(falls_out)))
     }
 
     /// Whether a `break` out of loop `id` has used its exit block.
@@ -1191,7 +1287,7 @@ impl Emitter<'_> {
             .map(|c| matches!(c.mode, Mode::Inside { used: true, .. }))
             .collect();
         let code = Code::Seq(rest);
-        if falls
+        if falls.any()
             || used_after != used_before
             || self.broken != broken_before
             || size(&code) > INLINE_LIMIT
@@ -1225,7 +1321,7 @@ impl Emitter<'_> {
         id: NodeId,
         bs: &BlockStmt,
         rest: Option<(&[Step], Target_)>,
-    ) -> (Code, bool) {
+    ) -> (Code, Falls) {
         if let Some(l) = &bs.label {
             self.stack.push(Ctx {
                 enclosing: Enclosing {
@@ -1255,13 +1351,13 @@ impl Emitter<'_> {
             *unsafety = bs.unsafety;
             *attrs = bs.attrs.clone();
         }
-        (code, falls || broken)
+        (code, falls.or(Falls::from(broken)))
     }
 
     /// The arm's code from `b` down to its entry, then onwards.
-    fn resume_block(&mut self, b: &Block, path: &[Step], target: Target_) -> (Code, bool) {
+    fn resume_block(&mut self, b: &Block, path: &[Step], target: Target_) -> (Code, Falls) {
         let Some((Step::Stmt(k), rest)) = path.split_first().map(|(s, r)| (*s, r)) else {
-            return (Code::Seq(Vec::new()), false);
+            return (Code::Seq(Vec::new()), Falls::Never);
         };
         let mut restores = b.entry_binds.clone();
         for s in &b.stmts[..k] {
@@ -1274,26 +1370,24 @@ impl Emitter<'_> {
         }
         let s = &b.stmts[k];
         let mut items = Vec::new();
-        let (code, mut falls) = self.resume_stmt(s, rest, target);
+        let (code, falls) = self.resume_stmt(s, rest, target);
         items.push(code);
-        if falls {
+        let falls = if falls.any() {
             let own = rest.is_empty() && matches!(target, Target_::End);
-            if s.has_point && !own && self.is_merge(Entry::After(s.id)) {
-                if !self.inline_after(b, k, &mut items) {
-                    items.push(self.goto(Entry::After(s.id), false));
-                }
-                falls = false;
-            } else {
-                falls = self.forward(b, k + 1, &mut items);
-            }
-        }
+            let mut after = Vec::new();
+            let next = self.after(b, k, own, &mut after);
+            followed(&mut items, &falls, after);
+            falls.then(next)
+        } else {
+            Falls::Never
+        };
         (scope(restores, Vec::new(), items), falls)
     }
 
-    fn resume_stmt(&mut self, s: &Stmt, path: &[Step], target: Target_) -> (Code, bool) {
+    fn resume_stmt(&mut self, s: &Stmt, path: &[Step], target: Target_) -> (Code, Falls) {
         let Some((step, rest)) = path.split_first() else {
             return match (target, &s.kind) {
-                (Target_::End, _) => (Code::Seq(Vec::new()), true),
+                (Target_::End, _) => (Code::Seq(Vec::new()), Falls::Always),
                 (Target_::Head, StmtKind::Loop(l)) => self.real_loop(s.id, l),
                 (Target_::Point(p), StmtKind::Point(ps)) => {
                     let sink = match &ps.sink {
@@ -1315,7 +1409,7 @@ impl Emitter<'_> {
                             info: info.clone(),
                         },
                     };
-                    (Code::Resume { point: p, sink }, true)
+                    (Code::Resume { point: p, sink }, Falls::Always)
                 }
                 (Target_::Point(p), StmtKind::If(i)) => {
                     let cond = resumed_cond(&i.cond, p);
@@ -1325,7 +1419,7 @@ impl Emitter<'_> {
                     let scrut = resumed_cond(&m.scrut, p);
                     self.match_code(m, scrut)
                 }
-                _ => (Code::Seq(Vec::new()), false),
+                _ => (Code::Seq(Vec::new()), Falls::Never),
             };
         };
         match (&s.kind, step) {
@@ -1342,7 +1436,8 @@ impl Emitter<'_> {
                     },
                     mode: inside(s.id),
                 });
-                let (mut code, mut falls) = self.resume_block(&l.body, rest, target);
+                let (mut code, falls) = self.resume_block(&l.body, rest, target);
+                let mut falls = falls.any();
                 if let Some(next) = self.leave_next(s.id) {
                     code = Code::Exit {
                         target: Target::Next(s.id),
@@ -1368,9 +1463,9 @@ impl Emitter<'_> {
                             label: exit,
                             body: Box::new(code),
                         },
-                        true,
+                        Falls::Always,
                     ),
-                    _ => (code, false),
+                    _ => (code, Falls::Never),
                 }
             }
             (StmtKind::Block(bs), Step::Body) => self.block_stmt(s.id, bs, Some((rest, target))),
@@ -1385,13 +1480,13 @@ impl Emitter<'_> {
                 }),
                 Step::Diverge,
             ) => self.resume_block(d, rest, target),
-            _ => (Code::Seq(Vec::new()), false),
+            _ => (Code::Seq(Vec::new()), Falls::Never),
         }
     }
 
-    fn resume_if(&mut self, i: &If, path: &[Step], target: Target_) -> (Code, bool) {
+    fn resume_if(&mut self, i: &If, path: &[Step], target: Target_) -> (Code, Falls) {
         let Some((step, rest)) = path.split_first() else {
-            return (Code::Seq(Vec::new()), false);
+            return (Code::Seq(Vec::new()), Falls::Never);
         };
         match (step, i.els.as_deref()) {
             (Step::Then, _) => self.resume_block(&i.then, rest, target),
@@ -1400,7 +1495,7 @@ impl Emitter<'_> {
                 if rest.is_empty() {
                     // The point is the condition of the `else if`.
                     let Target_::Point(p) = target else {
-                        return (Code::Seq(Vec::new()), false);
+                        return (Code::Seq(Vec::new()), Falls::Never);
                     };
                     let cond = resumed_cond(&inner.cond, p);
                     self.if_code(inner, cond)
@@ -1408,7 +1503,7 @@ impl Emitter<'_> {
                     self.resume_if(inner, rest, target)
                 }
             }
-            _ => (Code::Seq(Vec::new()), false),
+            _ => (Code::Seq(Vec::new()), Falls::Never),
         }
     }
 }

@@ -266,7 +266,13 @@ pub fn function(p: &Parts, errors: &mut Errors) -> TokenStream {
             conds.push(quote!(all(#(#preds),*)));
         }
         let cfg = (!always && !conds.is_empty()).then(|| quote!(#[cfg(any(#(#conds),*))]));
-        quote!(#cfg let mut #c = ::core::option::Option::None;)
+        // Typed where the macro can read the type: under `#[cfg]`, the code
+        // that stores the local first may not be compiled.
+        let ty = p.body.locals[id.0]
+            .ty
+            .as_ref()
+            .map(|t| quote!(: ::core::option::Option<#t>));
+        quote!(#cfg let mut #c #ty = ::core::option::Option::None;)
     });
     // Parameters that may be moved out of wait in carriers between arms.
     let params: Vec<LocalId> = (0..p.body.locals.len())
@@ -529,7 +535,7 @@ impl Printer<'_, '_> {
                 for b in binds {
                     self.declare(*b);
                 }
-                let restores = self.restores(restores);
+                let restores = self.restores(restores, items);
                 let body = self.items(items);
                 self.scopes.pop();
                 let label = label.as_ref().map(|(_, l)| quote!(#l:));
@@ -719,6 +725,11 @@ impl Printer<'_, '_> {
                 if !defs.iter().any(|d| after[i + 1].contains(d)) {
                     continue;
                 }
+                if let [d] = defs {
+                    // Declared only where the code that uses it is compiled.
+                    let only = self.mention_cfg(&flat[i + 1..], *d);
+                    out.extend(cfg_attrs(&only));
+                }
             }
             let t = self.code(item);
             out.extend(t);
@@ -738,7 +749,7 @@ impl Printer<'_, '_> {
         out
     }
 
-    fn restores(&mut self, ids: &[LocalId]) -> TokenStream {
+    fn restores(&mut self, ids: &[LocalId], items: &[Code]) -> TokenStream {
         let live = self
             .p
             .live
@@ -777,13 +788,89 @@ impl Printer<'_, '_> {
                 // Assigned before any use in this arm (a deferred
                 // initialization, or a value overwritten whole).
                 let ty = local.declared_ty.as_ref().map(|t| quote!(: #t));
-                out.extend(quote!(#cfg let #mutability #ident #ty;));
+                // Untyped, it is declared only where the code that uses it
+                // is compiled: elsewhere its type could not be inferred.
+                let only = match ty {
+                    None => {
+                        let mut flat = Vec::new();
+                        flatten(items, &mut flat);
+                        cfg_attrs(&self.mention_cfg(&flat, *id))
+                    }
+                    Some(_) => TokenStream::new(),
+                };
+                out.extend(quote!(#cfg #only let #mutability #ident #ty;));
             } else {
                 continue;
             }
             self.declare(*id);
         }
         out
+    }
+
+    /// The `#[cfg]`s under which every use of `id` in `flat` lies: those
+    /// common to the branches of the `Code::Cfg`s the uses sit in.
+    fn mention_cfg(&self, flat: &[&Code], id: LocalId) -> Vec<syn::Attribute> {
+        let touches =
+            |c: &Code| crate::liveness::touches(self.p.body, self.p.points, c).contains(&id);
+        let mut common: Option<Vec<syn::Attribute>> = None;
+        for user in flat.iter().copied().filter(|c| touches(c)) {
+            let own = self.use_cfg(user, id, &touches);
+            common = Some(match common {
+                None => own,
+                Some(c) => c
+                    .into_iter()
+                    .filter(|a| own.iter().any(|o| same(a, o)))
+                    .collect(),
+            });
+            if common.as_ref().is_some_and(|c| c.is_empty()) {
+                break;
+            }
+        }
+        common.unwrap_or_default()
+    }
+
+    /// The `#[cfg]`s under which every use of `id` inside `c` lies.
+    fn use_cfg(
+        &self,
+        c: &Code,
+        id: LocalId,
+        touches: &dyn Fn(&Code) -> bool,
+    ) -> Vec<syn::Attribute> {
+        let within = |codes: Vec<&Code>| {
+            let mut flat = Vec::new();
+            for code in codes {
+                flatten(std::slice::from_ref(code), &mut flat);
+            }
+            self.mention_cfg(&flat, id)
+        };
+        match c {
+            Code::Cfg { attrs, body, els } => {
+                match (touches(body), els.as_deref().filter(|e| touches(e))) {
+                    (true, None) => attrs.iter().cloned().chain(within(vec![body])).collect(),
+                    (false, Some(e)) => std::iter::once(crate::arms::not_cfg(attrs))
+                        .chain(within(vec![e]))
+                        .collect(),
+                    _ => Vec::new(),
+                }
+            }
+            Code::Block { items, .. } | Code::Seq(items) => within(items.iter().collect()),
+            Code::Exit { body, .. } => within(vec![body]),
+            // The branches that use it, if the condition does not.
+            Code::If {
+                cond, then, els, ..
+            } if !cond_mentions(cond, id) => {
+                within(std::iter::once(&**then).chain(els.as_deref()).collect())
+            }
+            Code::Match { scrut, arms, .. }
+                if !cond_mentions(scrut, id)
+                    && !arms
+                        .iter()
+                        .any(|a| a.guard.as_ref().is_some_and(|(_, i)| info_mentions(i, id))) =>
+            {
+                within(arms.iter().map(|a| &a.body).collect())
+            }
+            _ => Vec::new(),
+        }
     }
 
     /// The statements that move `ids` into the variant of `pt`.
@@ -998,6 +1085,23 @@ impl Printer<'_, '_> {
 }
 
 /// The locals of a `let x;` (no value, no type), if `c` is one.
+fn same(a: &syn::Attribute, b: &syn::Attribute) -> bool {
+    crate::arms::same_attrs(std::slice::from_ref(a), std::slice::from_ref(b))
+}
+
+fn info_mentions(info: &crate::ir::LeafInfo, id: LocalId) -> bool {
+    [&info.uses, &info.defs, &info.assigns, &info.kills]
+        .iter()
+        .any(|s| s.contains(&id))
+}
+
+fn cond_mentions(c: &CondCode, id: LocalId) -> bool {
+    match c {
+        CondCode::Plain(_, info) => info_mentions(info, id),
+        CondCode::Resume(_) | CondCode::LetResume(..) => false,
+    }
+}
+
 fn bare_declaration(c: &Code) -> Option<&[LocalId]> {
     match c {
         Code::Leaf {

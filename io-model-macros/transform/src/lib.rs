@@ -370,4 +370,62 @@ mod tests {
             assert!(!out.contains(banned), "expansion contains `{banned}`");
         }
     }
+
+    /// Where a point under a `#[cfg]` that holds jumps away inside a value,
+    /// the value's carrier is never assigned: its declaration and the code
+    /// that reads it after the value are compiled only where the `#[cfg]`
+    /// does not hold (difftest F20, F22), or rustc asks for its type.
+    #[test]
+    fn code_after_a_point_under_a_holding_cfg_is_compiled_only_where_it_does_not() {
+        let out = expand(
+            quote!(state = st),
+            quote!(
+                fn f(st: &mut FState, c: Completion) -> Result<IOResult<u64>> {
+                    let mut w: u64 = 0;
+                    w += {
+                        #[cfg(feature = "x")]
+                        wait!(c);
+                        w % 7
+                    };
+                    Ok(IOResult::Done(w))
+                }
+            ),
+        )
+        .unwrap()
+        .to_string();
+        let not = "# [cfg (not (all (feature = \"x\")))]";
+        assert!(out.contains(&format!("{not} let __io_v0 ;")), "{out}");
+        // The value's block, then what follows it, in a block of its own.
+        assert!(
+            out.contains(&format!("{not} {{ __io_v0 = w % 7 ; }} }} {not} {{")),
+            "{out}"
+        );
+    }
+
+    /// A merge's carrier is typed where the local it carries is (difftest
+    /// F23): under `#[cfg]`, or after a `return`, the code that would store
+    /// it first may not be compiled, and a use would meet an unknown type.
+    #[test]
+    fn merge_carriers_are_typed_where_their_local_is() {
+        let out = expand(
+            quote!(state = st),
+            quote!(
+                fn f(st: &mut FState, c: Completion, go: bool) -> Result<IOResult<u64>> {
+                    let t: (u64, String) = (1, String::new());
+                    if go {
+                        wait!(c);
+                    }
+                    Ok(IOResult::Done(t.1.len() as u64))
+                }
+            ),
+        )
+        .unwrap()
+        .to_string();
+        assert!(
+            out.contains(
+                ": :: core :: option :: Option < (u64 , String) > = :: core :: option :: Option :: None"
+            ),
+            "{out}"
+        );
+    }
 }

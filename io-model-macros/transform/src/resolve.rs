@@ -217,6 +217,12 @@ impl Resolver<'_> {
                         && self.locals[id.0].internal =>
                 {
                     let l = &mut self.locals[id.0];
+                    // A carrier typed where its `let` is (`let x: T = match
+                    // ..`) is typed in every arm that declares it again:
+                    // under `#[cfg]` an arm may hold no code that assigns it.
+                    if l.declared_ty.is_none() && declared_ty.is_some() {
+                        l.declared_ty = b.ty.clone();
+                    }
                     if l.ty.is_none() {
                         l.ty = b.ty;
                     }

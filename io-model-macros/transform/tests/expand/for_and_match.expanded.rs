@@ -10,7 +10,7 @@ fn balance(
     ::io_model::__trace_start!(__io_at, __io_s.name());
     #[allow(clippy::redundant_closure_call)]
     let __io_ret: Result<IOResult<u32>> = (|| -> Result<IOResult<u32>> {
-        let mut __io_m4 = ::core::option::Option::None;
+        let mut __io_m4: ::core::option::Option<u32> = ::core::option::Option::None;
         #[allow(
             unreachable_code,
             unused_mut,

@@ -22,7 +22,7 @@ fn sum_pages(
     ::io_model::__trace_start!(__io_at, __io_s.name());
     #[allow(clippy::redundant_closure_call)]
     let __io_ret: Result<IOResult<u64>> = (|| -> Result<IOResult<u64>> {
-        let mut __io_m5 = ::core::option::Option::None;
+        let mut __io_m5: ::core::option::Option<u64> = ::core::option::Option::None;
         #[allow(
             unreachable_code,
             unused_mut,
