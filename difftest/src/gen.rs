@@ -75,10 +75,6 @@ pub const KNOWN_FAILING: &[&str] = &[
     // F8, by design: a local live across a point where another binding of
     // its name shadows it is an error that says to rename one of the two.
     "shadow-across-point",
-    // F20, open: E0283 where a point under an active `#[cfg]` sits in the
-    // right side of `x += {..}` (the value's carrier has no type in the arm
-    // that jumps away at the point).
-    "cfg-point-in-compound",
 ];
 
 /// What the generator makes.
@@ -168,7 +164,82 @@ pub fn generate(seed: u64, index: usize, cfg: &GenConfig) -> Program {
         }
     }
     p.finish();
+    if !cfg.on("shadow-across-point") {
+        unshadow_as_the_transform_sees(&mut p);
+    }
     p
+}
+
+/// Renames the shadowing locals the transform still rejects (F8). Its
+/// liveness is coarser than the oracle's in places (a loop, a `#[cfg]`),
+/// so [`unshadow_across_points`] can leave some; here the program is
+/// expanded, and every later local of a name the transform names is
+/// renamed, until it expands without that error.
+pub fn unshadow_as_the_transform_sees(p: &mut Program) {
+    let repeats = |f: &Func| {
+        let mut seen = BTreeSet::new();
+        f.vars.iter().any(|v| !seen.insert(&v.name))
+    };
+    for _ in 0..4 {
+        if !repeats(&p.main) && !p.subs.iter().any(repeats) {
+            return;
+        }
+        let names = shadowing_errors(&crate::emit::resumable_source(p));
+        if names.is_empty() {
+            return;
+        }
+        for f in std::iter::once(&mut p.main).chain(p.subs.iter_mut()) {
+            let mut seen = BTreeSet::new();
+            for w in 0..f.vars.len() {
+                let name = f.vars[w].name.clone();
+                if names.contains(&name) && !seen.insert(name.clone()) {
+                    f.vars[w].name = format!("{name}{w}");
+                }
+            }
+        }
+    }
+}
+
+/// The names in the transform's "another `x` shadows it there" errors on
+/// the `#[io_model::resumable]` items of `src`.
+fn shadowing_errors(src: &str) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    let Ok(file) = syn::parse_file(src) else {
+        return names;
+    };
+    for item in file.items {
+        let mut item = item;
+        let attrs = match &mut item {
+            syn::Item::Fn(f) => &mut f.attrs,
+            syn::Item::Impl(i) => &mut i.attrs,
+            _ => continue,
+        };
+        let Some(at) = attrs.iter().position(|a| {
+            a.path()
+                .segments
+                .last()
+                .is_some_and(|s| s.ident == "resumable")
+        }) else {
+            continue;
+        };
+        let attr = attrs.remove(at);
+        let args = match attr.meta {
+            syn::Meta::List(l) => l.tokens,
+            _ => proc_macro2::TokenStream::new(),
+        };
+        let tokens = quote::ToTokens::into_token_stream(item);
+        let Err(errors) = io_model_transform::expand(args, tokens) else {
+            continue;
+        };
+        for e in errors {
+            let text = e.to_string();
+            if let (true, Some(name)) = (text.contains("shadows it there"), text.split('`').nth(1))
+            {
+                names.insert(name.to_string());
+            }
+        }
+    }
+    names
 }
 
 /// Whether a statement holds a marker (compiled or not).
@@ -1760,6 +1831,33 @@ mod tests {
         assert_eq!(generate(3, 7, &c), generate(3, 7, &c));
         assert_ne!(generate(3, 7, &c), generate(3, 8, &c));
         assert_ne!(generate(3, 7, &c), generate(4, 7, &c));
+    }
+
+    /// With `shadow-across-point` off, no program has a shadowing the
+    /// transform rejects (F8), also where its liveness is coarser than the
+    /// oracle's. Among seed 1's first 100 000 programs, five (34620, 36168,
+    /// 60740, 92427, 97696) had one before the transform was asked.
+    #[test]
+    fn no_program_has_a_shadowing_the_transform_rejects() {
+        let c = GenConfig {
+            disabled: ["shadow-across-point".to_string()].into(),
+            ..GenConfig::default()
+        };
+        for i in [34620, 36168, 60740, 92427, 97696].into_iter().chain(0..60) {
+            let p = generate(1, i, &c);
+            let src = crate::emit::resumable_source(&p);
+            assert_eq!(
+                shadowing_errors(&src),
+                BTreeSet::new(),
+                "seed 1 program {i}"
+            );
+        }
+        // And the check sees one where there is one.
+        let shadowed = include_str!("../regressions/f8_shadowed_local_live_across_point.rs");
+        assert_eq!(
+            shadowing_errors(shadowed),
+            BTreeSet::from(["w".to_string()])
+        );
     }
 
     #[test]
