@@ -151,11 +151,14 @@ pub enum Code {
     Return(syn::Expr, LeafInfo),
     /// `#[cfg(..)] { body }`, and with `els`,
     /// `#[cfg(not(..))] { els }` after it: exactly one of the two is
-    /// compiled.
+    /// compiled. Without `els`, where the attribute is false control goes
+    /// on past it if `skips`, and never gets there if not (the code after a
+    /// statement that jumps away where the attribute is false).
     Cfg {
         attrs: Vec<Attribute>,
         body: Box<Code>,
         els: Option<Box<Code>>,
+        skips: bool,
     },
     /// Code in the enclosing scope.
     Seq(Vec<Code>),
@@ -638,6 +641,7 @@ fn followed(items: &mut Vec<Code>, falls: &Falls, rest: Vec<Code>) {
             attrs: attrs.clone(),
             body: Box::new(Code::Seq(rest)),
             els: None,
+            skips: false,
         }),
         _ => items.extend(rest),
     }
@@ -806,6 +810,7 @@ impl Emitter<'_> {
                     attrs: s.cfg.clone(),
                     body: Box::new(Code::Seq(inner)),
                     els: Some(Box::new(Code::Seq(rest))),
+                    skips: false,
                 });
                 return Falls::Under(vec![not]).then(falls);
             }
@@ -876,6 +881,7 @@ impl Emitter<'_> {
                     attrs: s.cfg.clone(),
                     body: Box::new(code),
                     els: None,
+                    skips: true,
                 },
                 Falls::Always,
             )

@@ -635,7 +635,9 @@ impl Printer<'_, '_> {
                 }
             }
             Code::Return(e, _) => quote!(return #e;),
-            Code::Cfg { attrs, body, els } => {
+            Code::Cfg {
+                attrs, body, els, ..
+            } => {
                 let body = self.braced(body);
                 let els = els.as_deref().map(|e| {
                     let not = crate::arms::not_cfg(attrs);
@@ -844,15 +846,15 @@ impl Printer<'_, '_> {
             self.mention_cfg(&flat, id)
         };
         match c {
-            Code::Cfg { attrs, body, els } => {
-                match (touches(body), els.as_deref().filter(|e| touches(e))) {
-                    (true, None) => attrs.iter().cloned().chain(within(vec![body])).collect(),
-                    (false, Some(e)) => std::iter::once(crate::arms::not_cfg(attrs))
-                        .chain(within(vec![e]))
-                        .collect(),
-                    _ => Vec::new(),
-                }
-            }
+            Code::Cfg {
+                attrs, body, els, ..
+            } => match (touches(body), els.as_deref().filter(|e| touches(e))) {
+                (true, None) => attrs.iter().cloned().chain(within(vec![body])).collect(),
+                (false, Some(e)) => std::iter::once(crate::arms::not_cfg(attrs))
+                    .chain(within(vec![e]))
+                    .collect(),
+                _ => Vec::new(),
+            },
             Code::Block { items, .. } | Code::Seq(items) => within(items.iter().collect()),
             Code::Exit { body, .. } => within(vec![body]),
             // The branches that use it, if the condition does not.

@@ -278,13 +278,17 @@ impl Analysis<'_> {
                 self.resumed(*point, before_sink)
             }
             Code::Return(_, info) => info.uses.iter().copied().collect(),
-            Code::Cfg { body, els, .. } => {
+            Code::Cfg {
+                body, els, skips, ..
+            } => {
                 let mut l = self.live(body, after.clone());
                 match els {
                     // Exactly one of the two is compiled.
                     Some(e) => l.extend(self.live(e, after)),
                     // Where the attribute is false, nothing is there.
-                    None => l.extend(after),
+                    None if *skips => l.extend(after),
+                    // And control does not get there.
+                    None => {}
                 }
                 l
             }
