@@ -30,24 +30,49 @@ pub struct Liveness {
 pub fn analyze(body: &Body, points: &[Point], arms: &Arms) -> Liveness {
     let mut live_in: BTreeMap<Entry, Set> =
         arms.arms.iter().map(|a| (a.entry, Set::new())).collect();
-    loop {
-        let mut changed = false;
-        for arm in &arms.arms {
-            let mut a = Analysis {
-                body,
-                points,
-                live_in: &live_in,
-                breaks: BTreeMap::new(),
-                continues: BTreeMap::new(),
-            };
-            let l = a.live(&arm.code, Set::new());
-            if live_in.get(&arm.entry) != Some(&l) {
-                live_in.insert(arm.entry, l);
-                changed = true;
+    // An arm's result depends only on what the arms it jumps to need: a
+    // worklist that starts from the last arms (the arms are in flow order,
+    // and the analysis runs backwards) and takes an arm again only when an
+    // arm it jumps to has changed.
+    let index: BTreeMap<Entry, usize> = arms
+        .arms
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (a.entry, i))
+        .collect();
+    let mut preds: Vec<Vec<usize>> = vec![Vec::new(); arms.arms.len()];
+    for (i, arm) in arms.arms.iter().enumerate() {
+        let mut succ = Vec::new();
+        crate::arms::successors(&arm.code, &mut succ);
+        for e in succ {
+            if let Some(&j) = index.get(&e) {
+                if !preds[j].contains(&i) {
+                    preds[j].push(i);
+                }
             }
         }
-        if !changed {
-            break;
+    }
+    let mut queued = vec![true; arms.arms.len()];
+    let mut work: std::collections::VecDeque<usize> = (0..arms.arms.len()).rev().collect();
+    while let Some(i) = work.pop_front() {
+        queued[i] = false;
+        let arm = &arms.arms[i];
+        let mut a = Analysis {
+            body,
+            points,
+            live_in: &live_in,
+            breaks: BTreeMap::new(),
+            continues: BTreeMap::new(),
+        };
+        let l = a.live(&arm.code, Set::new());
+        if live_in.get(&arm.entry) != Some(&l) {
+            live_in.insert(arm.entry, l);
+            for &p in &preds[i] {
+                if !queued[p] {
+                    queued[p] = true;
+                    work.push_back(p);
+                }
+            }
         }
     }
     let mentioned = arms
