@@ -1086,17 +1086,19 @@ impl Printer<'_, '_> {
     }
 }
 
-/// The locals of a `let x;` (no value, no type), if `c` is one.
+/// Whether two attributes are written the same.
 fn same(a: &syn::Attribute, b: &syn::Attribute) -> bool {
     crate::arms::same_attrs(std::slice::from_ref(a), std::slice::from_ref(b))
 }
 
+/// Whether a leaf reads, declares or assigns `id`.
 fn info_mentions(info: &crate::ir::LeafInfo, id: LocalId) -> bool {
     [&info.uses, &info.defs, &info.assigns, &info.kills]
         .iter()
         .any(|s| s.contains(&id))
 }
 
+/// Whether a condition or scrutinee reads or assigns `id`.
 fn cond_mentions(c: &CondCode, id: LocalId) -> bool {
     match c {
         CondCode::Plain(_, info) => info_mentions(info, id),
@@ -1104,6 +1106,7 @@ fn cond_mentions(c: &CondCode, id: LocalId) -> bool {
     }
 }
 
+/// The locals of a `let x;` (no value, no type), if `c` is one.
 fn bare_declaration(c: &Code) -> Option<&[LocalId]> {
     match c {
         Code::Leaf {
