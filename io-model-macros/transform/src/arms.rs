@@ -453,6 +453,20 @@ pub fn successors(code: &Code, out: &mut Vec<Entry>) {
     });
 }
 
+/// For each arm, the indices in `arms` of the arms it goes to, in the
+/// order its code names them (repeats kept).
+pub fn successor_indices(arms: &[Arm]) -> Vec<Vec<usize>> {
+    let index: BTreeMap<Entry, usize> =
+        arms.iter().enumerate().map(|(i, a)| (a.entry, i)).collect();
+    arms.iter()
+        .map(|a| {
+            let mut out = Vec::new();
+            successors(&a.code, &mut out);
+            out.iter().filter_map(|e| index.get(e).copied()).collect()
+        })
+        .collect()
+}
+
 /// The arms in the order a run first meets them (reverse postorder of the
 /// jumps between them, from `Idle`), arms no run reaches last.
 ///
@@ -463,19 +477,11 @@ pub fn successors(code: &Code, out: &mut Vec<Entry>) {
 /// there: a field access or method call on a restored local never meets a
 /// carrier whose type is still unknown.
 fn in_flow_order(arms: Vec<Arm>) -> Vec<Arm> {
-    let index: BTreeMap<Entry, usize> =
-        arms.iter().enumerate().map(|(i, a)| (a.entry, i)).collect();
-    let succ: Vec<Vec<usize>> = arms
-        .iter()
-        .map(|a| {
-            let mut out = Vec::new();
-            successors(&a.code, &mut out);
-            out.iter().filter_map(|e| index.get(e).copied()).collect()
-        })
-        .collect();
+    let succ = successor_indices(&arms);
+    let idle = arms.iter().position(|a| a.entry == Entry::Idle);
     let mut seen = vec![false; arms.len()];
     let mut post = Vec::with_capacity(arms.len());
-    if let Some(&start) = index.get(&Entry::Idle) {
+    if let Some(start) = idle {
         // Depth first without recursion: (arm, next successor to visit).
         let mut stack = vec![(start, 0usize)];
         seen[start] = true;
@@ -820,11 +826,8 @@ impl Emitter<'_> {
                 Falls::Never => return Falls::Never,
                 Falls::Always => {
                     if s.has_point && self.is_merge(Entry::After(s.id)) {
-                        if !self.inline_after(b, k, items) {
-                            let g = self.goto(Entry::After(s.id), false);
-                            items.push(g);
-                        }
-                        return Falls::Never;
+                        // A jump to the merge (or a copy of it).
+                        return self.after(b, k, false, items);
                     }
                 }
                 Falls::Under(_) => {

@@ -34,21 +34,14 @@ pub fn analyze(body: &Body, points: &[Point], arms: &Arms) -> Liveness {
     // worklist that starts from the last arms (the arms are in flow order,
     // and the analysis runs backwards) and takes an arm again only when an
     // arm it jumps to has changed.
-    let index: BTreeMap<Entry, usize> = arms
-        .arms
-        .iter()
-        .enumerate()
-        .map(|(i, a)| (a.entry, i))
-        .collect();
     let mut preds: Vec<Vec<usize>> = vec![Vec::new(); arms.arms.len()];
-    for (i, arm) in arms.arms.iter().enumerate() {
-        let mut succ = Vec::new();
-        crate::arms::successors(&arm.code, &mut succ);
-        for e in succ {
-            if let Some(&j) = index.get(&e) {
-                if !preds[j].contains(&i) {
-                    preds[j].push(i);
-                }
+    for (i, succ) in crate::arms::successor_indices(&arms.arms)
+        .into_iter()
+        .enumerate()
+    {
+        for j in succ {
+            if !preds[j].contains(&i) {
+                preds[j].push(i);
             }
         }
     }
