@@ -180,6 +180,28 @@ fn a_panic_poisons_the_state_and_the_next_call_says_so() {
     assert_eq!(s.run(|| may_panic(&mut st, &s, false)).unwrap(), 1);
 }
 
+/// Names its own state parameter, so the state is moved out of `st` for
+/// the call and put back (a body that never names it works on it in place).
+#[io_model::resumable(state = st)]
+fn names_its_state(st: &mut NamesItsStateState, s: &Sched) -> Result<IOResult<u8>> {
+    s.log(format!("first {}", st.name()));
+    let c = s.io("one");
+    wait!(c);
+    s.log(format!("then {}", st.name()));
+    Ok(IOResult::Done(2))
+}
+
+#[test]
+fn a_body_that_names_its_state_parameter_sees_it_running() {
+    let log = same_as_straight_line(50, |s| {
+        let mut st = NamesItsStateState::default();
+        let r = s.run(|| names_its_state(&mut st, s));
+        assert!(st.is_idle());
+        r
+    });
+    assert_eq!(log, ["first Poisoned", "io one", "then Poisoned"]);
+}
+
 #[test]
 fn cancel_aborts_the_held_completion_and_idles() {
     let s = Sched::deferred(3);

@@ -1,7 +1,8 @@
 //! Phase 8: code generation. The state enum with its methods, and the
 //! function rewritten as "take the state out of its place, go round
 //! `loop { match state { .. } }` from arm to arm until the run suspends or
-//! ends, put the state back".
+//! ends, put the state back". A state parameter that the body never names
+//! is worked on where it is instead ([`in_place`]).
 //!
 //! ```text
 //! fn f(..) -> Result<IOResult<T>, E> {
@@ -29,6 +30,7 @@ use proc_macro2::{TokenStream, TokenTree};
 use quote::{quote, quote_spanned, ToTokens};
 use syn::Ident;
 
+use crate::args::StatePlace;
 use crate::arms::{Arms, Code, CondCode, Entry, Jump, ResumeSink, JUMP};
 use crate::errors::Errors;
 use crate::ir::{Body, LocalId, LoopHeader, Param};
@@ -203,6 +205,8 @@ pub fn function(p: &Parts, errors: &mut Errors) -> TokenStream {
     let pp = internal("__io_p");
     let fn_name = sig.ident.to_string();
     let s = state();
+    let direct = in_place(&p.checked.input);
+    let st = if direct { quote!((*#s)) } else { quote!(#s) };
     let label = dispatch();
     // One arm for every wait variant (an or-pattern), one more for each
     // under `#[cfg]` (an alternative of a pattern takes no attribute).
@@ -291,6 +295,7 @@ pub fn function(p: &Parts, errors: &mut Errors) -> TokenStream {
             arm: arm.entry,
             scopes: vec![Vec::new()],
             taken: BTreeSet::new(),
+            st: st.clone(),
             errors,
         };
         let takes = pr.take_params(&params);
@@ -309,16 +314,48 @@ pub fn function(p: &Parts, errors: &mut Errors) -> TokenStream {
         sig.ident, name, name
     );
     let (outer, inner) = split_attrs(attrs);
-    quote! {
-        #(#outer)*
-        #vis #sig {
-            #(#inner)*
+    // The running state: moved out of its place and put back at the end,
+    // or, when nothing else can reach the place while the body runs, worked
+    // on where it is (no copy of the whole state on entry and return).
+    let (take_state, put_state) = if direct {
+        let take = quote! {
+            let #s: &mut #name = {
+                #place
+                #peek
+                #pp
+            };
+        };
+        let put = quote! {
+            // Done or an error: the next call starts a new run.
+            if let #name::__Poisoned = *#s {
+                *#s = #name::Idle;
+            }
+        };
+        (take, put)
+    } else {
+        let take = quote! {
             let mut #s: #name = {
                 #place
                 #peek
                 ::core::mem::replace(#pp, #name::__Poisoned)
             };
-            ::io_model::__trace_start!(__io_at, #s.name());
+        };
+        let put = quote! {{
+            // Done, an error, or a suspension that set the next state.
+            #place
+            *#pp = match #s {
+                #name::__Poisoned => #name::Idle,
+                __io_next => __io_next,
+            };
+        }};
+        (take, put)
+    };
+    quote! {
+        #(#outer)*
+        #vis #sig {
+            #(#inner)*
+            #take_state
+            ::io_model::__trace_start!(__io_at, #st.name());
             #[allow(clippy::redundant_closure_call)]
             let #out: #ret = (|| -> #ret {
                 #(#param_carriers)*
@@ -338,24 +375,42 @@ pub fn function(p: &Parts, errors: &mut Errors) -> TokenStream {
                     clippy::needless_late_init
                 )]
                 #label: loop {
-                    match ::core::mem::replace(&mut #s, #name::__Poisoned) {
+                    match ::core::mem::replace(&mut #st, #name::__Poisoned) {
                         #(#arms)*
                         #name::__Poisoned => ::core::panic!(#poisoned),
                     }
                 }
             })();
             ::io_model::__trace_end!(__io_at, #fn_name, &#out);
-            {
-                // Done, an error, or a suspension that set the next state.
-                #place
-                *#pp = match #s {
-                    #name::__Poisoned => #name::Idle,
-                    __io_next => __io_next,
-                };
-            }
+            #put_state
             #out
         }
     }
+}
+
+/// Whether the state can be worked on in its place: a parameter
+/// `st: &mut FState` that the body never names (not even in a format
+/// string), so that holding `st` borrowed for the whole call is invisible.
+/// A field of `self` or a guard is moved out and put back instead: the body
+/// may use `self` or take the lock.
+fn in_place(input: &FnInput) -> bool {
+    let Some(state) = &input.args.state else {
+        return false;
+    };
+    match &state.value {
+        StatePlace::Param(name) => !names(input.block.to_token_stream(), &name.to_string()),
+        StatePlace::SelfField { .. } | StatePlace::Guard(_) => false,
+    }
+}
+
+/// Whether `tokens` name `name`, as an identifier or inside a literal.
+fn names(tokens: TokenStream, name: &str) -> bool {
+    tokens.into_iter().any(|t| match t {
+        TokenTree::Ident(i) => i == name,
+        TokenTree::Literal(l) => l.to_string().contains(name),
+        TokenTree::Group(g) => names(g.stream(), name),
+        TokenTree::Punct(_) => false,
+    })
 }
 
 /// The pattern of an entry's arm in the dispatch `match`.
@@ -407,6 +462,9 @@ struct Printer<'a, 'e> {
     scopes: Vec<Vec<(String, LocalId)>>,
     /// The parameters this arm took out of their carriers.
     taken: BTreeSet<LocalId>,
+    /// Where the arms store the next state: `__io_s`, or `(*__io_s)` when
+    /// the state stays in its place (see [`in_place`]).
+    st: TokenStream,
     errors: &'e mut Errors,
 }
 
@@ -894,7 +952,7 @@ impl Printer<'_, '_> {
 
     /// Jumps to a merge, or (through its variant) to a point's arm.
     fn goto(&mut self, e: Entry, kill: Option<LocalId>) -> TokenStream {
-        let s = state();
+        let st = self.st.clone();
         let label = dispatch();
         let name = &self.p.layout.enum_name;
         match e {
@@ -916,13 +974,13 @@ impl Printer<'_, '_> {
                     quote!(#cfg { #c = ::core::option::Option::Some(#src); })
                 });
                 let pat = arm_pattern(self.p, e);
-                quote!({ #(#stores)* #params #s = #pat; continue #label; })
+                quote!({ #(#stores)* #params #st = #pat; continue #label; })
             }
             Entry::Point(pt) => {
                 let v = self.variant_value(pt, None);
                 let params = self.put_params(e);
                 let _ = name;
-                quote!({ #params #s = #v; continue #label; })
+                quote!({ #params #st = #v; continue #label; })
             }
             Entry::Idle => quote!({ continue #label; }),
         }
@@ -944,7 +1002,7 @@ impl Printer<'_, '_> {
 
     fn arrive_code(&mut self, pt: PointId) -> TokenStream {
         let point = &self.p.points[pt.0];
-        let s = state();
+        let st = self.st.clone();
         let label = dispatch();
         let c = internal("__io_c");
         let ok = quote!(::core::result::Result::Ok);
@@ -967,7 +1025,7 @@ impl Printer<'_, '_> {
                 quote! {{
                     let #c: ::io_model::Completion = #init;
                     let #y = ::io_model::__private::pending(&#c);
-                    #s = #value;
+                    #st = #value;
                     if let ::core::option::Option::Some(#y) = #y {
                         return ::io_model::__private::suspended(#y);
                     }
@@ -979,7 +1037,7 @@ impl Printer<'_, '_> {
             MarkerKind::Yield => {
                 let v = self.variant_value(pt, None);
                 quote! {{
-                    #s = #v;
+                    #st = #v;
                     return #ok(::io_model::IOResult::IO(::io_model::IOCompletions::Single(
                         ::io_model::Completion::new_yield(),
                     )));
@@ -1010,7 +1068,7 @@ impl Printer<'_, '_> {
                 let operand = point.operand.as_ref();
                 let v = internal("__io_v");
                 let io = internal("__io_io");
-                let s = state();
+                let st = self.st.clone();
                 let again = self.variant_value(pt, None);
                 // The operand's type is checked at the marker: "expected
                 // `Result<IOResult<_>, _>`".
@@ -1025,7 +1083,7 @@ impl Printer<'_, '_> {
                     match #operand {
                         #done => #v,
                         #pending => {
-                            #s = #again;
+                            #st = #again;
                             return ::core::result::Result::Ok(::io_model::IOResult::IO(#io));
                         }
                         #failed => return ::core::result::Result::Err(#convert),

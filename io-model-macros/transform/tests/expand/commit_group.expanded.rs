@@ -1,5 +1,5 @@
 pub fn commit(st: &mut CommitState, pager: &mut Pager) -> Result<IOResult<usize>> {
-    let mut __io_s: CommitState = {
+    let __io_s: &mut CommitState = {
         let __io_p: &mut CommitState = &mut *st;
         #[allow(unreachable_patterns)]
         match &*__io_p {
@@ -12,9 +12,9 @@ pub fn commit(st: &mut CommitState, pager: &mut Pager) -> Result<IOResult<usize>
             }
             _ => {}
         }
-        ::core::mem::replace(__io_p, CommitState::__Poisoned)
+        __io_p
     };
-    ::io_model::__trace_start!(__io_at, __io_s.name());
+    ::io_model::__trace_start!(__io_at, (* __io_s).name());
     #[allow(clippy::redundant_closure_call)]
     let __io_ret: Result<IOResult<usize>> = (|| -> Result<IOResult<usize>> {
         #[allow(
@@ -32,7 +32,7 @@ pub fn commit(st: &mut CommitState, pager: &mut Pager) -> Result<IOResult<usize>
             clippy::needless_late_init
         )]
         '__io_dispatch: loop {
-            match ::core::mem::replace(&mut __io_s, CommitState::__Poisoned) {
+            match ::core::mem::replace(&mut (*__io_s), CommitState::__Poisoned) {
                 CommitState::Idle => {
                     let writes: Vec<Completion> = pager
                         .dirty
@@ -46,7 +46,7 @@ pub fn commit(st: &mut CommitState, pager: &mut Pager) -> Result<IOResult<usize>
                                 writes,
                             );
                             let __io_y = ::io_model::__private::pending(&__io_c);
-                            __io_s = CommitState::WaitAll0 {
+                            (*__io_s) = CommitState::WaitAll0 {
                                 __io_c: __io_c,
                             };
                             if let ::core::option::Option::Some(__io_y) = __io_y {
@@ -74,7 +74,7 @@ pub fn commit(st: &mut CommitState, pager: &mut Pager) -> Result<IOResult<usize>
                                 sync,
                             );
                             let __io_y = ::io_model::__private::pending(&__io_c);
-                            __io_s = CommitState::Fsync {
+                            (*__io_s) = CommitState::Fsync {
                                 __io_c: __io_c,
                             };
                             if let ::core::option::Option::Some(__io_y) = __io_y {
@@ -107,12 +107,8 @@ pub fn commit(st: &mut CommitState, pager: &mut Pager) -> Result<IOResult<usize>
         }
     })();
     ::io_model::__trace_end!(__io_at, "commit", & __io_ret);
-    {
-        let __io_p: &mut CommitState = &mut *st;
-        *__io_p = match __io_s {
-            CommitState::__Poisoned => CommitState::Idle,
-            __io_next => __io_next,
-        };
+    if let CommitState::__Poisoned = *__io_s {
+        *__io_s = CommitState::Idle;
     }
     __io_ret
 }

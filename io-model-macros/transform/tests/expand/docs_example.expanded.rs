@@ -1,5 +1,5 @@
 fn sum_pages(st: &mut SumPagesState, s: &Store, n: u32) -> Result<IOResult<u64>> {
-    let mut __io_s: SumPagesState = {
+    let __io_s: &mut SumPagesState = {
         let __io_p: &mut SumPagesState = &mut *st;
         #[allow(unreachable_patterns)]
         match &*__io_p {
@@ -12,9 +12,9 @@ fn sum_pages(st: &mut SumPagesState, s: &Store, n: u32) -> Result<IOResult<u64>>
             }
             _ => {}
         }
-        ::core::mem::replace(__io_p, SumPagesState::__Poisoned)
+        __io_p
     };
-    ::io_model::__trace_start!(__io_at, __io_s.name());
+    ::io_model::__trace_start!(__io_at, (* __io_s).name());
     #[allow(clippy::redundant_closure_call)]
     let __io_ret: Result<IOResult<u64>> = (|| -> Result<IOResult<u64>> {
         #[allow(
@@ -32,7 +32,7 @@ fn sum_pages(st: &mut SumPagesState, s: &Store, n: u32) -> Result<IOResult<u64>>
             clippy::needless_late_init
         )]
         '__io_dispatch: loop {
-            match ::core::mem::replace(&mut __io_s, SumPagesState::__Poisoned) {
+            match ::core::mem::replace(&mut (*__io_s), SumPagesState::__Poisoned) {
                 SumPagesState::Idle => {
                     let mut i: u32 = 0;
                     let mut sum: u64 = 0;
@@ -48,7 +48,7 @@ fn sum_pages(st: &mut SumPagesState, s: &Store, n: u32) -> Result<IOResult<u64>>
                                         c,
                                     );
                                     let __io_y = ::io_model::__private::pending(&__io_c);
-                                    __io_s = SumPagesState::Wait0 {
+                                    (*__io_s) = SumPagesState::Wait0 {
                                         sum: sum,
                                         i: i,
                                         __io_c: __io_c,
@@ -66,7 +66,7 @@ fn sum_pages(st: &mut SumPagesState, s: &Store, n: u32) -> Result<IOResult<u64>>
                     {
                         ::io_model::__trace_to!(__io_at, "sum_pages", "Call0", 11usize);
                         {
-                            __io_s = SumPagesState::Call0 { sum: sum };
+                            (*__io_s) = SumPagesState::Call0 { sum: sum };
                             continue '__io_dispatch;
                         }
                     }
@@ -102,7 +102,7 @@ fn sum_pages(st: &mut SumPagesState, s: &Store, n: u32) -> Result<IOResult<u64>>
                                             c,
                                         );
                                         let __io_y = ::io_model::__private::pending(&__io_c);
-                                        __io_s = SumPagesState::Wait0 {
+                                        (*__io_s) = SumPagesState::Wait0 {
                                             sum: sum,
                                             i: i,
                                             __io_c: __io_c,
@@ -121,7 +121,7 @@ fn sum_pages(st: &mut SumPagesState, s: &Store, n: u32) -> Result<IOResult<u64>>
                     {
                         ::io_model::__trace_to!(__io_at, "sum_pages", "Call0", 11usize);
                         {
-                            __io_s = SumPagesState::Call0 { sum: sum };
+                            (*__io_s) = SumPagesState::Call0 { sum: sum };
                             continue '__io_dispatch;
                         }
                     }
@@ -137,7 +137,7 @@ fn sum_pages(st: &mut SumPagesState, s: &Store, n: u32) -> Result<IOResult<u64>>
                         ::core::result::Result::Ok(
                             ::io_model::IOResult::IO(__io_io),
                         ) => {
-                            __io_s = SumPagesState::Call0 { sum: sum };
+                            (*__io_s) = SumPagesState::Call0 { sum: sum };
                             return ::core::result::Result::Ok(
                                 ::io_model::IOResult::IO(__io_io),
                             );
@@ -159,12 +159,8 @@ fn sum_pages(st: &mut SumPagesState, s: &Store, n: u32) -> Result<IOResult<u64>>
         }
     })();
     ::io_model::__trace_end!(__io_at, "sum_pages", & __io_ret);
-    {
-        let __io_p: &mut SumPagesState = &mut *st;
-        *__io_p = match __io_s {
-            SumPagesState::__Poisoned => SumPagesState::Idle,
-            __io_next => __io_next,
-        };
+    if let SumPagesState::__Poisoned = *__io_s {
+        *__io_s = SumPagesState::Idle;
     }
     __io_ret
 }

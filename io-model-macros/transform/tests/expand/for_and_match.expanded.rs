@@ -3,11 +3,11 @@ fn balance(
     p: &mut Pager,
     children: &[u32],
 ) -> Result<IOResult<u32>> {
-    let mut __io_s: BalanceState = {
+    let __io_s: &mut BalanceState = {
         let __io_p: &mut BalanceState = &mut *st;
-        ::core::mem::replace(__io_p, BalanceState::__Poisoned)
+        __io_p
     };
-    ::io_model::__trace_start!(__io_at, __io_s.name());
+    ::io_model::__trace_start!(__io_at, (* __io_s).name());
     #[allow(clippy::redundant_closure_call)]
     let __io_ret: Result<IOResult<u32>> = (|| -> Result<IOResult<u32>> {
         let mut __io_m4: ::core::option::Option<u32> = ::core::option::Option::None;
@@ -26,7 +26,7 @@ fn balance(
             clippy::needless_late_init
         )]
         '__io_dispatch: loop {
-            match ::core::mem::replace(&mut __io_s, BalanceState::__Poisoned) {
+            match ::core::mem::replace(&mut (*__io_s), BalanceState::__Poisoned) {
                 BalanceState::Idle => {
                     let mut sum: u32 = 0;
                     let mut sub: LoadChild = LoadChild::Start;
@@ -47,7 +47,7 @@ fn balance(
                                         __io_at, "balance", "Call0", 6usize
                                     );
                                     {
-                                        __io_s = BalanceState::Call0 {
+                                        (*__io_s) = BalanceState::Call0 {
                                             idx: idx,
                                             __io_iter0: __io_iter0,
                                             sub: sub,
@@ -62,7 +62,7 @@ fn balance(
                             {
                                 __io_m4 = ::core::option::Option::Some(sum);
                             }
-                            __io_s = BalanceState::__Merge0;
+                            (*__io_s) = BalanceState::__Merge0;
                             continue '__io_dispatch;
                         }
                     }
@@ -90,7 +90,7 @@ fn balance(
                                         ::core::result::Result::Ok(
                                             ::io_model::IOResult::IO(__io_io),
                                         ) => {
-                                            __io_s = BalanceState::Call0 {
+                                            (*__io_s) = BalanceState::Call0 {
                                                 idx: idx,
                                                 __io_iter0: __io_iter0,
                                                 sub: sub,
@@ -124,7 +124,7 @@ fn balance(
                                             __io_at, "balance", "Call0", 6usize
                                         );
                                         {
-                                            __io_s = BalanceState::Call0 {
+                                            (*__io_s) = BalanceState::Call0 {
                                                 idx: idx,
                                                 __io_iter0: __io_iter0,
                                                 sub: sub,
@@ -140,7 +140,7 @@ fn balance(
                             {
                                 __io_m4 = ::core::option::Option::Some(sum);
                             }
-                            __io_s = BalanceState::__Merge0;
+                            (*__io_s) = BalanceState::__Merge0;
                             continue '__io_dispatch;
                         }
                     }
@@ -155,7 +155,7 @@ fn balance(
                         {
                             __io_m4 = ::core::option::Option::Some(sum);
                         }
-                        __io_s = BalanceState::__Merge1;
+                        (*__io_s) = BalanceState::__Merge1;
                         continue '__io_dispatch;
                     }
                 }
@@ -175,12 +175,8 @@ fn balance(
         }
     })();
     ::io_model::__trace_end!(__io_at, "balance", & __io_ret);
-    {
-        let __io_p: &mut BalanceState = &mut *st;
-        *__io_p = match __io_s {
-            BalanceState::__Poisoned => BalanceState::Idle,
-            __io_next => __io_next,
-        };
+    if let BalanceState::__Poisoned = *__io_s {
+        *__io_s = BalanceState::Idle;
     }
     __io_ret
 }

@@ -4,7 +4,7 @@ fn sum_pages(
     pages: Vec<u64>,
     label: String,
 ) -> Result<IOResult<u64>> {
-    let mut __io_s: SumPagesState = {
+    let __io_s: &mut SumPagesState = {
         let __io_p: &mut SumPagesState = &mut *st;
         #[allow(unreachable_patterns)]
         match &*__io_p {
@@ -17,9 +17,9 @@ fn sum_pages(
             }
             _ => {}
         }
-        ::core::mem::replace(__io_p, SumPagesState::__Poisoned)
+        __io_p
     };
-    ::io_model::__trace_start!(__io_at, __io_s.name());
+    ::io_model::__trace_start!(__io_at, (* __io_s).name());
     #[allow(clippy::redundant_closure_call)]
     let __io_ret: Result<IOResult<u64>> = (|| -> Result<IOResult<u64>> {
         let mut __io_m5: ::core::option::Option<u64> = ::core::option::Option::None;
@@ -38,7 +38,7 @@ fn sum_pages(
             clippy::needless_late_init
         )]
         '__io_dispatch: loop {
-            match ::core::mem::replace(&mut __io_s, SumPagesState::__Poisoned) {
+            match ::core::mem::replace(&mut (*__io_s), SumPagesState::__Poisoned) {
                 SumPagesState::Idle => {
                     let mut sum: u64 = 0;
                     {
@@ -61,7 +61,7 @@ fn sum_pages(
                                             c,
                                         );
                                         let __io_y = ::io_model::__private::pending(&__io_c);
-                                        __io_s = SumPagesState::Wait0 {
+                                        (*__io_s) = SumPagesState::Wait0 {
                                             k: k,
                                             __io_iter0: __io_iter0,
                                             sum: sum,
@@ -79,7 +79,7 @@ fn sum_pages(
                             {
                                 __io_m5 = ::core::option::Option::Some(sum);
                             }
-                            __io_s = SumPagesState::__Merge0;
+                            (*__io_s) = SumPagesState::__Merge0;
                             continue '__io_dispatch;
                         }
                     }
@@ -127,7 +127,7 @@ fn sum_pages(
                                                 c,
                                             );
                                             let __io_y = ::io_model::__private::pending(&__io_c);
-                                            __io_s = SumPagesState::Wait0 {
+                                            (*__io_s) = SumPagesState::Wait0 {
                                                 k: k,
                                                 __io_iter0: __io_iter0,
                                                 sum: sum,
@@ -146,7 +146,7 @@ fn sum_pages(
                             {
                                 __io_m5 = ::core::option::Option::Some(sum);
                             }
-                            __io_s = SumPagesState::__Merge0;
+                            (*__io_s) = SumPagesState::__Merge0;
                             continue '__io_dispatch;
                         }
                     }
@@ -169,12 +169,8 @@ fn sum_pages(
         }
     })();
     ::io_model::__trace_end!(__io_at, "sum_pages", & __io_ret);
-    {
-        let __io_p: &mut SumPagesState = &mut *st;
-        *__io_p = match __io_s {
-            SumPagesState::__Poisoned => SumPagesState::Idle,
-            __io_next => __io_next,
-        };
+    if let SumPagesState::__Poisoned = *__io_s {
+        *__io_s = SumPagesState::Idle;
     }
     __io_ret
 }

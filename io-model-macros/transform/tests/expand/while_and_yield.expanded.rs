@@ -1,5 +1,5 @@
 fn count_down(st: &mut CountDownState, s: &Sched, from: u32) -> Result<IOResult<u32>> {
-    let mut __io_s: CountDownState = {
+    let __io_s: &mut CountDownState = {
         let __io_p: &mut CountDownState = &mut *st;
         #[allow(unreachable_patterns)]
         match &*__io_p {
@@ -12,9 +12,9 @@ fn count_down(st: &mut CountDownState, s: &Sched, from: u32) -> Result<IOResult<
             }
             _ => {}
         }
-        ::core::mem::replace(__io_p, CountDownState::__Poisoned)
+        __io_p
     };
-    ::io_model::__trace_start!(__io_at, __io_s.name());
+    ::io_model::__trace_start!(__io_at, (* __io_s).name());
     #[allow(clippy::redundant_closure_call)]
     let __io_ret: Result<IOResult<u32>> = (|| -> Result<IOResult<u32>> {
         #[allow(
@@ -32,7 +32,7 @@ fn count_down(st: &mut CountDownState, s: &Sched, from: u32) -> Result<IOResult<
             clippy::needless_late_init
         )]
         '__io_dispatch: loop {
-            match ::core::mem::replace(&mut __io_s, CountDownState::__Poisoned) {
+            match ::core::mem::replace(&mut (*__io_s), CountDownState::__Poisoned) {
                 CountDownState::Idle => {
                     let mut n: u32 = from;
                     let mut sum: u32 = 0;
@@ -48,7 +48,7 @@ fn count_down(st: &mut CountDownState, s: &Sched, from: u32) -> Result<IOResult<
                                         c,
                                     );
                                     let __io_y = ::io_model::__private::pending(&__io_c);
-                                    __io_s = CountDownState::Wait0 {
+                                    (*__io_s) = CountDownState::Wait0 {
                                         sum: sum,
                                         n: n,
                                         __io_c: __io_c,
@@ -68,7 +68,7 @@ fn count_down(st: &mut CountDownState, s: &Sched, from: u32) -> Result<IOResult<
                             __io_at, "count_down", "Yield0", 11usize
                         );
                         {
-                            __io_s = CountDownState::Yield0 { sum: sum };
+                            (*__io_s) = CountDownState::Yield0 { sum: sum };
                             return ::core::result::Result::Ok(
                                 ::io_model::IOResult::IO(
                                     ::io_model::IOCompletions::Single(
@@ -110,7 +110,7 @@ fn count_down(st: &mut CountDownState, s: &Sched, from: u32) -> Result<IOResult<
                                             c,
                                         );
                                         let __io_y = ::io_model::__private::pending(&__io_c);
-                                        __io_s = CountDownState::Wait0 {
+                                        (*__io_s) = CountDownState::Wait0 {
                                             sum: sum,
                                             n: n,
                                             __io_c: __io_c,
@@ -131,7 +131,7 @@ fn count_down(st: &mut CountDownState, s: &Sched, from: u32) -> Result<IOResult<
                             __io_at, "count_down", "Yield0", 11usize
                         );
                         {
-                            __io_s = CountDownState::Yield0 { sum: sum };
+                            (*__io_s) = CountDownState::Yield0 { sum: sum };
                             return ::core::result::Result::Ok(
                                 ::io_model::IOResult::IO(
                                     ::io_model::IOCompletions::Single(
@@ -156,12 +156,8 @@ fn count_down(st: &mut CountDownState, s: &Sched, from: u32) -> Result<IOResult<
         }
     })();
     ::io_model::__trace_end!(__io_at, "count_down", & __io_ret);
-    {
-        let __io_p: &mut CountDownState = &mut *st;
-        *__io_p = match __io_s {
-            CountDownState::__Poisoned => CountDownState::Idle,
-            __io_next => __io_next,
-        };
+    if let CountDownState::__Poisoned = *__io_s {
+        *__io_s = CountDownState::Idle;
     }
     __io_ret
 }
