@@ -578,6 +578,7 @@ fn emit_all(
             broken: BTreeSet::new(),
             inline,
             inlining: false,
+            held: Vec::new(),
         };
         let (code, cfg) = e.arm();
         arms.push(Arm { entry, code, cfg });
@@ -706,6 +707,9 @@ struct Emitter<'a> {
     inline: bool,
     /// Copying one now (copies are not nested).
     inlining: bool,
+    /// The jumps the copy being tried makes, recorded in `sites` only if
+    /// the copy is kept.
+    held: Vec<(Entry, bool)>,
 }
 
 /// The label a loop gets in generated code: its own, or a made-up one.
@@ -762,10 +766,27 @@ impl Emitter<'_> {
     }
 
     fn goto(&mut self, target: Entry, back_edge: bool) -> Code {
+        if self.inlining {
+            self.held.push((target, back_edge));
+        } else {
+            self.record(target, back_edge);
+        }
+        Code::Goto(target)
+    }
+
+    fn record(&mut self, target: Entry, back_edge: bool) {
         let s = self.sites.entry(target).or_default();
         s.sources.insert(self.arm);
         s.back_edges |= back_edge;
-        Code::Goto(target)
+    }
+
+    /// Ends the copy being tried: its jumps count if it is kept.
+    fn settle(&mut self, kept: bool) {
+        for (target, back_edge) in std::mem::take(&mut self.held) {
+            if kept {
+                self.record(target, back_edge);
+            }
+        }
     }
 
     fn arm(&mut self) -> (Code, Vec<Attribute>) {
@@ -1164,11 +1185,6 @@ impl Emitter<'_> {
         if !self.inline || self.inlining || self.pinned.contains(&Entry::Head(id)) {
             return None;
         }
-        let saved_sites: BTreeMap<Entry, (BTreeSet<Entry>, bool)> = self
-            .sites
-            .iter()
-            .map(|(k, v)| (*k, (v.sources.clone(), v.back_edges)))
-            .collect();
         let saved_modes: Vec<Mode> = self.stack.iter().map(|c| c.mode.clone()).collect();
         self.inlining = true;
         if arrival {
@@ -1223,21 +1239,13 @@ impl Emitter<'_> {
             self.wants.insert(id);
         }
         if (leaves && !end_is_merge) || !small {
-            self.sites.clear();
-            for (k, (sources, back_edges)) in saved_sites {
-                self.sites.insert(
-                    k,
-                    Sites {
-                        sources,
-                        back_edges,
-                    },
-                );
-            }
+            self.settle(false);
             for (c, m) in self.stack.iter_mut().zip(saved_modes) {
                 c.mode = m;
             }
             return None;
         }
+        self.settle(true);
         Some((code, Falls::from(falls_out)))
     }
 
@@ -1275,11 +1283,6 @@ impl Emitter<'_> {
         if !self.inline || self.inlining || self.pinned.contains(&Entry::After(b.stmts[k].id)) {
             return false;
         }
-        let saved_sites: BTreeMap<Entry, (BTreeSet<Entry>, bool)> = self
-            .sites
-            .iter()
-            .map(|(k, v)| (*k, (v.sources.clone(), v.back_edges)))
-            .collect();
         let used_before: Vec<bool> = self
             .stack
             .iter()
@@ -1301,16 +1304,7 @@ impl Emitter<'_> {
             || self.broken != broken_before
             || size(&code) > INLINE_LIMIT
         {
-            self.sites.clear();
-            for (k, (sources, back_edges)) in saved_sites {
-                self.sites.insert(
-                    k,
-                    Sites {
-                        sources,
-                        back_edges,
-                    },
-                );
-            }
+            self.settle(false);
             // The exit labels the attempt marked used are marked again by
             // the jump that replaces it, if at all.
             for (c, was) in self.stack.iter_mut().zip(used_before) {
@@ -1321,6 +1315,7 @@ impl Emitter<'_> {
             self.broken = broken_before;
             return false;
         }
+        self.settle(true);
         items.push(code);
         true
     }
