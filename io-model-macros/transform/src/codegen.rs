@@ -1,8 +1,9 @@
-//! Phase 8: code generation. The state enum with its methods, and the
+//! Phase 10: code generation. The state enum with its methods, and the
 //! function rewritten as "take the state out of its place, go round
 //! `loop { match state { .. } }` from arm to arm until the run suspends or
 //! ends, put the state back". A state parameter that the body never names
-//! is worked on where it is instead ([`in_place`]).
+//! is worked on where it is instead ([`state_stays`]), and arms whose variant
+//! holds only plain data bind it by reference ([`crate::in_place`]).
 //!
 //! ```text
 //! fn f(..) -> Result<IOResult<T>, E> {
@@ -33,6 +34,7 @@ use syn::Ident;
 use crate::args::StatePlace;
 use crate::arms::{Arms, Code, CondCode, Entry, Jump, ResumeSink, JUMP};
 use crate::errors::Errors;
+use crate::in_place::InPlace;
 use crate::ir::{Body, LocalId, LoopHeader, Param};
 use crate::item::{Checked, FnInput};
 use crate::layout::{Layout, Variant};
@@ -48,6 +50,7 @@ pub struct Parts<'a> {
     pub arms: &'a Arms,
     pub live: &'a Liveness,
     pub layout: &'a Layout,
+    pub in_place: &'a InPlace,
 }
 
 fn cfg_attrs(attrs: &[syn::Attribute]) -> TokenStream {
@@ -88,11 +91,15 @@ pub fn state_enum(p: &Parts) -> TokenStream {
         let completion = v.holds_completion.then(
             || quote!(#[doc = " The completion waited for."] __io_c: ::io_model::Completion,),
         );
+        let run = p
+            .in_place
+            .at(v.point)
+            .map(|_| quote!(#[doc(hidden)] __io_run: bool,));
         let cfg = cfg_attrs(&v.cfg);
         quote! {
             #cfg
             #[doc = #doc]
-            #vname { #(#fields)* #completion },
+            #vname { #(#fields)* #completion #run },
         }
     });
     let merges = l.merges.iter().map(|m| {
@@ -104,7 +111,13 @@ pub fn state_enum(p: &Parts) -> TokenStream {
         let vname = &v.name;
         let s = vname.to_string();
         let cfg = cfg_attrs(&v.cfg);
-        quote!(#cfg #name::#vname { .. } => #s,)
+        // An arm that works in place leaves its variant flagged while it
+        // runs: poisoned if a panic interrupts it.
+        let running = p
+            .in_place
+            .at(v.point)
+            .map(|_| quote!(#name::#vname { __io_run: true, .. } => "Poisoned",));
+        quote!(#running #cfg #name::#vname { .. } => #s,)
     });
     let merge_names = l.merges.iter().map(|m| {
         let mname = &m.name;
@@ -205,7 +218,7 @@ pub fn function(p: &Parts, errors: &mut Errors) -> TokenStream {
     let pp = internal("__io_p");
     let fn_name = sig.ident.to_string();
     let s = state();
-    let direct = in_place(&p.checked.input);
+    let direct = state_stays(&p.checked.input);
     let st = if direct { quote!((*#s)) } else { quote!(#s) };
     let label = dispatch();
     // One arm for every wait variant (an or-pattern), one more for each
@@ -219,7 +232,8 @@ pub fn function(p: &Parts, errors: &mut Errors) -> TokenStream {
         wait_variants(p.layout).partition(|v| v.cfg.is_empty());
     let plain_pats = plain.iter().map(|v| {
         let vname = &v.name;
-        quote!(#name::#vname { __io_c, .. })
+        let idle = p.in_place.at(v.point).map(|_| quote!(__io_run: false,));
+        quote!(#name::#vname { __io_c, #idle .. })
     });
     let plain_arm = (!plain.is_empty()).then(|| quote!(#(#plain_pats)|* => { #peek_body }));
     let cfgd_arms = cfgd.iter().map(|v| {
@@ -289,6 +303,8 @@ pub fn function(p: &Parts, errors: &mut Errors) -> TokenStream {
         quote!(let mut #c = ::core::option::Option::Some(#ident);)
     });
     let mut arms = Vec::new();
+    let mut in_place_arms = Vec::new();
+    let poisoned = poisoned_message(p);
     for arm in &p.arms.arms {
         let mut pr = Printer {
             p,
@@ -296,23 +312,92 @@ pub fn function(p: &Parts, errors: &mut Errors) -> TokenStream {
             scopes: vec![Vec::new()],
             taken: BTreeSet::new(),
             st: st.clone(),
+            own: in_place_point(p, arm.entry),
             errors,
         };
         let takes = pr.take_params(&params);
         let code = pr.code(&arm.code);
         let pat = arm_pattern(p, arm.entry);
         let cfg = cfg_attrs(&arm.cfg);
-        arms.push(quote! {
-            #cfg
-            #pat => { #takes #code }
-        });
+        match in_place_point(p, arm.entry) {
+            Some(pt) => {
+                // Bound by reference, the variant flagged while the arm runs.
+                let v = &p.layout.variants[pt.0];
+                let vname = &v.name;
+                let fields = v.fields.iter().map(|f| {
+                    let fname = &f.name;
+                    let b = slot(f.local);
+                    quote!(#fname: ref mut #b,)
+                });
+                let (c, cr, run) = (
+                    internal("__io_c"),
+                    internal("__io_cr"),
+                    internal("__io_run"),
+                );
+                let (c, see) = if v.holds_completion {
+                    (
+                        quote!(__io_c: ref mut #cr,),
+                        quote!(let #c: &::io_model::Completion = &*#cr;),
+                    )
+                } else {
+                    (TokenStream::new(), TokenStream::new())
+                };
+                in_place_arms.push(quote! {
+                    #name::#vname { #(#fields)* #c __io_run: ref mut #run } => {
+                        if *#run {
+                            ::core::panic!(#poisoned);
+                        }
+                        *#run = true;
+                        #see
+                        #takes
+                        #code
+                    }
+                });
+                arms.push(quote! {
+                    #name::#vname { .. } => ::core::unreachable!(),
+                });
+            }
+            None if holds_nothing(p, arm.entry) => {
+                // Nothing to move out: only the tag is written.
+                in_place_arms.push(quote! {
+                    #cfg
+                    #pat => {
+                        #st = #name::__Poisoned;
+                        #takes
+                        #code
+                    }
+                });
+                arms.push(quote! {
+                    #cfg
+                    #pat => ::core::unreachable!(),
+                });
+            }
+            None => arms.push(quote! {
+                #cfg
+                #pat => { #takes #code }
+            }),
+        }
     }
-    let poisoned = format!(
-        "`{}` was called again after a panic interrupted an earlier call (or while another call \
-         on the same state is running), so its state `{}` is poisoned; call `.cancel()` on the \
-         state (or reset it to `{}::default()`) to start a new run",
-        sig.ident, name, name
-    );
+    let in_place_match = (!in_place_arms.is_empty()).then(|| {
+        quote! {
+            match #st {
+                #(#in_place_arms)*
+                _ => {}
+            }
+        }
+    });
+    // The states a call that ends leaves behind: poisoned, or a variant
+    // whose arm worked in place and returned.
+    let flagged = p
+        .layout
+        .variants
+        .iter()
+        .filter(|v| p.in_place.at(v.point).is_some())
+        .map(|v| {
+            let vname = &v.name;
+            quote!(| #name::#vname { __io_run: true, .. })
+        });
+    let ended = quote!(#name::__Poisoned #(#flagged)*);
     let (outer, inner) = split_attrs(attrs);
     // The running state: moved out of its place and put back at the end,
     // or, when nothing else can reach the place while the body runs, worked
@@ -327,7 +412,7 @@ pub fn function(p: &Parts, errors: &mut Errors) -> TokenStream {
         };
         let put = quote! {
             // Done or an error: the next call starts a new run.
-            if let #name::__Poisoned = *#s {
+            if let #ended = *#s {
                 *#s = #name::Idle;
             }
         };
@@ -344,7 +429,7 @@ pub fn function(p: &Parts, errors: &mut Errors) -> TokenStream {
             // Done, an error, or a suspension that set the next state.
             #place
             *#pp = match #s {
-                #name::__Poisoned => #name::Idle,
+                #ended => #name::Idle,
                 __io_next => __io_next,
             };
         }};
@@ -375,6 +460,7 @@ pub fn function(p: &Parts, errors: &mut Errors) -> TokenStream {
                     clippy::needless_late_init
                 )]
                 #label: loop {
+                    #in_place_match
                     match ::core::mem::replace(&mut #st, #name::__Poisoned) {
                         #(#arms)*
                         #name::__Poisoned => ::core::panic!(#poisoned),
@@ -388,29 +474,53 @@ pub fn function(p: &Parts, errors: &mut Errors) -> TokenStream {
     }
 }
 
+fn poisoned_message(p: &Parts) -> String {
+    let sig = &p.checked.input.sig;
+    let name = &p.layout.enum_name;
+    format!(
+        "`{}` was called again after a panic interrupted an earlier call (or while another call \
+         on the same state is running), so its state `{}` is poisoned; call `.cancel()` on the \
+         state (or reset it to `{}::default()`) to start a new run",
+        sig.ident, name, name
+    )
+}
+
+/// Whether the variant an arm starts from holds nothing (idle, a merge,
+/// a point with no locals and no completion).
+fn holds_nothing(p: &Parts, e: Entry) -> bool {
+    match e {
+        Entry::Point(pt) => {
+            let v = &p.layout.variants[pt.0];
+            v.fields.is_empty() && !v.holds_completion
+        }
+        Entry::Idle | Entry::After(_) | Entry::Head(_) => true,
+    }
+}
+
+/// The point of an arm that works on its variant in place.
+fn in_place_point(p: &Parts, e: Entry) -> Option<PointId> {
+    match e {
+        Entry::Point(pt) => p.in_place.at(pt).map(|_| pt),
+        _ => None,
+    }
+}
+
 /// Whether the state can be worked on in its place: a parameter
 /// `st: &mut FState` that the body never names (not even in a format
-/// string), so that holding `st` borrowed for the whole call is invisible.
+/// string's capture), so that holding `st` borrowed for the whole call is
+/// invisible.
 /// A field of `self` or a guard is moved out and put back instead: the body
 /// may use `self` or take the lock.
-fn in_place(input: &FnInput) -> bool {
+fn state_stays(input: &FnInput) -> bool {
     let Some(state) = &input.args.state else {
         return false;
     };
     match &state.value {
-        StatePlace::Param(name) => !names(input.block.to_token_stream(), &name.to_string()),
+        StatePlace::Param(name) => {
+            !crate::in_place::mentions(&input.block.to_token_stream(), &name.to_string())
+        }
         StatePlace::SelfField { .. } | StatePlace::Guard(_) => false,
     }
-}
-
-/// Whether `tokens` name `name`, as an identifier or inside a literal.
-fn names(tokens: TokenStream, name: &str) -> bool {
-    tokens.into_iter().any(|t| match t {
-        TokenTree::Ident(i) => i == name,
-        TokenTree::Literal(l) => l.to_string().contains(name),
-        TokenTree::Group(g) => names(g.stream(), name),
-        TokenTree::Punct(_) => false,
-    })
 }
 
 /// The pattern of an entry's arm in the dispatch `match`.
@@ -465,6 +575,9 @@ struct Printer<'a, 'e> {
     /// Where the arms store the next state: `__io_s`, or `(*__io_s)` when
     /// the state stays in its place (see [`in_place`]).
     st: TokenStream,
+    /// The point of this arm, if it works on its variant in place: the
+    /// fields are bound by reference (see [`crate::in_place`]).
+    own: Option<PointId>,
     errors: &'e mut Errors,
 }
 
@@ -593,12 +706,17 @@ impl Printer<'_, '_> {
                 for b in binds {
                     self.declare(*b);
                 }
-                let restores = self.restores(restores, items);
+                let (restores, kept) = self.restores(restores, items);
                 let body = self.items(items);
                 self.scopes.pop();
                 let label = label.as_ref().map(|(_, l)| quote!(#l:));
                 let unsafety = unsafety.then(|| quote!(unsafe));
-                quote!(#(#attrs)* #label #unsafety { #restores #body })
+                let mut inner = quote!(#restores #body);
+                if !kept.is_empty() {
+                    // The arrays left in the state, used where they are.
+                    inner = crate::in_place::rewrite(inner, &kept);
+                }
+                quote!(#(#attrs)* #label #unsafety { #inner })
             }
             Code::Seq(items) => self.items(items),
             Code::Leaf {
@@ -809,7 +927,19 @@ impl Printer<'_, '_> {
         out
     }
 
-    fn restores(&mut self, ids: &[LocalId], items: &[Code]) -> TokenStream {
+    /// The restores of a scope, and the arrays it uses in place (by name,
+    /// with the place each is kept in).
+    fn restores(
+        &mut self,
+        ids: &[LocalId],
+        items: &[Code],
+    ) -> (TokenStream, BTreeMap<String, TokenStream>) {
+        let kept_here: BTreeSet<LocalId> = self
+            .own
+            .and_then(|pt| self.p.in_place.at(pt))
+            .cloned()
+            .unwrap_or_default();
+        let mut kept = BTreeMap::new();
         let live = self
             .p
             .live
@@ -830,7 +960,12 @@ impl Printer<'_, '_> {
             let ident = &local.ident;
             let mutability = local.mutable.then(|| quote!(mut));
             let cfg = cfg_attrs(&local.cfg);
-            if live.contains(id) {
+            if live.contains(id) && kept_here.contains(id) {
+                let b = slot(*id);
+                kept.insert(ident.to_string(), quote!(*#b));
+            } else if live.contains(id) {
+                // Bound by reference where the arm works in place.
+                let deref = self.own.map(|_| quote!(*));
                 let source = match self.arm {
                     Entry::Point(pt) if self.p.layout.variants[pt.0].rebuilt.contains(id) => {
                         // A counted loop's iterator, rebuilt from its
@@ -838,9 +973,12 @@ impl Printer<'_, '_> {
                         let c = local.counted.as_ref().expect("a counted loop");
                         let var = slot(c.var);
                         let end = &c.end;
-                        quote!(((#var + 1)..#end))
+                        quote!(((#deref #var + 1)..#end))
                     }
-                    Entry::Point(_) => slot(*id).to_token_stream(),
+                    Entry::Point(_) => {
+                        let b = slot(*id);
+                        quote!(#deref #b)
+                    }
                     _ => take(&carrier(*id)),
                 };
                 out.extend(quote!(#cfg let #mutability #ident = #source;));
@@ -864,7 +1002,7 @@ impl Printer<'_, '_> {
             }
             self.declare(*id);
         }
-        out
+        (out, kept)
     }
 
     /// The `#[cfg]`s under which every use of `id` in `flat` lies: those
@@ -947,7 +1085,35 @@ impl Printer<'_, '_> {
             quote!(#cfg #fname: #src,)
         });
         let c = completion.map(|c| quote!(__io_c: #c,));
-        quote!(#name::#vname { #(#fields)* #c })
+        let run = self.p.in_place.at(pt).map(|_| quote!(__io_run: false,));
+        quote!(#name::#vname { #(#fields)* #c #run })
+    }
+
+    /// Stores the variant of `pt`: the whole value, or, in an arm that
+    /// works in place on the same variant, the fields that are not left
+    /// where they are.
+    fn store(&mut self, pt: PointId, completion: Option<TokenStream>) -> TokenStream {
+        if self.own != Some(pt) {
+            let v = self.variant_value(pt, completion);
+            let st = &self.st;
+            return quote!(#st = #v;);
+        }
+        let v = &self.p.layout.variants[pt.0];
+        let ids: Vec<LocalId> = v.fields.iter().map(|f| f.local).collect();
+        self.check_visible(&ids, Some(pt));
+        let kept = self.p.in_place.at(pt).cloned().unwrap_or_default();
+        let fields = v
+            .fields
+            .iter()
+            .filter(|f| !kept.contains(&f.local))
+            .map(|f| {
+                let b = slot(f.local);
+                let src = &self.p.body.locals[f.local.0].ident;
+                quote!(*#b = #src;)
+            });
+        let (cr, run) = (internal("__io_cr"), internal("__io_run"));
+        let c = completion.map(|c| quote!(*#cr = #c;));
+        quote!(#(#fields)* #c *#run = false;)
     }
 
     /// Jumps to a merge, or (through its variant) to a point's arm.
@@ -977,10 +1143,10 @@ impl Printer<'_, '_> {
                 quote!({ #(#stores)* #params #st = #pat; continue #label; })
             }
             Entry::Point(pt) => {
-                let v = self.variant_value(pt, None);
+                let store = self.store(pt, None);
                 let params = self.put_params(e);
                 let _ = name;
-                quote!({ #params #st = #v; continue #label; })
+                quote!({ #params #store continue #label; })
             }
             Entry::Idle => quote!({ continue #label; }),
         }
@@ -1002,7 +1168,6 @@ impl Printer<'_, '_> {
 
     fn arrive_code(&mut self, pt: PointId) -> TokenStream {
         let point = &self.p.points[pt.0];
-        let st = self.st.clone();
         let label = dispatch();
         let c = internal("__io_c");
         let ok = quote!(::core::result::Result::Ok);
@@ -1019,13 +1184,13 @@ impl Printer<'_, '_> {
                 // The variant is built once; a completion that has not
                 // finished is handed to the caller, one that has goes round
                 // the dispatch loop.
-                let value = self.variant_value(pt, Some(quote!(#c)));
+                let store = self.store(pt, Some(quote!(#c)));
                 let params = self.put_params(Entry::Point(pt));
                 let y = internal("__io_y");
                 quote! {{
                     let #c: ::io_model::Completion = #init;
                     let #y = ::io_model::__private::pending(&#c);
-                    #st = #value;
+                    #store
                     if let ::core::option::Option::Some(#y) = #y {
                         return ::io_model::__private::suspended(#y);
                     }
@@ -1035,9 +1200,9 @@ impl Printer<'_, '_> {
             }
             MarkerKind::Call => self.goto(Entry::Point(pt), None),
             MarkerKind::Yield => {
-                let v = self.variant_value(pt, None);
+                let store = self.store(pt, None);
                 quote! {{
-                    #st = #v;
+                    #store
                     return #ok(::io_model::IOResult::IO(::io_model::IOCompletions::Single(
                         ::io_model::Completion::new_yield(),
                     )));
@@ -1068,8 +1233,7 @@ impl Printer<'_, '_> {
                 let operand = point.operand.as_ref();
                 let v = internal("__io_v");
                 let io = internal("__io_io");
-                let st = self.st.clone();
-                let again = self.variant_value(pt, None);
+                let again = self.store(pt, None);
                 // The operand's type is checked at the marker: "expected
                 // `Result<IOResult<_>, _>`".
                 let done = quote_spanned!(span=> ::core::result::Result::Ok(::io_model::IOResult::Done(#v)));
@@ -1083,7 +1247,7 @@ impl Printer<'_, '_> {
                     match #operand {
                         #done => #v,
                         #pending => {
-                            #st = #again;
+                            #again
                             return ::core::result::Result::Ok(::io_model::IOResult::IO(#io));
                         }
                         #failed => return ::core::result::Result::Err(#convert),

@@ -18,7 +18,9 @@
 //! 6. [`liveness`]: which locals each arm needs;
 //! 7. [`layout`]: the variants of the state enum;
 //! 8. [`graph`]: the state graph (`GRAPH`, Graphviz DOT);
-//! 9. [`codegen`]: the enum and the rewritten function.
+//! 9. [`in_place`]: which arms work on their variant where it lies (plain
+//!    data bound by reference, arrays left in the state);
+//! 10. [`codegen`]: the enum and the rewritten function.
 //!
 //! Shared leaf modules: [`errors`], [`ids`], [`names`], [`bindings`] (reading
 //! the types of locals), [`moves`] (whether code may move out of a name); [`ir`] holds the data of phase 3.
@@ -32,6 +34,7 @@ pub mod codegen;
 pub mod errors;
 pub mod graph;
 pub mod ids;
+pub mod in_place;
 pub mod ir;
 pub mod item;
 pub mod layout;
@@ -223,6 +226,7 @@ fn expand_fn(input: FnInput, errors: &mut Errors) -> Option<(TokenStream, TokenS
     if !errors.is_empty() {
         return None;
     }
+    let in_place = in_place::decide(&checked.input, &body, &arms, &live, &layout);
     let parts = codegen::Parts {
         checked: &checked,
         points: &points,
@@ -230,6 +234,7 @@ fn expand_fn(input: FnInput, errors: &mut Errors) -> Option<(TokenStream, TokenS
         arms: &arms,
         live: &live,
         layout: &layout,
+        in_place: &in_place,
     };
     let func = codegen::function(&parts, errors);
     let state = codegen::state_enum(&parts);

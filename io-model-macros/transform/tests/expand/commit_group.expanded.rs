@@ -32,30 +32,39 @@ pub fn commit(st: &mut CommitState, pager: &mut Pager) -> Result<IOResult<usize>
             clippy::needless_late_init
         )]
         '__io_dispatch: loop {
-            match ::core::mem::replace(&mut (*__io_s), CommitState::__Poisoned) {
+            match (*__io_s) {
                 CommitState::Idle => {
-                    let writes: Vec<Completion> = pager
-                        .dirty
-                        .iter()
-                        .map(|p| pager.write(*p))
-                        .collect();
+                    (*__io_s) = CommitState::__Poisoned;
                     {
-                        ::io_model::__trace_to!(__io_at, "commit", "WaitAll0", 4usize);
+                        let writes: Vec<Completion> = pager
+                            .dirty
+                            .iter()
+                            .map(|p| pager.write(*p))
+                            .collect();
                         {
-                            let __io_c: ::io_model::Completion = ::io_model::__private::group_all(
-                                writes,
+                            ::io_model::__trace_to!(
+                                __io_at, "commit", "WaitAll0", 4usize
                             );
-                            let __io_y = ::io_model::__private::pending(&__io_c);
-                            (*__io_s) = CommitState::WaitAll0 {
-                                __io_c: __io_c,
-                            };
-                            if let ::core::option::Option::Some(__io_y) = __io_y {
-                                return ::io_model::__private::suspended(__io_y);
+                            {
+                                let __io_c: ::io_model::Completion = ::io_model::__private::group_all(
+                                    writes,
+                                );
+                                let __io_y = ::io_model::__private::pending(&__io_c);
+                                (*__io_s) = CommitState::WaitAll0 {
+                                    __io_c: __io_c,
+                                };
+                                if let ::core::option::Option::Some(__io_y) = __io_y {
+                                    return ::io_model::__private::suspended(__io_y);
+                                }
+                                continue '__io_dispatch;
                             }
-                            continue '__io_dispatch;
                         }
                     }
                 }
+                _ => {}
+            }
+            match ::core::mem::replace(&mut (*__io_s), CommitState::__Poisoned) {
+                CommitState::Idle => ::core::unreachable!(),
                 CommitState::WaitAll0 { __io_c: __io_c } => {
                     {
                         if let ::core::option::Option::Some(__io_e) = ::io_model::Completion::get_error(

@@ -32,45 +32,54 @@ fn sum_pages(st: &mut SumPagesState, s: &Store, n: u32) -> Result<IOResult<u64>>
             clippy::needless_late_init
         )]
         '__io_dispatch: loop {
-            match ::core::mem::replace(&mut (*__io_s), SumPagesState::__Poisoned) {
+            match (*__io_s) {
                 SumPagesState::Idle => {
-                    let mut i: u32 = 0;
-                    let mut sum: u64 = 0;
-                    '__io_exit3: {
-                        if i < n {
-                            let c = s.read(i);
-                            {
-                                ::io_model::__trace_to!(
-                                    __io_at, "sum_pages", "Wait0", 7usize
-                                );
-                                {
-                                    let __io_c: ::io_model::Completion = ::io_model::__private::waitable(
-                                        c,
-                                    );
-                                    let __io_y = ::io_model::__private::pending(&__io_c);
-                                    (*__io_s) = SumPagesState::Wait0 {
-                                        sum: sum,
-                                        i: i,
-                                        __io_c: __io_c,
-                                    };
-                                    if let ::core::option::Option::Some(__io_y) = __io_y {
-                                        return ::io_model::__private::suspended(__io_y);
-                                    }
-                                    continue '__io_dispatch;
-                                }
-                            }
-                        } else {
-                            break '__io_exit3;
-                        }
-                    };
+                    (*__io_s) = SumPagesState::__Poisoned;
                     {
-                        ::io_model::__trace_to!(__io_at, "sum_pages", "Call0", 11usize);
+                        let mut i: u32 = 0;
+                        let mut sum: u64 = 0;
+                        '__io_exit3: {
+                            if i < n {
+                                let c = s.read(i);
+                                {
+                                    ::io_model::__trace_to!(
+                                        __io_at, "sum_pages", "Wait0", 7usize
+                                    );
+                                    {
+                                        let __io_c: ::io_model::Completion = ::io_model::__private::waitable(
+                                            c,
+                                        );
+                                        let __io_y = ::io_model::__private::pending(&__io_c);
+                                        (*__io_s) = SumPagesState::Wait0 {
+                                            sum: sum,
+                                            i: i,
+                                            __io_c: __io_c,
+                                        };
+                                        if let ::core::option::Option::Some(__io_y) = __io_y {
+                                            return ::io_model::__private::suspended(__io_y);
+                                        }
+                                        continue '__io_dispatch;
+                                    }
+                                }
+                            } else {
+                                break '__io_exit3;
+                            }
+                        };
                         {
-                            (*__io_s) = SumPagesState::Call0 { sum: sum };
-                            continue '__io_dispatch;
+                            ::io_model::__trace_to!(
+                                __io_at, "sum_pages", "Call0", 11usize
+                            );
+                            {
+                                (*__io_s) = SumPagesState::Call0 { sum: sum };
+                                continue '__io_dispatch;
+                            }
                         }
                     }
                 }
+                _ => {}
+            }
+            match ::core::mem::replace(&mut (*__io_s), SumPagesState::__Poisoned) {
+                SumPagesState::Idle => ::core::unreachable!(),
                 SumPagesState::Wait0 { sum: __io_b4, i: __io_b3, __io_c: __io_c } => {
                     let mut i = __io_b3;
                     let mut sum = __io_b4;

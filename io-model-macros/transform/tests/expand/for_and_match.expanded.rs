@@ -26,47 +26,81 @@ fn balance(
             clippy::needless_late_init
         )]
         '__io_dispatch: loop {
-            match ::core::mem::replace(&mut (*__io_s), BalanceState::__Poisoned) {
+            match (*__io_s) {
                 BalanceState::Idle => {
-                    let mut sum: u32 = 0;
-                    let mut sub: LoadChild = LoadChild::Start;
+                    (*__io_s) = BalanceState::__Poisoned;
                     {
-                        let mut __io_iter0 = ::core::iter::IntoIterator::into_iter(
-                            0..children.len(),
-                        );
-                        '__io_exit3: {
-                            let idx = match ::core::iter::Iterator::next(
-                                &mut __io_iter0,
-                            ) {
-                                ::core::option::Option::Some(__io_item) => __io_item,
-                                ::core::option::Option::None => break '__io_exit3,
+                        let mut sum: u32 = 0;
+                        let mut sub: LoadChild = LoadChild::Start;
+                        {
+                            let mut __io_iter0 = ::core::iter::IntoIterator::into_iter(
+                                0..children.len(),
+                            );
+                            '__io_exit3: {
+                                let idx = match ::core::iter::Iterator::next(
+                                    &mut __io_iter0,
+                                ) {
+                                    ::core::option::Option::Some(__io_item) => __io_item,
+                                    ::core::option::Option::None => break '__io_exit3,
+                                };
+                                {
+                                    {
+                                        ::io_model::__trace_to!(
+                                            __io_at, "balance", "Call0", 6usize
+                                        );
+                                        {
+                                            (*__io_s) = BalanceState::Call0 {
+                                                idx: idx,
+                                                __io_iter0: __io_iter0,
+                                                sub: sub,
+                                                sum: sum,
+                                            };
+                                            continue '__io_dispatch;
+                                        }
+                                    }
+                                }
                             };
                             {
                                 {
-                                    ::io_model::__trace_to!(
-                                        __io_at, "balance", "Call0", 6usize
-                                    );
-                                    {
-                                        (*__io_s) = BalanceState::Call0 {
-                                            idx: idx,
-                                            __io_iter0: __io_iter0,
-                                            sub: sub,
-                                            sum: sum,
-                                        };
-                                        continue '__io_dispatch;
-                                    }
+                                    __io_m4 = ::core::option::Option::Some(sum);
                                 }
+                                (*__io_s) = BalanceState::__Merge0;
+                                continue '__io_dispatch;
                             }
+                        }
+                    }
+                }
+                BalanceState::__Merge0 => {
+                    (*__io_s) = BalanceState::__Poisoned;
+                    {
+                        let mut sum = match ::core::option::Option::take(&mut __io_m4) {
+                            ::core::option::Option::Some(__io_x) => __io_x,
+                            ::core::option::Option::None => ::core::unreachable!(),
                         };
+                        {}
                         {
                             {
                                 __io_m4 = ::core::option::Option::Some(sum);
                             }
-                            (*__io_s) = BalanceState::__Merge0;
+                            (*__io_s) = BalanceState::__Merge1;
                             continue '__io_dispatch;
                         }
                     }
                 }
+                BalanceState::__Merge1 => {
+                    (*__io_s) = BalanceState::__Poisoned;
+                    {
+                        let mut sum = match ::core::option::Option::take(&mut __io_m4) {
+                            ::core::option::Option::Some(__io_x) => __io_x,
+                            ::core::option::Option::None => ::core::unreachable!(),
+                        };
+                        return Ok(IOResult::Done(sum));
+                    }
+                }
+                _ => {}
+            }
+            match ::core::mem::replace(&mut (*__io_s), BalanceState::__Poisoned) {
+                BalanceState::Idle => ::core::unreachable!(),
                 BalanceState::Call0 {
                     idx: __io_b6,
                     __io_iter0: __io_b0,
@@ -145,27 +179,8 @@ fn balance(
                         }
                     }
                 }
-                BalanceState::__Merge0 => {
-                    let mut sum = match ::core::option::Option::take(&mut __io_m4) {
-                        ::core::option::Option::Some(__io_x) => __io_x,
-                        ::core::option::Option::None => ::core::unreachable!(),
-                    };
-                    {}
-                    {
-                        {
-                            __io_m4 = ::core::option::Option::Some(sum);
-                        }
-                        (*__io_s) = BalanceState::__Merge1;
-                        continue '__io_dispatch;
-                    }
-                }
-                BalanceState::__Merge1 => {
-                    let mut sum = match ::core::option::Option::take(&mut __io_m4) {
-                        ::core::option::Option::Some(__io_x) => __io_x,
-                        ::core::option::Option::None => ::core::unreachable!(),
-                    };
-                    return Ok(IOResult::Done(sum));
-                }
+                BalanceState::__Merge0 => ::core::unreachable!(),
+                BalanceState::__Merge1 => ::core::unreachable!(),
                 BalanceState::__Poisoned => {
                     ::core::panic!(
                         "`balance` was called again after a panic interrupted an earlier call (or while another call on the same state is running), so its state `BalanceState` is poisoned; call `.cancel()` on the state (or reset it to `BalanceState::default()`) to start a new run"

@@ -38,52 +38,73 @@ fn sum_pages(
             clippy::needless_late_init
         )]
         '__io_dispatch: loop {
-            match ::core::mem::replace(&mut (*__io_s), SumPagesState::__Poisoned) {
+            match (*__io_s) {
                 SumPagesState::Idle => {
-                    let mut sum: u64 = 0;
+                    (*__io_s) = SumPagesState::__Poisoned;
                     {
-                        let mut __io_iter0 = ::core::iter::IntoIterator::into_iter(
-                            0..pages.len(),
-                        );
-                        '__io_exit2: {
-                            let k = match ::core::iter::Iterator::next(&mut __io_iter0) {
-                                ::core::option::Option::Some(__io_item) => __io_item,
-                                ::core::option::Option::None => break '__io_exit2,
-                            };
-                            {
-                                let c = io.read(pages[k])?;
+                        let mut sum: u64 = 0;
+                        {
+                            let mut __io_iter0 = ::core::iter::IntoIterator::into_iter(
+                                0..pages.len(),
+                            );
+                            '__io_exit2: {
+                                let k = match ::core::iter::Iterator::next(
+                                    &mut __io_iter0,
+                                ) {
+                                    ::core::option::Option::Some(__io_item) => __io_item,
+                                    ::core::option::Option::None => break '__io_exit2,
+                                };
                                 {
-                                    ::io_model::__trace_to!(
-                                        __io_at, "sum_pages", "Wait0", 6usize
-                                    );
+                                    let c = io.read(pages[k])?;
                                     {
-                                        let __io_c: ::io_model::Completion = ::io_model::__private::waitable(
-                                            c,
+                                        ::io_model::__trace_to!(
+                                            __io_at, "sum_pages", "Wait0", 6usize
                                         );
-                                        let __io_y = ::io_model::__private::pending(&__io_c);
-                                        (*__io_s) = SumPagesState::Wait0 {
-                                            k: k,
-                                            __io_iter0: __io_iter0,
-                                            sum: sum,
-                                            __io_c: __io_c,
-                                        };
-                                        if let ::core::option::Option::Some(__io_y) = __io_y {
-                                            return ::io_model::__private::suspended(__io_y);
+                                        {
+                                            let __io_c: ::io_model::Completion = ::io_model::__private::waitable(
+                                                c,
+                                            );
+                                            let __io_y = ::io_model::__private::pending(&__io_c);
+                                            (*__io_s) = SumPagesState::Wait0 {
+                                                k: k,
+                                                __io_iter0: __io_iter0,
+                                                sum: sum,
+                                                __io_c: __io_c,
+                                            };
+                                            if let ::core::option::Option::Some(__io_y) = __io_y {
+                                                return ::io_model::__private::suspended(__io_y);
+                                            }
+                                            continue '__io_dispatch;
                                         }
-                                        continue '__io_dispatch;
                                     }
                                 }
-                            }
-                        };
-                        {
+                            };
                             {
-                                __io_m5 = ::core::option::Option::Some(sum);
+                                {
+                                    __io_m5 = ::core::option::Option::Some(sum);
+                                }
+                                (*__io_s) = SumPagesState::__Merge0;
+                                continue '__io_dispatch;
                             }
-                            (*__io_s) = SumPagesState::__Merge0;
-                            continue '__io_dispatch;
                         }
                     }
                 }
+                SumPagesState::__Merge0 => {
+                    (*__io_s) = SumPagesState::__Poisoned;
+                    {
+                        let mut sum = match ::core::option::Option::take(&mut __io_m5) {
+                            ::core::option::Option::Some(__io_x) => __io_x,
+                            ::core::option::Option::None => ::core::unreachable!(),
+                        };
+                        {}
+                        io.log(&label);
+                        return Ok(IOResult::Done(sum + pages[0]));
+                    }
+                }
+                _ => {}
+            }
+            match ::core::mem::replace(&mut (*__io_s), SumPagesState::__Poisoned) {
+                SumPagesState::Idle => ::core::unreachable!(),
                 SumPagesState::Wait0 {
                     k: __io_b6,
                     __io_iter0: __io_b0,
@@ -151,15 +172,7 @@ fn sum_pages(
                         }
                     }
                 }
-                SumPagesState::__Merge0 => {
-                    let mut sum = match ::core::option::Option::take(&mut __io_m5) {
-                        ::core::option::Option::Some(__io_x) => __io_x,
-                        ::core::option::Option::None => ::core::unreachable!(),
-                    };
-                    {}
-                    io.log(&label);
-                    return Ok(IOResult::Done(sum + pages[0]));
-                }
+                SumPagesState::__Merge0 => ::core::unreachable!(),
                 SumPagesState::__Poisoned => {
                     ::core::panic!(
                         "`sum_pages` was called again after a panic interrupted an earlier call (or while another call on the same state is running), so its state `SumPagesState` is poisoned; call `.cancel()` on the state (or reset it to `SumPagesState::default()`) to start a new run"

@@ -36,56 +36,71 @@ impl Reader {
                 clippy::needless_late_init
             )]
             '__io_dispatch: loop {
-                match ::core::mem::replace(&mut __io_s, ReadTwoState::__Poisoned) {
+                match __io_s {
                     ReadTwoState::Idle => {
-                        ::io_model::__trace_to!(__io_at, "read_two", "Call0", 5usize);
+                        __io_s = ReadTwoState::__Poisoned;
                         {
-                            __io_s = ReadTwoState::Call0 {};
-                            continue '__io_dispatch;
+                            {
+                                ::io_model::__trace_to!(
+                                    __io_at, "read_two", "Call0", 5usize
+                                );
+                                {
+                                    __io_s = ReadTwoState::Call0 {};
+                                    continue '__io_dispatch;
+                                }
+                            }
                         }
                     }
                     ReadTwoState::Call0 {} => {
-                        let first: u64 = match ::io_model::__private::operation(
-                            self.read_one(a),
-                        ) {
-                            ::core::result::Result::Ok(
-                                ::io_model::IOResult::Done(__io_v),
-                            ) => __io_v,
-                            ::core::result::Result::Ok(
-                                ::io_model::IOResult::IO(__io_io),
-                            ) => {
-                                __io_s = ReadTwoState::Call0 {};
-                                return ::core::result::Result::Ok(
-                                    ::io_model::IOResult::IO(__io_io),
-                                );
-                            }
-                            ::core::result::Result::Err(__io_e) => {
-                                return ::core::result::Result::Err(
-                                    ::io_model::__private::operation_error(__io_e),
-                                );
-                            }
-                        };
-                        let c = Completion::new_sync(|_| {});
+                        __io_s = ReadTwoState::__Poisoned;
                         {
-                            ::io_model::__trace_to!(
-                                __io_at, "read_two", "Wait0", 7usize
-                            );
-                            {
-                                let __io_c: ::io_model::Completion = ::io_model::__private::waitable(
-                                    self.file.sync(c)?,
-                                );
-                                let __io_y = ::io_model::__private::pending(&__io_c);
-                                __io_s = ReadTwoState::Wait0 {
-                                    first: first,
-                                    __io_c: __io_c,
-                                };
-                                if let ::core::option::Option::Some(__io_y) = __io_y {
-                                    return ::io_model::__private::suspended(__io_y);
+                            let first: u64 = match ::io_model::__private::operation(
+                                self.read_one(a),
+                            ) {
+                                ::core::result::Result::Ok(
+                                    ::io_model::IOResult::Done(__io_v),
+                                ) => __io_v,
+                                ::core::result::Result::Ok(
+                                    ::io_model::IOResult::IO(__io_io),
+                                ) => {
+                                    __io_s = ReadTwoState::Call0 {};
+                                    return ::core::result::Result::Ok(
+                                        ::io_model::IOResult::IO(__io_io),
+                                    );
                                 }
-                                continue '__io_dispatch;
+                                ::core::result::Result::Err(__io_e) => {
+                                    return ::core::result::Result::Err(
+                                        ::io_model::__private::operation_error(__io_e),
+                                    );
+                                }
+                            };
+                            let c = Completion::new_sync(|_| {});
+                            {
+                                ::io_model::__trace_to!(
+                                    __io_at, "read_two", "Wait0", 7usize
+                                );
+                                {
+                                    let __io_c: ::io_model::Completion = ::io_model::__private::waitable(
+                                        self.file.sync(c)?,
+                                    );
+                                    let __io_y = ::io_model::__private::pending(&__io_c);
+                                    __io_s = ReadTwoState::Wait0 {
+                                        first: first,
+                                        __io_c: __io_c,
+                                    };
+                                    if let ::core::option::Option::Some(__io_y) = __io_y {
+                                        return ::io_model::__private::suspended(__io_y);
+                                    }
+                                    continue '__io_dispatch;
+                                }
                             }
                         }
                     }
+                    _ => {}
+                }
+                match ::core::mem::replace(&mut __io_s, ReadTwoState::__Poisoned) {
+                    ReadTwoState::Idle => ::core::unreachable!(),
+                    ReadTwoState::Call0 {} => ::core::unreachable!(),
                     ReadTwoState::Wait0 { first: __io_b2, __io_c: __io_c } => {
                         let first = __io_b2;
                         {

@@ -32,53 +32,60 @@ fn count_down(st: &mut CountDownState, s: &Sched, from: u32) -> Result<IOResult<
             clippy::needless_late_init
         )]
         '__io_dispatch: loop {
-            match ::core::mem::replace(&mut (*__io_s), CountDownState::__Poisoned) {
+            match (*__io_s) {
                 CountDownState::Idle => {
-                    let mut n: u32 = from;
-                    let mut sum: u32 = 0;
-                    '__io_exit3: {
-                        if n > 0 {
-                            let c = s.io(n);
-                            {
-                                ::io_model::__trace_to!(
-                                    __io_at, "count_down", "Wait0", 7usize
-                                );
-                                {
-                                    let __io_c: ::io_model::Completion = ::io_model::__private::waitable(
-                                        c,
-                                    );
-                                    let __io_y = ::io_model::__private::pending(&__io_c);
-                                    (*__io_s) = CountDownState::Wait0 {
-                                        sum: sum,
-                                        n: n,
-                                        __io_c: __io_c,
-                                    };
-                                    if let ::core::option::Option::Some(__io_y) = __io_y {
-                                        return ::io_model::__private::suspended(__io_y);
-                                    }
-                                    continue '__io_dispatch;
-                                }
-                            }
-                        } else {
-                            break '__io_exit3;
-                        }
-                    };
+                    (*__io_s) = CountDownState::__Poisoned;
                     {
-                        ::io_model::__trace_to!(
-                            __io_at, "count_down", "Yield0", 11usize
-                        );
+                        let mut n: u32 = from;
+                        let mut sum: u32 = 0;
+                        '__io_exit3: {
+                            if n > 0 {
+                                let c = s.io(n);
+                                {
+                                    ::io_model::__trace_to!(
+                                        __io_at, "count_down", "Wait0", 7usize
+                                    );
+                                    {
+                                        let __io_c: ::io_model::Completion = ::io_model::__private::waitable(
+                                            c,
+                                        );
+                                        let __io_y = ::io_model::__private::pending(&__io_c);
+                                        (*__io_s) = CountDownState::Wait0 {
+                                            sum: sum,
+                                            n: n,
+                                            __io_c: __io_c,
+                                        };
+                                        if let ::core::option::Option::Some(__io_y) = __io_y {
+                                            return ::io_model::__private::suspended(__io_y);
+                                        }
+                                        continue '__io_dispatch;
+                                    }
+                                }
+                            } else {
+                                break '__io_exit3;
+                            }
+                        };
                         {
-                            (*__io_s) = CountDownState::Yield0 { sum: sum };
-                            return ::core::result::Result::Ok(
-                                ::io_model::IOResult::IO(
-                                    ::io_model::IOCompletions::Single(
-                                        ::io_model::Completion::new_yield(),
-                                    ),
-                                ),
+                            ::io_model::__trace_to!(
+                                __io_at, "count_down", "Yield0", 11usize
                             );
+                            {
+                                (*__io_s) = CountDownState::Yield0 { sum: sum };
+                                return ::core::result::Result::Ok(
+                                    ::io_model::IOResult::IO(
+                                        ::io_model::IOCompletions::Single(
+                                            ::io_model::Completion::new_yield(),
+                                        ),
+                                    ),
+                                );
+                            }
                         }
                     }
                 }
+                _ => {}
+            }
+            match ::core::mem::replace(&mut (*__io_s), CountDownState::__Poisoned) {
+                CountDownState::Idle => ::core::unreachable!(),
                 CountDownState::Wait0 { sum: __io_b4, n: __io_b3, __io_c: __io_c } => {
                     let mut n = __io_b3;
                     let mut sum = __io_b4;
