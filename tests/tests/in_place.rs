@@ -191,3 +191,58 @@ fn arrays_that_must_move_are_moved() {
     });
     assert_eq!(log.iter().filter(|l| l.starts_with("named")).count(), 3);
 }
+
+struct Store {
+    img: std::cell::RefCell<ImageState>,
+    field: FieldImageState,
+}
+
+#[io_model::resumable]
+impl Store {
+    /// A guard place: the state is moved out for the call, and its arrays
+    /// are still used in place within it.
+    #[resumable(state = self.img.borrow_mut())]
+    fn image(&self, s: &Sched, n: usize) -> Result<IOResult<u64>> {
+        let mut img: [u64; 8] = [0; 8];
+        let mut i: usize = 0;
+        while i < n {
+            let c = s.io("part");
+            wait!(c);
+            img[i % 8] += i as u64;
+            let state = self.img.borrow().name();
+            s.log(format!("state {state}"));
+            i += 1;
+        }
+        Ok(IOResult::Done(img.iter().sum::<u64>()))
+    }
+
+    #[resumable(state = self.field)]
+    fn field_image(&mut self, s: &Sched, n: usize) -> Result<IOResult<u64>> {
+        let mut img: [u64; 8] = [1; 8];
+        for i in 0..n {
+            let c = s.io("part");
+            wait!(c);
+            img[i % 8] *= 3;
+        }
+        Ok(IOResult::Done(img.iter().sum::<u64>()))
+    }
+}
+
+#[test]
+fn guard_and_field_places_use_arrays_in_place_too() {
+    let log = same_as_straight_line(SEEDS, |s| {
+        let mut store = Store {
+            img: std::cell::RefCell::new(ImageState::default()),
+            field: FieldImageState::default(),
+        };
+        let a = s.run(|| store.image(s, 11))?;
+        let b = s.run(|| store.field_image(s, 11))?;
+        assert!(store.img.borrow().is_idle() && store.field.is_idle());
+        Ok::<_, io_model::Error>((a, b))
+    });
+    // While the arm runs, the state was moved out of the guard's cell.
+    assert!(log
+        .iter()
+        .filter(|l| l.starts_with("state"))
+        .all(|l| l == "state Poisoned"));
+}
