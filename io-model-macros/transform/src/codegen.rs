@@ -12,10 +12,14 @@
 //!     let __io_ret = (|| -> Result<IOResult<T>, E> {
 //!         let mut __io_m3 = None; ..          // carriers to merges
 //!         '__io_dispatch: loop {
-//!             match replace(&mut __io_s, Poisoned) {
-//!                 FState::Idle => { .. }       // one arm per entry
-//!                 FState::Wait0 { n: __io_b0, __io_c } => { .. }
-//!                 FState::__Merge0 => { .. }
+//!             match __io_s {                   // one arm per entry
+//!                 FState::Idle => { __io_s = Poisoned; .. }
+//!                 FState::Wait0 { .. } => {
+//!                     let FState::Wait0 { n: __io_b0, __io_c } =
+//!                         replace(&mut __io_s, Poisoned) else { unreachable!() };
+//!                     ..
+//!                 }
+//!                 FState::__Merge0 => { __io_s = Poisoned; .. }
 //!                 FState::__Poisoned => panic!(..),
 //!             }
 //!         }
@@ -302,8 +306,11 @@ pub fn function(p: &Parts, errors: &mut Errors) -> TokenStream {
         let ident = &p.body.locals[id.0].ident;
         quote!(let mut #c = ::core::option::Option::Some(#ident);)
     });
+    // One `match` on the state's place, the arms in flow order (type
+    // inference reads them in that order): an arm whose variant holds
+    // nothing writes only the poisoned tag, one that works in place binds
+    // by reference, any other moves its variant out.
     let mut arms = Vec::new();
-    let mut in_place_arms = Vec::new();
     let poisoned = poisoned_message(p);
     for arm in &p.arms.arms {
         let mut pr = Printer {
@@ -342,7 +349,7 @@ pub fn function(p: &Parts, errors: &mut Errors) -> TokenStream {
                 } else {
                     (TokenStream::new(), TokenStream::new())
                 };
-                in_place_arms.push(quote! {
+                arms.push(quote! {
                     #name::#vname { #(#fields)* #c __io_run: ref mut #run } => {
                         if *#run {
                             ::core::panic!(#poisoned);
@@ -353,39 +360,30 @@ pub fn function(p: &Parts, errors: &mut Errors) -> TokenStream {
                         #code
                     }
                 });
-                arms.push(quote! {
-                    #name::#vname { .. } => ::core::unreachable!(),
-                });
             }
-            None if holds_nothing(p, arm.entry) => {
-                // Nothing to move out: only the tag is written.
-                in_place_arms.push(quote! {
+            None if holds_nothing(p, arm.entry) => arms.push(quote! {
+                #cfg
+                #pat => {
+                    #st = #name::__Poisoned;
+                    #takes
+                    #code
+                }
+            }),
+            None => {
+                let any = any_pattern(p, arm.entry);
+                arms.push(quote! {
                     #cfg
-                    #pat => {
-                        #st = #name::__Poisoned;
+                    #any => {
+                        let #pat = ::core::mem::replace(&mut #st, #name::__Poisoned) else {
+                            ::core::unreachable!()
+                        };
                         #takes
                         #code
                     }
                 });
-                arms.push(quote! {
-                    #cfg
-                    #pat => ::core::unreachable!(),
-                });
             }
-            None => arms.push(quote! {
-                #cfg
-                #pat => { #takes #code }
-            }),
         }
     }
-    let in_place_match = (!in_place_arms.is_empty()).then(|| {
-        quote! {
-            match #st {
-                #(#in_place_arms)*
-                _ => {}
-            }
-        }
-    });
     // The states a call that ends leaves behind: poisoned, or a variant
     // whose arm worked in place and returned.
     let flagged = p
@@ -460,8 +458,7 @@ pub fn function(p: &Parts, errors: &mut Errors) -> TokenStream {
                     clippy::needless_late_init
                 )]
                 #label: loop {
-                    #in_place_match
-                    match ::core::mem::replace(&mut #st, #name::__Poisoned) {
+                    match #st {
                         #(#arms)*
                         #name::__Poisoned => ::core::panic!(#poisoned),
                     }
@@ -483,6 +480,18 @@ fn poisoned_message(p: &Parts) -> String {
          state (or reset it to `{}::default()`) to start a new run",
         sig.ident, name, name
     )
+}
+
+/// The pattern of an entry's variant, whatever it holds.
+fn any_pattern(p: &Parts, e: Entry) -> TokenStream {
+    let name = &p.layout.enum_name;
+    match e {
+        Entry::Point(pt) => {
+            let vname = &p.layout.variants[pt.0].name;
+            quote!(#name::#vname { .. })
+        }
+        _ => arm_pattern(p, e),
+    }
 }
 
 /// Whether the variant an arm starts from holds nothing (idle, a merge,
@@ -1008,8 +1017,12 @@ impl Printer<'_, '_> {
     /// The `#[cfg]`s under which every use of `id` in `flat` lies: those
     /// common to the branches of the `Code::Cfg`s the uses sit in.
     fn mention_cfg(&self, flat: &[&Code], id: LocalId) -> Vec<syn::Attribute> {
-        let touches =
-            |c: &Code| crate::liveness::touches(self.p.body, self.p.points, c).contains(&id);
+        // A jump that carries the local to a merge (or stores it at a
+        // point) uses it too, wherever it stands.
+        let touches = |c: &Code| {
+            crate::liveness::touches(self.p.body, self.p.points, c).contains(&id)
+                || self.carries(c, id)
+        };
         let mut common: Option<Vec<syn::Attribute>> = None;
         for user in flat.iter().copied().filter(|c| touches(c)) {
             let own = self.use_cfg(user, id, &touches);
@@ -1025,6 +1038,24 @@ impl Printer<'_, '_> {
             }
         }
         common.unwrap_or_default()
+    }
+
+    /// Whether a jump or a suspension point inside `c` moves `id` on.
+    fn carries(&self, c: &Code, id: LocalId) -> bool {
+        let mut found = false;
+        crate::arms::visit(c, &mut |c| {
+            found |= match c {
+                Code::Goto(e @ (Entry::After(_) | Entry::Head(_))) => {
+                    self.p.live.live_in.get(e).is_some_and(|l| l.contains(&id))
+                }
+                Code::Goto(Entry::Point(pt)) | Code::Arrive(pt) => self.p.layout.variants[pt.0]
+                    .fields
+                    .iter()
+                    .any(|f| f.local == id),
+                _ => false,
+            };
+        });
+        found
     }
 
     /// The `#[cfg]`s under which every use of `id` inside `c` lies.

@@ -215,13 +215,6 @@ fn fill_page(st: &mut FillPageState, d: &Disk, seed: u64) -> Result<IOResult<u64
                         return Ok(IOResult::Done(digest(&(*__io_b4))));
                     }
                 }
-                _ => {}
-            }
-            match ::core::mem::replace(&mut (*__io_s), FillPageState::__Poisoned) {
-                FillPageState::Idle => ::core::unreachable!(),
-                FillPageState::Wait0 { .. } => ::core::unreachable!(),
-                FillPageState::__Merge0 => ::core::unreachable!(),
-                FillPageState::Wait1 { .. } => ::core::unreachable!(),
                 FillPageState::__Poisoned => {
                     ::core::panic!(
                         "`fill_page` was called again after a panic interrupted an earlier call (or while another call on the same state is running), so its state `FillPageState` is poisoned; call `.cancel()` on the state (or reset it to `FillPageState::default()`) to start a new run"

@@ -61,51 +61,59 @@ pub fn commit(st: &mut CommitState, pager: &mut Pager) -> Result<IOResult<usize>
                         }
                     }
                 }
-                _ => {}
-            }
-            match ::core::mem::replace(&mut (*__io_s), CommitState::__Poisoned) {
-                CommitState::Idle => ::core::unreachable!(),
-                CommitState::WaitAll0 { __io_c: __io_c } => {
+                CommitState::WaitAll0 { .. } => {
+                    let CommitState::WaitAll0 { __io_c: __io_c } = ::core::mem::replace(
+                        &mut (*__io_s),
+                        CommitState::__Poisoned,
+                    ) else { ::core::unreachable!() };
                     {
-                        if let ::core::option::Option::Some(__io_e) = ::io_model::Completion::get_error(
-                            &__io_c,
-                        ) {
-                            return ::core::result::Result::Err(
-                                ::io_model::__private::completion_error(__io_e),
-                            );
-                        }
-                    };
-                    let sync = pager.fsync();
-                    {
-                        ::io_model::__trace_to!(__io_at, "commit", "Fsync", 6usize);
                         {
-                            let __io_c: ::io_model::Completion = ::io_model::__private::waitable(
-                                sync,
-                            );
-                            let __io_y = ::io_model::__private::pending(&__io_c);
-                            (*__io_s) = CommitState::Fsync {
-                                __io_c: __io_c,
-                            };
-                            if let ::core::option::Option::Some(__io_y) = __io_y {
-                                return ::io_model::__private::suspended(__io_y);
+                            if let ::core::option::Option::Some(__io_e) = ::io_model::Completion::get_error(
+                                &__io_c,
+                            ) {
+                                return ::core::result::Result::Err(
+                                    ::io_model::__private::completion_error(__io_e),
+                                );
                             }
-                            continue '__io_dispatch;
+                        };
+                        let sync = pager.fsync();
+                        {
+                            ::io_model::__trace_to!(__io_at, "commit", "Fsync", 6usize);
+                            {
+                                let __io_c: ::io_model::Completion = ::io_model::__private::waitable(
+                                    sync,
+                                );
+                                let __io_y = ::io_model::__private::pending(&__io_c);
+                                (*__io_s) = CommitState::Fsync {
+                                    __io_c: __io_c,
+                                };
+                                if let ::core::option::Option::Some(__io_y) = __io_y {
+                                    return ::io_model::__private::suspended(__io_y);
+                                }
+                                continue '__io_dispatch;
+                            }
                         }
                     }
                 }
-                CommitState::Fsync { __io_c: __io_c } => {
+                CommitState::Fsync { .. } => {
+                    let CommitState::Fsync { __io_c: __io_c } = ::core::mem::replace(
+                        &mut (*__io_s),
+                        CommitState::__Poisoned,
+                    ) else { ::core::unreachable!() };
                     {
-                        if let ::core::option::Option::Some(__io_e) = ::io_model::Completion::get_error(
-                            &__io_c,
-                        ) {
-                            return ::core::result::Result::Err(
-                                ::io_model::__private::completion_error(__io_e),
-                            );
-                        }
-                    };
-                    let n: usize = pager.dirty.len();
-                    pager.dirty.clear();
-                    return Ok(IOResult::Done(n));
+                        {
+                            if let ::core::option::Option::Some(__io_e) = ::io_model::Completion::get_error(
+                                &__io_c,
+                            ) {
+                                return ::core::result::Result::Err(
+                                    ::io_model::__private::completion_error(__io_e),
+                                );
+                            }
+                        };
+                        let n: usize = pager.dirty.len();
+                        pager.dirty.clear();
+                        return Ok(IOResult::Done(n));
+                    }
                 }
                 CommitState::__Poisoned => {
                     ::core::panic!(

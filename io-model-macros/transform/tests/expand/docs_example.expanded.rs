@@ -76,88 +76,100 @@ fn sum_pages(st: &mut SumPagesState, s: &Store, n: u32) -> Result<IOResult<u64>>
                         }
                     }
                 }
-                _ => {}
-            }
-            match ::core::mem::replace(&mut (*__io_s), SumPagesState::__Poisoned) {
-                SumPagesState::Idle => ::core::unreachable!(),
-                SumPagesState::Wait0 { sum: __io_b4, i: __io_b3, __io_c: __io_c } => {
-                    let mut i = __io_b3;
-                    let mut sum = __io_b4;
-                    '__io_exit3: {
-                        {
+                SumPagesState::Wait0 { .. } => {
+                    let SumPagesState::Wait0 {
+                        sum: __io_b4,
+                        i: __io_b3,
+                        __io_c: __io_c,
+                    } = ::core::mem::replace(&mut (*__io_s), SumPagesState::__Poisoned)
+                    else { ::core::unreachable!() };
+                    {
+                        let mut i = __io_b3;
+                        let mut sum = __io_b4;
+                        '__io_exit3: {
                             {
                                 {
-                                    if let ::core::option::Option::Some(__io_e) = ::io_model::Completion::get_error(
-                                        &__io_c,
-                                    ) {
-                                        return ::core::result::Result::Err(
-                                            ::io_model::__private::completion_error(__io_e),
-                                        );
-                                    }
-                                };
-                                sum += s.value(i);
-                                i += 1;
-                            }
-                        }
-                        {
-                            if i < n {
-                                let c = s.read(i);
-                                {
-                                    ::io_model::__trace_to!(
-                                        __io_at, "sum_pages", "Wait0", 7usize
-                                    );
                                     {
-                                        let __io_c: ::io_model::Completion = ::io_model::__private::waitable(
-                                            c,
-                                        );
-                                        let __io_y = ::io_model::__private::pending(&__io_c);
-                                        (*__io_s) = SumPagesState::Wait0 {
-                                            sum: sum,
-                                            i: i,
-                                            __io_c: __io_c,
-                                        };
-                                        if let ::core::option::Option::Some(__io_y) = __io_y {
-                                            return ::io_model::__private::suspended(__io_y);
+                                        if let ::core::option::Option::Some(__io_e) = ::io_model::Completion::get_error(
+                                            &__io_c,
+                                        ) {
+                                            return ::core::result::Result::Err(
+                                                ::io_model::__private::completion_error(__io_e),
+                                            );
                                         }
-                                        continue '__io_dispatch;
-                                    }
+                                    };
+                                    sum += s.value(i);
+                                    i += 1;
                                 }
-                            } else {
-                                break '__io_exit3;
                             }
-                        }
-                    };
-                    {
-                        ::io_model::__trace_to!(__io_at, "sum_pages", "Call0", 11usize);
+                            {
+                                if i < n {
+                                    let c = s.read(i);
+                                    {
+                                        ::io_model::__trace_to!(
+                                            __io_at, "sum_pages", "Wait0", 7usize
+                                        );
+                                        {
+                                            let __io_c: ::io_model::Completion = ::io_model::__private::waitable(
+                                                c,
+                                            );
+                                            let __io_y = ::io_model::__private::pending(&__io_c);
+                                            (*__io_s) = SumPagesState::Wait0 {
+                                                sum: sum,
+                                                i: i,
+                                                __io_c: __io_c,
+                                            };
+                                            if let ::core::option::Option::Some(__io_y) = __io_y {
+                                                return ::io_model::__private::suspended(__io_y);
+                                            }
+                                            continue '__io_dispatch;
+                                        }
+                                    }
+                                } else {
+                                    break '__io_exit3;
+                                }
+                            }
+                        };
                         {
-                            (*__io_s) = SumPagesState::Call0 { sum: sum };
-                            continue '__io_dispatch;
+                            ::io_model::__trace_to!(
+                                __io_at, "sum_pages", "Call0", 11usize
+                            );
+                            {
+                                (*__io_s) = SumPagesState::Call0 { sum: sum };
+                                continue '__io_dispatch;
+                            }
                         }
                     }
                 }
-                SumPagesState::Call0 { sum: __io_b4 } => {
-                    let mut sum = __io_b4;
-                    let total: u64 = match ::io_model::__private::operation(
-                        s.flush(sum),
-                    ) {
-                        ::core::result::Result::Ok(
-                            ::io_model::IOResult::Done(__io_v),
-                        ) => __io_v,
-                        ::core::result::Result::Ok(
-                            ::io_model::IOResult::IO(__io_io),
-                        ) => {
-                            (*__io_s) = SumPagesState::Call0 { sum: sum };
-                            return ::core::result::Result::Ok(
+                SumPagesState::Call0 { .. } => {
+                    let SumPagesState::Call0 { sum: __io_b4 } = ::core::mem::replace(
+                        &mut (*__io_s),
+                        SumPagesState::__Poisoned,
+                    ) else { ::core::unreachable!() };
+                    {
+                        let mut sum = __io_b4;
+                        let total: u64 = match ::io_model::__private::operation(
+                            s.flush(sum),
+                        ) {
+                            ::core::result::Result::Ok(
+                                ::io_model::IOResult::Done(__io_v),
+                            ) => __io_v,
+                            ::core::result::Result::Ok(
                                 ::io_model::IOResult::IO(__io_io),
-                            );
-                        }
-                        ::core::result::Result::Err(__io_e) => {
-                            return ::core::result::Result::Err(
-                                ::io_model::__private::operation_error(__io_e),
-                            );
-                        }
-                    };
-                    return Ok(IOResult::Done(total));
+                            ) => {
+                                (*__io_s) = SumPagesState::Call0 { sum: sum };
+                                return ::core::result::Result::Ok(
+                                    ::io_model::IOResult::IO(__io_io),
+                                );
+                            }
+                            ::core::result::Result::Err(__io_e) => {
+                                return ::core::result::Result::Err(
+                                    ::io_model::__private::operation_error(__io_e),
+                                );
+                            }
+                        };
+                        return Ok(IOResult::Done(total));
+                    }
                 }
                 SumPagesState::__Poisoned => {
                     ::core::panic!(

@@ -70,6 +70,88 @@ fn balance(
                         }
                     }
                 }
+                BalanceState::Call0 { .. } => {
+                    let BalanceState::Call0 {
+                        idx: __io_b6,
+                        __io_iter0: __io_b0,
+                        sub: __io_b5,
+                        sum: __io_b4,
+                    } = ::core::mem::replace(&mut (*__io_s), BalanceState::__Poisoned)
+                    else { ::core::unreachable!() };
+                    {
+                        let mut sum = __io_b4;
+                        let mut sub = __io_b5;
+                        {
+                            let mut __io_iter0 = __io_b0;
+                            '__io_exit3: {
+                                '__io_next3: {
+                                    let idx = __io_b6;
+                                    {
+                                        match match ::io_model::__private::operation(
+                                            load_child(&mut sub, p, children[idx]),
+                                        ) {
+                                            ::core::result::Result::Ok(
+                                                ::io_model::IOResult::Done(__io_v),
+                                            ) => __io_v,
+                                            ::core::result::Result::Ok(
+                                                ::io_model::IOResult::IO(__io_io),
+                                            ) => {
+                                                (*__io_s) = BalanceState::Call0 {
+                                                    idx: idx,
+                                                    __io_iter0: __io_iter0,
+                                                    sub: sub,
+                                                    sum: sum,
+                                                };
+                                                return ::core::result::Result::Ok(
+                                                    ::io_model::IOResult::IO(__io_io),
+                                                );
+                                            }
+                                            ::core::result::Result::Err(__io_e) => {
+                                                return ::core::result::Result::Err(
+                                                    ::io_model::__private::operation_error(__io_e),
+                                                );
+                                            }
+                                        } {
+                                            0 => break '__io_next3,
+                                            v => sum += v,
+                                        }
+                                    }
+                                };
+                                {
+                                    let idx = match ::core::iter::Iterator::next(
+                                        &mut __io_iter0,
+                                    ) {
+                                        ::core::option::Option::Some(__io_item) => __io_item,
+                                        ::core::option::Option::None => break '__io_exit3,
+                                    };
+                                    {
+                                        {
+                                            ::io_model::__trace_to!(
+                                                __io_at, "balance", "Call0", 6usize
+                                            );
+                                            {
+                                                (*__io_s) = BalanceState::Call0 {
+                                                    idx: idx,
+                                                    __io_iter0: __io_iter0,
+                                                    sub: sub,
+                                                    sum: sum,
+                                                };
+                                                continue '__io_dispatch;
+                                            }
+                                        }
+                                    }
+                                }
+                            };
+                            {
+                                {
+                                    __io_m4 = ::core::option::Option::Some(sum);
+                                }
+                                (*__io_s) = BalanceState::__Merge0;
+                                continue '__io_dispatch;
+                            }
+                        }
+                    }
+                }
                 BalanceState::__Merge0 => {
                     (*__io_s) = BalanceState::__Poisoned;
                     {
@@ -97,90 +179,6 @@ fn balance(
                         return Ok(IOResult::Done(sum));
                     }
                 }
-                _ => {}
-            }
-            match ::core::mem::replace(&mut (*__io_s), BalanceState::__Poisoned) {
-                BalanceState::Idle => ::core::unreachable!(),
-                BalanceState::Call0 {
-                    idx: __io_b6,
-                    __io_iter0: __io_b0,
-                    sub: __io_b5,
-                    sum: __io_b4,
-                } => {
-                    let mut sum = __io_b4;
-                    let mut sub = __io_b5;
-                    {
-                        let mut __io_iter0 = __io_b0;
-                        '__io_exit3: {
-                            '__io_next3: {
-                                let idx = __io_b6;
-                                {
-                                    match match ::io_model::__private::operation(
-                                        load_child(&mut sub, p, children[idx]),
-                                    ) {
-                                        ::core::result::Result::Ok(
-                                            ::io_model::IOResult::Done(__io_v),
-                                        ) => __io_v,
-                                        ::core::result::Result::Ok(
-                                            ::io_model::IOResult::IO(__io_io),
-                                        ) => {
-                                            (*__io_s) = BalanceState::Call0 {
-                                                idx: idx,
-                                                __io_iter0: __io_iter0,
-                                                sub: sub,
-                                                sum: sum,
-                                            };
-                                            return ::core::result::Result::Ok(
-                                                ::io_model::IOResult::IO(__io_io),
-                                            );
-                                        }
-                                        ::core::result::Result::Err(__io_e) => {
-                                            return ::core::result::Result::Err(
-                                                ::io_model::__private::operation_error(__io_e),
-                                            );
-                                        }
-                                    } {
-                                        0 => break '__io_next3,
-                                        v => sum += v,
-                                    }
-                                }
-                            };
-                            {
-                                let idx = match ::core::iter::Iterator::next(
-                                    &mut __io_iter0,
-                                ) {
-                                    ::core::option::Option::Some(__io_item) => __io_item,
-                                    ::core::option::Option::None => break '__io_exit3,
-                                };
-                                {
-                                    {
-                                        ::io_model::__trace_to!(
-                                            __io_at, "balance", "Call0", 6usize
-                                        );
-                                        {
-                                            (*__io_s) = BalanceState::Call0 {
-                                                idx: idx,
-                                                __io_iter0: __io_iter0,
-                                                sub: sub,
-                                                sum: sum,
-                                            };
-                                            continue '__io_dispatch;
-                                        }
-                                    }
-                                }
-                            }
-                        };
-                        {
-                            {
-                                __io_m4 = ::core::option::Option::Some(sum);
-                            }
-                            (*__io_s) = BalanceState::__Merge0;
-                            continue '__io_dispatch;
-                        }
-                    }
-                }
-                BalanceState::__Merge0 => ::core::unreachable!(),
-                BalanceState::__Merge1 => ::core::unreachable!(),
                 BalanceState::__Poisoned => {
                     ::core::panic!(
                         "`balance` was called again after a panic interrupted an earlier call (or while another call on the same state is running), so its state `BalanceState` is poisoned; call `.cancel()` on the state (or reset it to `BalanceState::default()`) to start a new run"

@@ -89,6 +89,77 @@ fn sum_pages(
                         }
                     }
                 }
+                SumPagesState::Wait0 { .. } => {
+                    let SumPagesState::Wait0 {
+                        k: __io_b6,
+                        __io_iter0: __io_b0,
+                        sum: __io_b5,
+                        __io_c: __io_c,
+                    } = ::core::mem::replace(&mut (*__io_s), SumPagesState::__Poisoned)
+                    else { ::core::unreachable!() };
+                    {
+                        let mut sum = __io_b5;
+                        {
+                            let mut __io_iter0 = __io_b0;
+                            '__io_exit2: {
+                                {
+                                    let k = __io_b6;
+                                    {
+                                        {
+                                            if let ::core::option::Option::Some(__io_e) = ::io_model::Completion::get_error(
+                                                &__io_c,
+                                            ) {
+                                                return ::core::result::Result::Err(
+                                                    ::io_model::__private::completion_error(__io_e),
+                                                );
+                                            }
+                                        };
+                                        sum += io.value(pages[k]);
+                                    }
+                                }
+                                {
+                                    let k = match ::core::iter::Iterator::next(
+                                        &mut __io_iter0,
+                                    ) {
+                                        ::core::option::Option::Some(__io_item) => __io_item,
+                                        ::core::option::Option::None => break '__io_exit2,
+                                    };
+                                    {
+                                        let c = io.read(pages[k])?;
+                                        {
+                                            ::io_model::__trace_to!(
+                                                __io_at, "sum_pages", "Wait0", 6usize
+                                            );
+                                            {
+                                                let __io_c: ::io_model::Completion = ::io_model::__private::waitable(
+                                                    c,
+                                                );
+                                                let __io_y = ::io_model::__private::pending(&__io_c);
+                                                (*__io_s) = SumPagesState::Wait0 {
+                                                    k: k,
+                                                    __io_iter0: __io_iter0,
+                                                    sum: sum,
+                                                    __io_c: __io_c,
+                                                };
+                                                if let ::core::option::Option::Some(__io_y) = __io_y {
+                                                    return ::io_model::__private::suspended(__io_y);
+                                                }
+                                                continue '__io_dispatch;
+                                            }
+                                        }
+                                    }
+                                }
+                            };
+                            {
+                                {
+                                    __io_m5 = ::core::option::Option::Some(sum);
+                                }
+                                (*__io_s) = SumPagesState::__Merge0;
+                                continue '__io_dispatch;
+                            }
+                        }
+                    }
+                }
                 SumPagesState::__Merge0 => {
                     (*__io_s) = SumPagesState::__Poisoned;
                     {
@@ -101,78 +172,6 @@ fn sum_pages(
                         return Ok(IOResult::Done(sum + pages[0]));
                     }
                 }
-                _ => {}
-            }
-            match ::core::mem::replace(&mut (*__io_s), SumPagesState::__Poisoned) {
-                SumPagesState::Idle => ::core::unreachable!(),
-                SumPagesState::Wait0 {
-                    k: __io_b6,
-                    __io_iter0: __io_b0,
-                    sum: __io_b5,
-                    __io_c: __io_c,
-                } => {
-                    let mut sum = __io_b5;
-                    {
-                        let mut __io_iter0 = __io_b0;
-                        '__io_exit2: {
-                            {
-                                let k = __io_b6;
-                                {
-                                    {
-                                        if let ::core::option::Option::Some(__io_e) = ::io_model::Completion::get_error(
-                                            &__io_c,
-                                        ) {
-                                            return ::core::result::Result::Err(
-                                                ::io_model::__private::completion_error(__io_e),
-                                            );
-                                        }
-                                    };
-                                    sum += io.value(pages[k]);
-                                }
-                            }
-                            {
-                                let k = match ::core::iter::Iterator::next(
-                                    &mut __io_iter0,
-                                ) {
-                                    ::core::option::Option::Some(__io_item) => __io_item,
-                                    ::core::option::Option::None => break '__io_exit2,
-                                };
-                                {
-                                    let c = io.read(pages[k])?;
-                                    {
-                                        ::io_model::__trace_to!(
-                                            __io_at, "sum_pages", "Wait0", 6usize
-                                        );
-                                        {
-                                            let __io_c: ::io_model::Completion = ::io_model::__private::waitable(
-                                                c,
-                                            );
-                                            let __io_y = ::io_model::__private::pending(&__io_c);
-                                            (*__io_s) = SumPagesState::Wait0 {
-                                                k: k,
-                                                __io_iter0: __io_iter0,
-                                                sum: sum,
-                                                __io_c: __io_c,
-                                            };
-                                            if let ::core::option::Option::Some(__io_y) = __io_y {
-                                                return ::io_model::__private::suspended(__io_y);
-                                            }
-                                            continue '__io_dispatch;
-                                        }
-                                    }
-                                }
-                            }
-                        };
-                        {
-                            {
-                                __io_m5 = ::core::option::Option::Some(sum);
-                            }
-                            (*__io_s) = SumPagesState::__Merge0;
-                            continue '__io_dispatch;
-                        }
-                    }
-                }
-                SumPagesState::__Merge0 => ::core::unreachable!(),
                 SumPagesState::__Poisoned => {
                     ::core::panic!(
                         "`sum_pages` was called again after a panic interrupted an earlier call (or while another call on the same state is running), so its state `SumPagesState` is poisoned; call `.cancel()` on the state (or reset it to `SumPagesState::default()`) to start a new run"

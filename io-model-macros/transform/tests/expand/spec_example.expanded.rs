@@ -96,60 +96,67 @@ impl Reader {
                             }
                         }
                     }
-                    _ => {}
-                }
-                match ::core::mem::replace(&mut __io_s, ReadTwoState::__Poisoned) {
-                    ReadTwoState::Idle => ::core::unreachable!(),
-                    ReadTwoState::Call0 {} => ::core::unreachable!(),
-                    ReadTwoState::Wait0 { first: __io_b2, __io_c: __io_c } => {
-                        let first = __io_b2;
+                    ReadTwoState::Wait0 { .. } => {
+                        let ReadTwoState::Wait0 { first: __io_b2, __io_c: __io_c } = ::core::mem::replace(
+                            &mut __io_s,
+                            ReadTwoState::__Poisoned,
+                        ) else { ::core::unreachable!() };
                         {
-                            if let ::core::option::Option::Some(__io_e) = ::io_model::Completion::get_error(
-                                &__io_c,
-                            ) {
-                                return ::core::result::Result::Err(
-                                    ::io_model::__private::completion_error(__io_e),
-                                );
-                            }
-                        };
-                        self.total += first;
-                        {
-                            ::io_model::__trace_to!(
-                                __io_at, "read_two", "Call1", 9usize
-                            );
+                            let first = __io_b2;
                             {
-                                __io_s = ReadTwoState::Call1 {
-                                    first: first,
-                                };
-                                continue '__io_dispatch;
+                                if let ::core::option::Option::Some(__io_e) = ::io_model::Completion::get_error(
+                                    &__io_c,
+                                ) {
+                                    return ::core::result::Result::Err(
+                                        ::io_model::__private::completion_error(__io_e),
+                                    );
+                                }
+                            };
+                            self.total += first;
+                            {
+                                ::io_model::__trace_to!(
+                                    __io_at, "read_two", "Call1", 9usize
+                                );
+                                {
+                                    __io_s = ReadTwoState::Call1 {
+                                        first: first,
+                                    };
+                                    continue '__io_dispatch;
+                                }
                             }
                         }
                     }
-                    ReadTwoState::Call1 { first: __io_b2 } => {
-                        let first = __io_b2;
-                        let second: u64 = match ::io_model::__private::operation(
-                            self.read_one(b),
-                        ) {
-                            ::core::result::Result::Ok(
-                                ::io_model::IOResult::Done(__io_v),
-                            ) => __io_v,
-                            ::core::result::Result::Ok(
-                                ::io_model::IOResult::IO(__io_io),
-                            ) => {
-                                __io_s = ReadTwoState::Call1 {
-                                    first: first,
-                                };
-                                return ::core::result::Result::Ok(
+                    ReadTwoState::Call1 { .. } => {
+                        let ReadTwoState::Call1 { first: __io_b2 } = ::core::mem::replace(
+                            &mut __io_s,
+                            ReadTwoState::__Poisoned,
+                        ) else { ::core::unreachable!() };
+                        {
+                            let first = __io_b2;
+                            let second: u64 = match ::io_model::__private::operation(
+                                self.read_one(b),
+                            ) {
+                                ::core::result::Result::Ok(
+                                    ::io_model::IOResult::Done(__io_v),
+                                ) => __io_v,
+                                ::core::result::Result::Ok(
                                     ::io_model::IOResult::IO(__io_io),
-                                );
-                            }
-                            ::core::result::Result::Err(__io_e) => {
-                                return ::core::result::Result::Err(
-                                    ::io_model::__private::operation_error(__io_e),
-                                );
-                            }
-                        };
-                        return Ok(IOResult::Done(first + second));
+                                ) => {
+                                    __io_s = ReadTwoState::Call1 {
+                                        first: first,
+                                    };
+                                    return ::core::result::Result::Ok(
+                                        ::io_model::IOResult::IO(__io_io),
+                                    );
+                                }
+                                ::core::result::Result::Err(__io_e) => {
+                                    return ::core::result::Result::Err(
+                                        ::io_model::__private::operation_error(__io_e),
+                                    );
+                                }
+                            };
+                            return Ok(IOResult::Done(first + second));
+                        }
                     }
                     ReadTwoState::__Poisoned => {
                         ::core::panic!(

@@ -82,77 +82,87 @@ fn count_down(st: &mut CountDownState, s: &Sched, from: u32) -> Result<IOResult<
                         }
                     }
                 }
-                _ => {}
-            }
-            match ::core::mem::replace(&mut (*__io_s), CountDownState::__Poisoned) {
-                CountDownState::Idle => ::core::unreachable!(),
-                CountDownState::Wait0 { sum: __io_b4, n: __io_b3, __io_c: __io_c } => {
-                    let mut n = __io_b3;
-                    let mut sum = __io_b4;
-                    '__io_exit3: {
-                        {
+                CountDownState::Wait0 { .. } => {
+                    let CountDownState::Wait0 {
+                        sum: __io_b4,
+                        n: __io_b3,
+                        __io_c: __io_c,
+                    } = ::core::mem::replace(&mut (*__io_s), CountDownState::__Poisoned)
+                    else { ::core::unreachable!() };
+                    {
+                        let mut n = __io_b3;
+                        let mut sum = __io_b4;
+                        '__io_exit3: {
                             {
                                 {
-                                    if let ::core::option::Option::Some(__io_e) = ::io_model::Completion::get_error(
-                                        &__io_c,
-                                    ) {
-                                        return ::core::result::Result::Err(
-                                            ::io_model::__private::completion_error(__io_e),
-                                        );
-                                    }
-                                };
-                                sum += n;
-                                n -= 1;
-                            }
-                        }
-                        {
-                            if n > 0 {
-                                let c = s.io(n);
-                                {
-                                    ::io_model::__trace_to!(
-                                        __io_at, "count_down", "Wait0", 7usize
-                                    );
                                     {
-                                        let __io_c: ::io_model::Completion = ::io_model::__private::waitable(
-                                            c,
-                                        );
-                                        let __io_y = ::io_model::__private::pending(&__io_c);
-                                        (*__io_s) = CountDownState::Wait0 {
-                                            sum: sum,
-                                            n: n,
-                                            __io_c: __io_c,
-                                        };
-                                        if let ::core::option::Option::Some(__io_y) = __io_y {
-                                            return ::io_model::__private::suspended(__io_y);
+                                        if let ::core::option::Option::Some(__io_e) = ::io_model::Completion::get_error(
+                                            &__io_c,
+                                        ) {
+                                            return ::core::result::Result::Err(
+                                                ::io_model::__private::completion_error(__io_e),
+                                            );
                                         }
-                                        continue '__io_dispatch;
-                                    }
+                                    };
+                                    sum += n;
+                                    n -= 1;
                                 }
-                            } else {
-                                break '__io_exit3;
                             }
-                        }
-                    };
-                    {
-                        ::io_model::__trace_to!(
-                            __io_at, "count_down", "Yield0", 11usize
-                        );
+                            {
+                                if n > 0 {
+                                    let c = s.io(n);
+                                    {
+                                        ::io_model::__trace_to!(
+                                            __io_at, "count_down", "Wait0", 7usize
+                                        );
+                                        {
+                                            let __io_c: ::io_model::Completion = ::io_model::__private::waitable(
+                                                c,
+                                            );
+                                            let __io_y = ::io_model::__private::pending(&__io_c);
+                                            (*__io_s) = CountDownState::Wait0 {
+                                                sum: sum,
+                                                n: n,
+                                                __io_c: __io_c,
+                                            };
+                                            if let ::core::option::Option::Some(__io_y) = __io_y {
+                                                return ::io_model::__private::suspended(__io_y);
+                                            }
+                                            continue '__io_dispatch;
+                                        }
+                                    }
+                                } else {
+                                    break '__io_exit3;
+                                }
+                            }
+                        };
                         {
-                            (*__io_s) = CountDownState::Yield0 { sum: sum };
-                            return ::core::result::Result::Ok(
-                                ::io_model::IOResult::IO(
-                                    ::io_model::IOCompletions::Single(
-                                        ::io_model::Completion::new_yield(),
-                                    ),
-                                ),
+                            ::io_model::__trace_to!(
+                                __io_at, "count_down", "Yield0", 11usize
                             );
+                            {
+                                (*__io_s) = CountDownState::Yield0 { sum: sum };
+                                return ::core::result::Result::Ok(
+                                    ::io_model::IOResult::IO(
+                                        ::io_model::IOCompletions::Single(
+                                            ::io_model::Completion::new_yield(),
+                                        ),
+                                    ),
+                                );
+                            }
                         }
                     }
                 }
-                CountDownState::Yield0 { sum: __io_b4 } => {
-                    let mut sum = __io_b4;
-                    ();
-                    return Ok(IOResult::Done(sum));
+                CountDownState::Yield0 { .. } => {
+                    let CountDownState::Yield0 { sum: __io_b4 } = ::core::mem::replace(
+                        &mut (*__io_s),
+                        CountDownState::__Poisoned,
+                    ) else { ::core::unreachable!() };
+                    {
+                        let mut sum = __io_b4;
+                        ();
+                        return Ok(IOResult::Done(sum));
+                    }
                 }
                 CountDownState::__Poisoned => {
                     ::core::panic!(
