@@ -38,6 +38,8 @@ pub enum Ty {
     SubState(usize),
     /// `()` (the value of `wait!`)
     Unit,
+    /// `[u64; 4]`: plain data, `Copy`
+    ArrU64,
 }
 
 impl Ty {
@@ -55,12 +57,16 @@ impl Ty {
             Ty::Hand => "HandState".into(),
             Ty::SubState(n) => format!("S{n}State"),
             Ty::Unit => "()".into(),
+            Ty::ArrU64 => "[u64; 4]".into(),
         }
     }
 
     /// Whether values of the type are `Copy` (and so never moved).
     pub fn is_copy(self) -> bool {
-        matches!(self, Ty::U64 | Ty::Bool | Ty::OptU64 | Ty::Unit)
+        matches!(
+            self,
+            Ty::U64 | Ty::Bool | Ty::OptU64 | Ty::Unit | Ty::ArrU64
+        )
     }
 }
 
@@ -186,6 +192,29 @@ pub enum Expr {
     DefaultState(Ty),
     /// `env.check(a)?` (a `?` inside an expression, a `call!` operand too)
     Check(Box<Expr>),
+    /// `[a, b, c, d]` (four `u64`s)
+    ArrLit(Vec<Expr>),
+    /// `[a; 4]`
+    ArrRepeat(Box<Expr>),
+    /// `r[(i % 4) as usize]` (an array local)
+    Index(VarId, Box<Expr>),
+    /// `r[2]`
+    IndexLit(VarId, u64),
+    /// `arr_sum(r)`: the array passed by value to a helper (wrapping sum)
+    ArrSum(VarId),
+    /// `arr_rot(r)`: rotated left by one, first element plus one: `[u64; 4]`
+    ArrRot(VarId),
+    /// `r.iter().fold(0u64, |acc, el| acc.wrapping_add(*el))`
+    ArrFold(VarId),
+    /// `(0..4usize).map(|i| r[i] % 1000).sum::<u64>()` (a closure capturing it)
+    ArrClosure(VarId),
+    /// `a == b` (two array expressions)
+    ArrEq(Box<Expr>, Box<Expr>),
+    /// `r.contains(&a)`
+    ArrContains(VarId, Box<Expr>),
+    /// `format!("{:?}", r).len() as u64` or, with `true`, the inline
+    /// capture `format!("{r:?}").len() as u64` (a macro naming the array)
+    ArrFmtLen(VarId, bool),
 }
 
 /// What a `call!` drives.
@@ -363,6 +392,17 @@ pub enum StmtKind {
     Let(VarId, Option<Value>),
     /// `let (a, b): (u64, String) = e;`
     LetTuple(VarId, VarId, Expr),
+    /// `r[(i % 4) as usize] = v;` or `r[..] += v;` (an array local)
+    IndexAssign {
+        /// The array local.
+        var: VarId,
+        /// The index (printed `(i % 4) as usize`).
+        index: Expr,
+        /// `+=`
+        compound: bool,
+        /// The right side (a `u64` value).
+        value: Value,
+    },
     /// `x = v;` (`init`: the assignment that initializes a `let x: T;`) or
     /// `x += v;`
     Assign {
@@ -550,7 +590,9 @@ pub enum Child<'a> {
 pub fn for_children<'a>(k: &'a StmtKind, f: &mut dyn FnMut(Child<'a>)) {
     use Child::{Block as B, Value as V};
     match k {
-        StmtKind::Let(_, Some(v)) | StmtKind::Assign { value: v, .. } => f(V(v)),
+        StmtKind::Let(_, Some(v))
+        | StmtKind::Assign { value: v, .. }
+        | StmtKind::IndexAssign { value: v, .. } => f(V(v)),
         StmtKind::If(c, t, e) => {
             f(V(c));
             f(B(t));
@@ -594,9 +636,9 @@ fn collect_markers_block<'a>(b: &'a Block, active: bool, out: &mut Vec<(MarkerRe
 fn collect_markers_stmt<'a>(k: &'a StmtKind, a: bool, out: &mut Vec<(MarkerRef<'a>, bool)>) {
     match k {
         StmtKind::Marker(m) => out.push((MarkerRef::Marker(m), a)),
-        StmtKind::Let(_, Some(v)) | StmtKind::Assign { value: v, .. } => {
-            collect_markers_value(v, a, out)
-        }
+        StmtKind::Let(_, Some(v))
+        | StmtKind::Assign { value: v, .. }
+        | StmtKind::IndexAssign { value: v, .. } => collect_markers_value(v, a, out),
         StmtKind::If(c, t, e) => {
             collect_markers_value(c, a, out);
             collect_markers_block(t, a, out);
@@ -771,6 +813,7 @@ fn fix_mut(f: &mut Func) {
                     value(v, muts);
                 }
                 StmtKind::Push(v, _) | StmtKind::PushStr(v) => muts[*v] = true,
+                StmtKind::IndexAssign { var, .. } => muts[*var] = true,
                 StmtKind::Marker(m) => {
                     if let MarkerKind::Call(op) = &m.kind {
                         in_call(op, muts);
@@ -941,6 +984,34 @@ impl<'a> Printer<'a> {
             Expr::Io(tag) => format!("env.io({tag})"),
             Expr::DefaultState(t) => format!("{}::default()", t.rust()),
             Expr::Check(a) => format!("env.check({})?", self.expr(a)),
+            Expr::ArrLit(es) => format!(
+                "[{}]",
+                es.iter()
+                    .map(|e| self.expr(e))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Expr::ArrRepeat(a) => format!("[{}; 4]", self.expr(a)),
+            Expr::Index(v, i) => format!("{}[({} % 4) as usize]", self.name(*v), self.atom(i)),
+            Expr::IndexLit(v, i) => format!("{}[{i}]", self.name(*v)),
+            Expr::ArrSum(v) => format!("arr_sum({})", self.name(*v)),
+            Expr::ArrRot(v) => format!("arr_rot({})", self.name(*v)),
+            Expr::ArrFold(v) => format!(
+                "{}.iter().fold(0u64, |acc, el| acc.wrapping_add(*el))",
+                self.name(*v)
+            ),
+            Expr::ArrClosure(v) => format!(
+                "(0..4usize).map(|i| {}[i] % 1000).sum::<u64>()",
+                self.name(*v)
+            ),
+            Expr::ArrEq(a, b) => format!("{} == {}", self.atom(a), self.atom(b)),
+            Expr::ArrContains(v, a) => format!("{}.contains(&{})", self.name(*v), self.atom(a)),
+            Expr::ArrFmtLen(v, false) => {
+                format!("format!(\"{{:?}}\", {}).len() as u64", self.name(*v))
+            }
+            Expr::ArrFmtLen(v, true) => {
+                format!("format!(\"{{{}:?}}\").len() as u64", self.name(*v))
+            }
         }
     }
 
@@ -951,6 +1022,13 @@ impl<'a> Printer<'a> {
             Expr::NoisyId(_) | Expr::UnwrapOr(..) | Expr::TupFirst(_) | Expr::First(_) => {
                 self.expr(e)
             }
+            Expr::ArrLit(_)
+            | Expr::ArrRepeat(_)
+            | Expr::Index(..)
+            | Expr::IndexLit(..)
+            | Expr::ArrSum(_)
+            | Expr::ArrRot(_)
+            | Expr::ArrFold(_) => self.expr(e),
             _ => format!("({})", self.expr(e)),
         }
     }
@@ -1265,6 +1343,20 @@ impl<'a> Printer<'a> {
                 let op = if *compound { "+=" } else { "=" };
                 format!("{} {op} {v};", self.name(*var))
             }
+            StmtKind::IndexAssign {
+                var,
+                index,
+                compound,
+                value,
+            } => {
+                let v = self.value(value, Ty::U64);
+                let op = if *compound { "+=" } else { "=" };
+                format!(
+                    "{}[({} % 4) as usize] {op} {v};",
+                    self.name(*var),
+                    self.atom(index)
+                )
+            }
             StmtKind::Log(id) => format!("env.log({id});"),
             StmtKind::LogVal(id, v) => format!("env.val({id}, &{});", self.read(*v)),
             StmtKind::Push(v, e) => format!("{}.push({});", self.name(*v), self.expr(e)),
@@ -1517,6 +1609,10 @@ pub fn value_vars(v: &Value, out: &mut Vec<VarId>) {
                     expr(e, out);
                 }
                 StmtKind::Assign { var, .. } => out.push(*var),
+                StmtKind::IndexAssign { var, index, .. } => {
+                    out.push(*var);
+                    expr(index, out);
+                }
                 StmtKind::LogVal(_, v)
                 | StmtKind::PushStr(v)
                 | StmtKind::Drop(v)
@@ -1600,7 +1696,23 @@ pub fn expr_vars(e: &Expr, out: &mut Vec<VarId>) {
         | Expr::IsSome(v)
         | Expr::IsEmpty(v)
         | Expr::Clone(v)
-        | Expr::Last(v) => out.push(*v),
+        | Expr::Last(v)
+        | Expr::IndexLit(v, _)
+        | Expr::ArrSum(v)
+        | Expr::ArrRot(v)
+        | Expr::ArrFold(v)
+        | Expr::ArrClosure(v)
+        | Expr::ArrFmtLen(v, _) => out.push(*v),
+        Expr::Index(v, a) | Expr::ArrContains(v, a) => {
+            out.push(*v);
+            expr_vars(a, out);
+        }
+        Expr::ArrEq(a, b) => {
+            expr_vars(a, out);
+            expr_vars(b, out);
+        }
+        Expr::ArrRepeat(a) => expr_vars(a, out),
+        Expr::ArrLit(es) => es.iter().for_each(|e| expr_vars(e, out)),
         Expr::Add(a, b) | Expr::Lt(a, b) | Expr::Tuple(a, b) => {
             expr_vars(a, out);
             expr_vars(b, out);

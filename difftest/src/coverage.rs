@@ -38,6 +38,29 @@ impl Coverage {
         for s in &p.subs {
             self.func(s);
         }
+        if p.main
+            .vars
+            .iter()
+            .chain(p.subs.iter().flat_map(|f| &f.vars))
+            .any(|v| v.ty == Ty::ArrU64)
+        {
+            self.add("programs-with-arrays");
+            // The points whose arms the transform runs on the state in
+            // place (their variants get the hidden `__io_run` flag).
+            let src = crate::emit::resumable_source(p);
+            let mut n = 0;
+            crate::gen::expand_each(&src, &mut |r| {
+                if let Ok(t) = r {
+                    n += t.to_string().matches("__io_run : bool").count();
+                }
+            });
+            if n > 0 {
+                self.add("programs-with-in-place-arms");
+                for _ in 0..n {
+                    self.add("in-place-arms");
+                }
+            }
+        }
     }
 
     fn func(&mut self, f: &Func) {
@@ -200,6 +223,16 @@ impl Walker<'_, '_> {
             } => {
                 self.cov.add(if *compound { "assign+=" } else { "assign" });
                 self.value(value, "assign-rhs");
+            }
+            StmtKind::IndexAssign {
+                compound, value, ..
+            } => {
+                self.cov.add(if *compound {
+                    "array-index-assign+="
+                } else {
+                    "array-index-assign"
+                });
+                self.value(value, "index-assign-rhs");
             }
             StmtKind::Drop(_) => self.cov.add("move:drop"),
             StmtKind::Consume(_) => self.cov.add("move:fn"),

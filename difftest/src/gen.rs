@@ -52,6 +52,7 @@ pub const CONSTRUCTS: &[&str] = &[
     "completion-locals",
     "value-constructs",
     "else-if",
+    "arrays",
     // Narrow shapes of known transform findings (docs: difftest-findings F5-F9):
     "block-cond",
     "cfg-in-value",
@@ -204,8 +205,25 @@ pub fn unshadow_as_the_transform_sees(p: &mut Program) {
 /// the `#[io_model::resumable]` items of `src`.
 fn shadowing_errors(src: &str) -> BTreeSet<String> {
     let mut names = BTreeSet::new();
+    expand_each(src, &mut |r| {
+        let Err(errors) = r else {
+            return;
+        };
+        for e in errors {
+            let text = e.to_string();
+            if let (true, Some(name)) = (text.contains("shadows it there"), text.split('`').nth(1))
+            {
+                names.insert(name.to_string());
+            }
+        }
+    });
+    names
+}
+
+/// Expands each `#[io_model::resumable]` item of `src` with the transform.
+pub fn expand_each(src: &str, f: &mut dyn FnMut(syn::Result<proc_macro2::TokenStream>)) {
     let Ok(file) = syn::parse_file(src) else {
-        return names;
+        return;
     };
     for item in file.items {
         let mut item = item;
@@ -228,18 +246,8 @@ fn shadowing_errors(src: &str) -> BTreeSet<String> {
             _ => proc_macro2::TokenStream::new(),
         };
         let tokens = quote::ToTokens::into_token_stream(item);
-        let Err(errors) = io_model_transform::expand(args, tokens) else {
-            continue;
-        };
-        for e in errors {
-            let text = e.to_string();
-            if let (true, Some(name)) = (text.contains("shadows it there"), text.split('`').nth(1))
-            {
-                names.insert(name.to_string());
-            }
-        }
+        f(io_model_transform::expand(args, tokens));
     }
-    names
 }
 
 /// Whether a statement holds a marker (compiled or not).
@@ -274,7 +282,7 @@ fn has_assign(k: &StmtKind) -> bool {
         }
     }
     fn stmt(k: &StmtKind) -> bool {
-        if matches!(k, StmtKind::Assign { .. }) {
+        if matches!(k, StmtKind::Assign { .. } | StmtKind::IndexAssign { .. }) {
             return true;
         }
         let mut found = false;
@@ -388,6 +396,14 @@ struct FnGen<'a> {
     /// Names that must not be declared again (a deferred `let`'s local
     /// while its branches are built: they assign it by name).
     reserved: Vec<String>,
+    /// This function declares `[u64; 4]` locals.
+    arrays: bool,
+    /// Its locals are only plain data (`u64`, arrays), so that the
+    /// transform's in-place arms apply to its points.
+    plain: bool,
+    /// Its arrays are named inside a macro (`format!`) at times, which
+    /// keeps them out of the in-place path.
+    arr_macro: bool,
 }
 
 const U64_NAMES: &[&str] = &["x", "y", "z", "w", "q"];
@@ -398,6 +414,7 @@ const NOISY_NAMES: &[&str] = &["n", "m", "g"];
 const TUP_NAMES: &[&str] = &["tp", "tq"];
 const COMPLETION_NAMES: &[&str] = &["c", "d"];
 const BIND_NAMES: &[&str] = &["e", "f", "r"];
+const ARR_NAMES: &[&str] = &["ra", "rb", "rc", "rd"];
 
 impl<'a> FnGen<'a> {
     #[allow(clippy::too_many_arguments)]
@@ -433,7 +450,15 @@ impl<'a> FnGen<'a> {
             in_compound: false,
             sub_index: None,
             reserved: Vec::new(),
+            arrays: false,
+            plain: false,
+            arr_macro: false,
         };
+        if cfg.on("arrays") && g.rng.chance(50) {
+            g.arrays = true;
+            g.plain = g.rng.chance(45);
+            g.arr_macro = g.rng.chance(35);
+        }
         for p in params {
             let v = g.new_var_named(p.to_string(), Ty::U64, true);
             g.vars[v].param = true;
@@ -443,8 +468,42 @@ impl<'a> FnGen<'a> {
     }
 
     fn run(mut self) -> Func {
-        let body = self.block_n(self.budget.max(1) as usize, None, true);
-        let ret = self.expr(Ty::U64, 2);
+        // A function with arrays declares one first, so that it is in
+        // scope everywhere, and often reads it in its return value: live
+        // across every point.
+        let mut first = None;
+        if self.arrays {
+            let init = Value::Expr(self.expr_arr(1));
+            let v = self.declare(Ty::ArrU64, true);
+            first = Some(Stmt {
+                cfg: None,
+                kind: StmtKind::Let(v, Some(init)),
+            });
+        }
+        let mut body = self.block_n(self.budget.max(1) as usize, None, true);
+        if let Some(s) = first {
+            body.stmts.insert(0, s);
+        }
+        // Only the first array can be visible here (the body's frame is
+        // gone), and only where the body declares no other of its name.
+        let first_arr = self.pick_var(Ty::ArrU64);
+        if let Some(v) = first_arr {
+            if self.vars[v + 1..]
+                .iter()
+                .any(|w| w.name == self.vars[v].name)
+            {
+                // Shadowed in the printed body: not to be read at all.
+                self.st[v].own = Own::Moved;
+            }
+        }
+        let first_arr = first_arr.filter(|v| self.st[*v].own == Own::Owned);
+        let ret = match first_arr {
+            Some(v) if self.chance(60) => {
+                let r = self.arr_read(v, 1);
+                Expr::Add(Box::new(self.expr(Ty::U64, 1)), Box::new(r))
+            }
+            _ => self.expr(Ty::U64, 2),
+        };
         Func {
             vars: self.vars,
             body,
@@ -510,10 +569,23 @@ impl<'a> FnGen<'a> {
             Ty::Tup => TUP_NAMES,
             Ty::Completion => COMPLETION_NAMES,
             Ty::Hand => &["h"],
+            Ty::ArrU64 => ARR_NAMES,
             Ty::SubState(_) | Ty::Bool | Ty::Unit => &["_w"],
+        };
+        let unused: Vec<&str> = if ty == Ty::ArrU64 && !self.chance(15) {
+            pool.iter()
+                .copied()
+                .filter(|n| !self.vars.iter().any(|v| v.name == *n))
+                .filter(|n| !self.reserved.iter().any(|r| r == n))
+                .collect()
+        } else {
+            Vec::new()
         };
         let name = match ty {
             Ty::SubState(n) => format!("ss{n}"),
+            // An array's name bound once in the function (the in-place
+            // path needs that).
+            _ if !unused.is_empty() => self.pick(&unused).to_string(),
             _ => {
                 let shadow = self.on("shadowing") && self.chance(35);
                 let allowed: Vec<&str> = pool
@@ -685,6 +757,10 @@ impl<'a> FnGen<'a> {
                 }
             },
             Ty::OptU64 => match self.below(4) {
+                0 if self.arrays && self.chance(50) => match self.pick_var(Ty::ArrU64) {
+                    Some(v) => Expr::Last(v),
+                    None => Expr::None,
+                },
                 0 => Expr::None,
                 1 => match self.pick_var(Ty::VecU64) {
                     Some(v) => Expr::Last(v),
@@ -703,7 +779,35 @@ impl<'a> FnGen<'a> {
             Ty::Noisy => Expr::NewNoisy(self.ids.noisy()),
             Ty::Completion => Expr::Io(self.ids.io()),
             Ty::Hand | Ty::SubState(_) => Expr::DefaultState(ty),
+            Ty::ArrU64 => self.expr_arr(d),
             Ty::Unit => unreachable!("BUG: a unit expression"),
+        }
+    }
+
+    /// A `[u64; 4]` expression.
+    fn expr_arr(&mut self, d: usize) -> Expr {
+        let src = self.pick_var(Ty::ArrU64);
+        let lits = |g: &mut Self| Expr::ArrLit((0..4).map(|_| g.expr_u64(0)).collect());
+        match (self.below(6), src) {
+            (0 | 1, _) => Expr::ArrRepeat(Box::new(self.expr_u64(d.saturating_sub(1).min(1)))),
+            (2, _) | (3 | 4, None) => lits(self),
+            (3 | 4, Some(v)) => Expr::Var(v),
+            (_, Some(v)) => Expr::ArrRot(v),
+            (_, None) => Expr::ArrRepeat(Box::new(Expr::Lit(self.lit()))),
+        }
+    }
+
+    /// A `u64` read of array local `v`.
+    fn arr_read(&mut self, v: VarId, d: usize) -> Expr {
+        match self.below(if self.arr_macro { 10 } else { 9 }) {
+            0..=2 => Expr::Index(v, Box::new(self.expr_u64(d.saturating_sub(1)))),
+            3 => Expr::IndexLit(v, self.below(4)),
+            4 => Expr::ArrSum(v),
+            5 => Expr::ArrFold(v),
+            6 => Expr::ArrClosure(v),
+            7 => Expr::Len(v),
+            8 => Expr::First(v),
+            _ => Expr::ArrFmtLen(v, self.chance(50)),
         }
     }
 
@@ -712,7 +816,7 @@ impl<'a> FnGen<'a> {
         match choice {
             0 => Expr::Lit(self.lit()),
             1..=3 => {
-                let ty = self.pick(&[
+                let mut tys = vec![
                     Ty::U64,
                     Ty::U64,
                     Ty::U64,
@@ -721,7 +825,11 @@ impl<'a> FnGen<'a> {
                     Ty::OptU64,
                     Ty::Noisy,
                     Ty::Tup,
-                ]);
+                ];
+                if self.arrays {
+                    tys.extend([Ty::ArrU64, Ty::ArrU64, Ty::ArrU64]);
+                }
+                let ty = self.pick(&tys);
                 let Some(v) = self.pick_var(ty) else {
                     return match self.pick_var(Ty::U64) {
                         Some(v) => Expr::Var(v),
@@ -739,6 +847,7 @@ impl<'a> FnGen<'a> {
                         }
                     }
                     Ty::OptU64 => Expr::UnwrapOr(v, self.lit()),
+                    Ty::ArrU64 => self.arr_read(v, d),
                     Ty::Noisy => Expr::NoisyId(v),
                     Ty::Tup => {
                         if self.chance(50) {
@@ -764,7 +873,18 @@ impl<'a> FnGen<'a> {
     }
 
     fn expr_bool(&mut self, d: usize) -> Expr {
-        match self.below(5) {
+        match self.below(if self.arrays { 7 } else { 5 }) {
+            5 => match self.pick_var(Ty::ArrU64) {
+                Some(v) => {
+                    let other = self.expr_arr(1);
+                    Expr::ArrEq(Box::new(Expr::Var(v)), Box::new(other))
+                }
+                None => Expr::Even(Box::new(self.expr_u64(0))),
+            },
+            6 => match self.pick_var(Ty::ArrU64) {
+                Some(v) => Expr::ArrContains(v, Box::new(self.expr_u64(d.saturating_sub(1)))),
+                None => Expr::Even(Box::new(self.expr_u64(0))),
+            },
             0 | 1 => Expr::Lt(
                 Box::new(self.expr_u64(d.saturating_sub(1))),
                 Box::new(self.expr_u64(d.saturating_sub(1))),
@@ -803,7 +923,7 @@ impl<'a> FnGen<'a> {
     }
 
     fn hand_place(&mut self) -> Option<VarId> {
-        if !self.on("hand-locals") || !self.chance(25) {
+        if self.plain || !self.on("hand-locals") || !self.chance(25) {
             return None;
         }
         match self.pick_var(Ty::Hand) {
@@ -828,7 +948,9 @@ impl<'a> FnGen<'a> {
                 CallOp::HandNext(h, a, b)
             }
             _ => {
-                if self.n_subs > 0 && self.chance(55) {
+                // A sub-operation's state local is no plain data.
+                let sub_ok = !(self.plain && self.form == Form::Free);
+                if self.n_subs > 0 && sub_ok && self.chance(55) {
                     let n = self.below(self.n_subs as u64) as usize;
                     let st = if self.form == Form::Free {
                         let existing = self.pick_var(Ty::SubState(n));
@@ -1322,6 +1444,7 @@ impl<'a> FnGen<'a> {
             }
         };
         add(5, "move", self.on("moves") && self.on("noisy"));
+        add(if self.plain { 12 } else { 8 }, "index-assign", self.arrays);
         add(10, "if", compound && self.on("if"));
         add(4, "if-let", compound && self.on("if-let"));
         add(5, "match", compound && self.on("match"));
@@ -1358,7 +1481,10 @@ impl<'a> FnGen<'a> {
         // No cfg on `let`s (a cfg'd-out one would hide its local) nor on
         // assignments (attributes are not allowed on them).
         let cfg = if self.on("cfg")
-            && !matches!(kind, "let" | "deferred" | "let-else" | "assign")
+            && !matches!(
+                kind,
+                "let" | "deferred" | "let-else" | "assign" | "index-assign"
+            )
             && (self.in_value == 0 || self.on("cfg-in-value"))
             && self.chance(7)
         {
@@ -1411,9 +1537,10 @@ impl<'a> FnGen<'a> {
         match kind {
             "let" => self.let_stmt(),
             "assign" => self.assign(),
+            "index-assign" => self.index_assign(),
             "log" => StmtKind::Log(self.ids.stmt()),
             "logval" => {
-                let ty = self.pick(&[
+                let mut tys = vec![
                     Ty::U64,
                     Ty::U64,
                     Ty::Str,
@@ -1421,7 +1548,11 @@ impl<'a> FnGen<'a> {
                     Ty::OptU64,
                     Ty::Noisy,
                     Ty::Tup,
-                ]);
+                ];
+                if self.arrays {
+                    tys.extend([Ty::ArrU64, Ty::ArrU64]);
+                }
+                let ty = self.pick(&tys);
                 match self.pick_var(ty).or_else(|| self.pick_var(Ty::U64)) {
                     Some(v) => StmtKind::LogVal(self.ids.stmt(), v),
                     None => StmtKind::Log(self.ids.stmt()),
@@ -1568,6 +1699,19 @@ impl<'a> FnGen<'a> {
         if self.on("completion-locals") {
             tys.push(Ty::Completion);
         }
+        if self.arrays {
+            tys.extend([Ty::ArrU64, Ty::ArrU64, Ty::ArrU64]);
+        }
+        if self.plain {
+            tys = vec![
+                Ty::U64,
+                Ty::U64,
+                Ty::U64,
+                Ty::ArrU64,
+                Ty::ArrU64,
+                Ty::ArrU64,
+            ];
+        }
         if self.on("wait") && self.chance(3) {
             tys = vec![Ty::Unit];
         }
@@ -1583,7 +1727,7 @@ impl<'a> FnGen<'a> {
             return StmtKind::LetTuple(a, b, e);
         }
         let init = match ty {
-            Ty::U64 | Ty::OptU64 => self.value(ty),
+            Ty::U64 | Ty::OptU64 | Ty::ArrU64 => self.value(ty),
             Ty::Unit => Value::Marker(Box::new(self.unit_marker())),
             Ty::Str | Ty::VecU64 if self.on("moves") && self.chance(15) => match self.movable(ty) {
                 Some(v) => {
@@ -1599,7 +1743,13 @@ impl<'a> FnGen<'a> {
     }
 
     fn assign(&mut self) -> StmtKind {
-        let ty = self.pick(&[Ty::U64, Ty::U64, Ty::U64, Ty::OptU64, Ty::Str]);
+        let ty = if self.plain {
+            self.pick(&[Ty::U64, Ty::U64, Ty::ArrU64])
+        } else if self.arrays {
+            self.pick(&[Ty::U64, Ty::U64, Ty::U64, Ty::OptU64, Ty::Str, Ty::ArrU64])
+        } else {
+            self.pick(&[Ty::U64, Ty::U64, Ty::U64, Ty::OptU64, Ty::Str])
+        };
         let vs: Vec<VarId> = self
             .usable_of(ty)
             .into_iter()
@@ -1622,6 +1772,42 @@ impl<'a> FnGen<'a> {
             var,
             compound,
             init: false,
+            value,
+        }
+    }
+
+    /// `r[i] = v;` or `r[i] += v;` on an array local.
+    fn index_assign(&mut self) -> StmtKind {
+        let vs: Vec<VarId> = self
+            .usable_of(Ty::ArrU64)
+            .into_iter()
+            .filter(|v| self.st[*v].assignable && self.st[*v].typed)
+            .collect();
+        if vs.is_empty() {
+            return if self.no_let {
+                StmtKind::Log(self.ids.stmt())
+            } else {
+                self.let_stmt()
+            };
+        }
+        let var = self.pick(&vs);
+        let compound = self.chance(40);
+        let outer = self.in_compound;
+        self.in_compound |= compound;
+        let value = self.value(Ty::U64);
+        self.in_compound = outer;
+        // The right side is evaluated first, then the place: generated
+        // after the value, the index uses no pattern binding bound before
+        // a point in the value (it would be live across it).
+        let index = if self.chance(25) {
+            Expr::Lit(self.below(4))
+        } else {
+            self.expr_u64(1)
+        };
+        StmtKind::IndexAssign {
+            var,
+            index,
+            compound,
             value,
         }
     }
@@ -1692,7 +1878,7 @@ impl<'a> FnGen<'a> {
                 }
             }
             _ => {
-                if self.chance(40) {
+                if !self.plain && self.chance(40) {
                     // Over a `Vec<u64>` local, which the loop moves: one
                     // that can be moved here, or a fresh one.
                     let v = match self.movable(Ty::VecU64) {
@@ -1770,7 +1956,13 @@ impl<'a> FnGen<'a> {
     /// `let x: T;` and an `if`/`match` that assigns it on every branch;
     /// returns the `let`, and queues the construct right after it.
     fn deferred(&mut self) -> StmtKind {
-        let ty = self.pick(&[Ty::U64, Ty::U64, Ty::OptU64]);
+        let ty = if self.plain {
+            self.pick(&[Ty::U64, Ty::U64, Ty::ArrU64])
+        } else if self.arrays {
+            self.pick(&[Ty::U64, Ty::U64, Ty::OptU64, Ty::ArrU64])
+        } else {
+            self.pick(&[Ty::U64, Ty::U64, Ty::OptU64])
+        };
         let x = self.declare(ty, true);
         self.st[x].own = Own::Uninit;
         self.reserved.push(self.vars[x].name.clone());

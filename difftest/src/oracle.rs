@@ -432,6 +432,10 @@ impl<'f> Builder<'f> {
                     value: Value::Marker(_),
                     ..
                 }
+                | StmtKind::IndexAssign {
+                    value: Value::Marker(_),
+                    ..
+                }
         );
         if s.cfg.is_some() && marker_stmt {
             self.boundary(Where::End, s as *const Stmt as *const ());
@@ -464,6 +468,15 @@ impl<'f> Builder<'f> {
                 self.value(value);
                 let uses = if *compound { vec![*var] } else { Vec::new() };
                 self.node(uses, vec![*var]);
+            }
+            StmtKind::IndexAssign {
+                var, index, value, ..
+            } => {
+                // The right side is evaluated first, then the place.
+                self.value(value);
+                let mut uses = self.expr_uses(index);
+                uses.push(*var);
+                self.node(uses, Vec::new());
             }
             StmtKind::Log(_) | StmtKind::Touch(..) => {}
             StmtKind::LogVal(_, v)

@@ -176,6 +176,22 @@ impl Editor {
                 let ty = vars[*var];
                 self.value(value, Some(ty), vars);
             }
+            StmtKind::IndexAssign {
+                index,
+                compound,
+                value,
+                ..
+            } => {
+                if *compound && self.hit() {
+                    *compound = false;
+                    return;
+                }
+                if !matches!(index, Expr::Lit(_)) && self.hit() {
+                    *index = Expr::Lit(0);
+                    return;
+                }
+                self.value(value, Some(Ty::U64), vars);
+            }
             StmtKind::Marker(m) => {
                 if m.label.is_some() && self.hit() {
                     m.label = None;
@@ -366,6 +382,12 @@ fn is_u64_expr(e: &Expr) -> bool {
             | Expr::TupLen(_)
             | Expr::First(_)
             | Expr::Var(_)
+            | Expr::Index(..)
+            | Expr::IndexLit(..)
+            | Expr::ArrSum(_)
+            | Expr::ArrFold(_)
+            | Expr::ArrClosure(_)
+            | Expr::ArrFmtLen(..)
     )
 }
 
@@ -374,6 +396,7 @@ fn literal(ty: Ty) -> Option<Expr> {
         Ty::U64 => Some(Expr::Lit(1)),
         Ty::Bool => Some(Expr::Lt(Box::new(Expr::Lit(0)), Box::new(Expr::Lit(1)))),
         Ty::OptU64 => Some(Expr::None),
+        Ty::ArrU64 => Some(Expr::ArrRepeat(Box::new(Expr::Lit(1)))),
         _ => None,
     }
 }

@@ -29,8 +29,8 @@ use io_model::{Completion, CompletionError, IOResult};
 /// Everything a generated program module needs, in one import.
 pub mod prelude {
     pub use crate::{
-        hand_add, hand_add_oracle, hand_lt, hand_lt_oracle, hand_next, hand_next_oracle, Env,
-        HandState, Machine, Noisy, Slot,
+        arr_rot, arr_sum, hand_add, hand_add_oracle, hand_lt, hand_lt_oracle, hand_next,
+        hand_next_oracle, Env, HandState, Machine, Noisy, Slot,
     };
     pub use io_model::{Completion, IOResult};
 }
@@ -500,6 +500,17 @@ fn hand_op_oracle<T>(env: &Env, tag: u32, value: impl FnOnce() -> T) -> io_model
     env.oracle_wait(c)?;
     env.log(tag + 1);
     Ok(value())
+}
+
+/// The wrapping sum of an array local, passed by value.
+pub fn arr_sum(a: [u64; 4]) -> u64 {
+    a.iter().fold(0, |s, x| s.wrapping_add(*x))
+}
+
+/// An array local, passed by value and returned rotated left by one, its
+/// new first element plus one (wrapping).
+pub fn arr_rot(a: [u64; 4]) -> [u64; 4] {
+    [a[1].wrapping_add(1), a[2], a[3], a[0]]
 }
 
 /// A hand-written sub-operation: one I/O, then `(x * 3 + 1) % 1000`.
