@@ -1750,17 +1750,9 @@ impl<'a> FnGen<'a> {
         } else {
             self.pick(&[Ty::U64, Ty::U64, Ty::U64, Ty::OptU64, Ty::Str])
         };
-        let vs: Vec<VarId> = self
-            .usable_of(ty)
-            .into_iter()
-            .filter(|v| self.st[*v].assignable && self.st[*v].typed)
-            .collect();
+        let vs = self.assignable(ty);
         if vs.is_empty() {
-            return if self.no_let {
-                StmtKind::Log(self.ids.stmt())
-            } else {
-                self.let_stmt()
-            };
+            return self.instead_of_assign();
         }
         let var = self.pick(&vs);
         let compound = ty == Ty::U64 && self.chance(40);
@@ -1776,19 +1768,28 @@ impl<'a> FnGen<'a> {
         }
     }
 
-    /// `r[i] = v;` or `r[i] += v;` on an array local.
-    fn index_assign(&mut self) -> StmtKind {
-        let vs: Vec<VarId> = self
-            .usable_of(Ty::ArrU64)
+    /// The typed locals of `ty` that may be assigned here.
+    fn assignable(&self, ty: Ty) -> Vec<VarId> {
+        self.usable_of(ty)
             .into_iter()
             .filter(|v| self.st[*v].assignable && self.st[*v].typed)
-            .collect();
+            .collect()
+    }
+
+    /// What stands where an assignment has no local to assign.
+    fn instead_of_assign(&mut self) -> StmtKind {
+        if self.no_let {
+            StmtKind::Log(self.ids.stmt())
+        } else {
+            self.let_stmt()
+        }
+    }
+
+    /// `r[i] = v;` or `r[i] += v;` on an array local.
+    fn index_assign(&mut self) -> StmtKind {
+        let vs = self.assignable(Ty::ArrU64);
         if vs.is_empty() {
-            return if self.no_let {
-                StmtKind::Log(self.ids.stmt())
-            } else {
-                self.let_stmt()
-            };
+            return self.instead_of_assign();
         }
         let var = self.pick(&vs);
         let compound = self.chance(40);
