@@ -442,6 +442,16 @@ impl Lowerer<'_> {
                 let op = b.op.to_token_stream();
                 self.assign(*b.left, op, *b.right, semi)
             }
+            Expr::If(i) if self.jumps_out(&i.cond) => {
+                // A `break`/`continue` in a plain condition goes first into
+                // a `let`, a leaf, whose jumps are rewritten like any other's.
+                let c = Ident::new("__io_cond", Span::mixed_site());
+                let mut i = i;
+                let attrs = std::mem::take(&mut i.attrs);
+                let cond = std::mem::replace(&mut *i.cond, syn::parse_quote!(#c));
+                let block: Expr = syn::parse_quote!(#(#attrs)* { let #c: bool = #cond; #i });
+                self.lower_expr_stmt_inner(block, semi)
+            }
             Expr::If(i) => {
                 let i = self.lower_if(i);
                 vec![self.stmt(StmtKind::If(i), Vec::new())]
@@ -1106,6 +1116,22 @@ fn take_condition(cond: &mut Expr, name: &Ident) -> Option<syn::Stmt> {
             Some(syn::parse_quote!(let #name: bool = #value;))
         }
         _ => None,
+    }
+}
+
+impl Lowerer<'_> {
+    /// Whether a plain condition (not `let`) holds a `break` or `continue`
+    /// that leaves it.
+    fn jumps_out(&self, cond: &Expr) -> bool {
+        if matches!(strip(cond), Expr::Let(_)) {
+            return false;
+        }
+        let mut found = false;
+        let mut probe = cond.clone();
+        visit_exits(&mut probe, &self.stack, &mut |_, exit| {
+            found |= !matches!(exit, Exit::Return);
+        });
+        found
     }
 }
 
