@@ -350,6 +350,7 @@ pub fn function(p: &Parts, errors: &mut Errors) -> TokenStream {
                     (TokenStream::new(), TokenStream::new())
                 };
                 arms.push(quote! {
+                    #cfg
                     #name::#vname { #(#fields)* #c __io_run: ref mut #run } => {
                         if *#run {
                             ::core::panic!(#poisoned);
