@@ -346,3 +346,51 @@ check!(
     ((1, 2)),
     8
 );
+
+/// A `break` or `continue` inside an `if` condition (a block with a
+/// `let`-`else`), in a statement `if` and in an `else if`, in a loop whose
+/// condition waits: the jump leaves the loop as written.
+#[io_model::resumable(state = st)]
+fn jump_in_condition(st: &mut JumpInConditionState, s: &Sched, stop: u32) -> Result<IOResult<u32>> {
+    let mut k: u32 = 0;
+    let mut seen: u32 = 0;
+    'outer: while {
+        let c: Completion = s.io(&format!("turn {k}"));
+        wait!(c);
+        k < 10
+    } {
+        k += 1;
+        if k == 2 {
+            s.log("two");
+        } else if {
+            let Some(v) = (k != 6).then_some(k) else {
+                continue 'outer;
+            };
+            v % 3 == 0
+        } {
+            seen += 10;
+        }
+        if {
+            let Some(v) = (k < stop).then_some(k) else {
+                break;
+            };
+            v % 2 == 0
+        } {
+            seen += 1;
+        }
+    }
+    Ok(IOResult::Done(seen * 100 + k))
+}
+
+#[test]
+fn a_jump_inside_an_if_condition_leaves_the_loop() {
+    let log = same_as_straight_line(50, |s| {
+        let mut st = JumpInConditionState::default();
+        s.run(|| jump_in_condition(&mut st, s, 8))
+    });
+    assert!(log.contains(&"two".to_string()));
+    let s = Sched::immediate();
+    let mut st = JumpInConditionState::default();
+    // k = 1..=7 counted; 3 (+10), 2, 4 (+1 each); 6 skips the rest; 8 stops.
+    assert_eq!(s.run(|| jump_in_condition(&mut st, &s, 8)).unwrap(), 1208);
+}

@@ -603,6 +603,13 @@ impl Lowerer<'_> {
         let then = self.block(&i.then_branch);
         let els = i.else_branch.map(|(_, e)| {
             Box::new(match *e {
+                Expr::If(mut inner) if self.jumps_out(&inner.cond) => {
+                    // As for a statement `if` (`lower_expr_stmt_inner`).
+                    let c = Ident::new("__io_cond", Span::mixed_site());
+                    let cond = std::mem::replace(&mut *inner.cond, syn::parse_quote!(#c));
+                    let b: syn::Block = syn::parse_quote!({ let #c: bool = #cond; #inner });
+                    Else::Block(self.block(&b))
+                }
                 Expr::If(inner) => Else::If(self.lower_if(inner)),
                 Expr::Block(b) => Else::Block(self.block(&b.block)),
                 other => {
