@@ -210,3 +210,19 @@ where
     }
     log
 }
+
+/// The message of the panic that `f` raises: panics if it returns.
+///
+/// ```
+/// let msg = io_model_tests::panic_message(|| panic!("boom {}", 1));
+/// assert_eq!(msg, "boom 1");
+/// ```
+pub fn panic_message(f: impl FnOnce()) -> String {
+    let payload = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+        .expect_err("the call was expected to panic");
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_default()
+}

@@ -442,15 +442,10 @@ impl Lowerer<'_> {
                 let op = b.op.to_token_stream();
                 self.assign(*b.left, op, *b.right, semi)
             }
-            Expr::If(i) if self.jumps_out(&i.cond) => {
-                // A `break`/`continue` in a plain condition goes first into
-                // a `let`, a leaf, whose jumps are rewritten like any other's.
-                let c = Ident::new("__io_cond", Span::mixed_site());
-                let mut i = i;
+            Expr::If(mut i) if self.jumps_out(&i.cond) => {
                 let attrs = std::mem::take(&mut i.attrs);
-                let cond = std::mem::replace(&mut *i.cond, syn::parse_quote!(#c));
-                let block: Expr = syn::parse_quote!(#(#attrs)* { let #c: bool = #cond; #i });
-                self.lower_expr_stmt_inner(block, semi)
+                let b = condition_first(i);
+                self.lower_expr_stmt_inner(syn::parse_quote!(#(#attrs)* #b), semi)
             }
             Expr::If(i) => {
                 let i = self.lower_if(i);
@@ -603,12 +598,8 @@ impl Lowerer<'_> {
         let then = self.block(&i.then_branch);
         let els = i.else_branch.map(|(_, e)| {
             Box::new(match *e {
-                Expr::If(mut inner) if self.jumps_out(&inner.cond) => {
-                    // As for a statement `if` (`lower_expr_stmt_inner`).
-                    let c = Ident::new("__io_cond", Span::mixed_site());
-                    let cond = std::mem::replace(&mut *inner.cond, syn::parse_quote!(#c));
-                    let b: syn::Block = syn::parse_quote!({ let #c: bool = #cond; #inner });
-                    Else::Block(self.block(&b))
+                Expr::If(inner) if self.jumps_out(&inner.cond) => {
+                    Else::Block(self.block(&condition_first(inner)))
                 }
                 Expr::If(inner) => Else::If(self.lower_if(inner)),
                 Expr::Block(b) => Else::Block(self.block(&b.block)),
@@ -1140,6 +1131,15 @@ impl Lowerer<'_> {
         });
         found
     }
+}
+
+/// `if c { .. }` as `{ let __io_cond: bool = c; if __io_cond { .. } }`: a
+/// `break`/`continue` in a plain condition is then in a `let`, a leaf,
+/// whose jumps are rewritten like any other's (see [`Lowerer::jumps_out`]).
+fn condition_first(mut i: syn::ExprIf) -> syn::Block {
+    let c = Ident::new("__io_cond", Span::mixed_site());
+    let cond = std::mem::replace(&mut *i.cond, syn::parse_quote!(#c));
+    syn::parse_quote!({ let #c: bool = #cond; #i })
 }
 
 fn cond_point(cond: &Expr) -> Option<PointId> {
