@@ -963,13 +963,7 @@ impl<'a> Printer<'a> {
             Expr::Format(a) => format!("format!(\"v{{}}\", {})", self.expr(a)),
             Expr::Clone(v) => format!("{}.clone()", self.name(*v)),
             Expr::StrLit => "String::from(\"k\")".to_string(),
-            Expr::VecLit(es) => format!(
-                "vec![{}]",
-                es.iter()
-                    .map(|e| self.expr(e))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
+            Expr::VecLit(es) => format!("vec![{}]", self.list(es)),
             Expr::Some(a) => format!("Some({})", self.expr(a)),
             Expr::None => "None::<u64>".to_string(),
             Expr::Last(v) => format!("{}.last().copied()", self.name(*v)),
@@ -984,13 +978,7 @@ impl<'a> Printer<'a> {
             Expr::Io(tag) => format!("env.io({tag})"),
             Expr::DefaultState(t) => format!("{}::default()", t.rust()),
             Expr::Check(a) => format!("env.check({})?", self.expr(a)),
-            Expr::ArrLit(es) => format!(
-                "[{}]",
-                es.iter()
-                    .map(|e| self.expr(e))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
+            Expr::ArrLit(es) => format!("[{}]", self.list(es)),
             Expr::ArrRepeat(a) => format!("[{}; 4]", self.expr(a)),
             Expr::Index(v, i) => format!("{}[({} % 4) as usize]", self.name(*v), self.atom(i)),
             Expr::IndexLit(v, i) => format!("{}[{i}]", self.name(*v)),
@@ -1013,6 +1001,14 @@ impl<'a> Printer<'a> {
                 format!("format!(\"{{{}:?}}\").len() as u64", self.name(*v))
             }
         }
+    }
+
+    /// Values separated by commas, as in a `vec![..]` or an array.
+    fn list(&self, es: &[Expr]) -> String {
+        es.iter()
+            .map(|e| self.expr(e))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     fn atom(&self, e: &Expr) -> String {

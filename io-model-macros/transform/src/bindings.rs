@@ -309,12 +309,17 @@ pub fn no_drop_glue(t: &Type) -> bool {
         Type::Paren(p) => no_drop_glue(&p.elem),
         Type::Group(g) => no_drop_glue(&g.elem),
         Type::Tuple(t) => t.elems.iter().all(no_drop_glue),
-        Type::Path(p) if p.qself.is_none() => p.path.get_ident().is_some_and(|i| {
-            let i = i.to_string();
-            INTEGERS.contains(&i.as_str()) || ["f32", "f64", "bool", "char"].contains(&i.as_str())
-        }),
+        Type::Path(_) => is_primitive(t),
         _ => false,
     }
+}
+
+/// A primitive scalar type: an integer, `f32`, `f64`, `bool` or `char`.
+pub fn is_primitive(t: &Type) -> bool {
+    matches!(t, Type::Path(p) if p.qself.is_none() && p.path.get_ident().is_some_and(|i| {
+        let i = i.to_string();
+        INTEGERS.contains(&i.as_str()) || ["f32", "f64", "bool", "char"].contains(&i.as_str())
+    }))
 }
 
 const INTEGERS: &[&str] = &[

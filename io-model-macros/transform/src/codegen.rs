@@ -583,7 +583,7 @@ struct Printer<'a, 'e> {
     /// The parameters this arm took out of their carriers.
     taken: BTreeSet<LocalId>,
     /// Where the arms store the next state: `__io_s`, or `(*__io_s)` when
-    /// the state stays in its place (see [`in_place`]).
+    /// the state stays in its place (see [`state_stays`]).
     st: TokenStream,
     /// The point of this arm, if it works on its variant in place: the
     /// fields are bound by reference (see [`crate::in_place`]).
@@ -944,11 +944,8 @@ impl Printer<'_, '_> {
         ids: &[LocalId],
         items: &[Code],
     ) -> (TokenStream, BTreeMap<String, TokenStream>) {
-        let kept_here: BTreeSet<LocalId> = self
-            .own
-            .and_then(|pt| self.p.in_place.at(pt))
-            .cloned()
-            .unwrap_or_default();
+        let p = self.p;
+        let kept_here = self.own.and_then(|pt| p.in_place.at(pt));
         let mut kept = BTreeMap::new();
         let live = self
             .p
@@ -970,7 +967,7 @@ impl Printer<'_, '_> {
             let ident = &local.ident;
             let mutability = local.mutable.then(|| quote!(mut));
             let cfg = cfg_attrs(&local.cfg);
-            if live.contains(id) && kept_here.contains(id) {
+            if live.contains(id) && kept_here.is_some_and(|k| k.contains(id)) {
                 let b = slot(*id);
                 kept.insert(ident.to_string(), quote!(*#b));
             } else if live.contains(id) {
@@ -1133,11 +1130,11 @@ impl Printer<'_, '_> {
         let v = &self.p.layout.variants[pt.0];
         let ids: Vec<LocalId> = v.fields.iter().map(|f| f.local).collect();
         self.check_visible(&ids, Some(pt));
-        let kept = self.p.in_place.at(pt).cloned().unwrap_or_default();
+        let kept = self.p.in_place.at(pt);
         let fields = v
             .fields
             .iter()
-            .filter(|f| !kept.contains(&f.local))
+            .filter(|f| !kept.is_some_and(|k| k.contains(&f.local)))
             .map(|f| {
                 let b = slot(f.local);
                 let src = &self.p.body.locals[f.local.0].ident;

@@ -98,13 +98,7 @@ pub fn decide(
 /// A primitive scalar, or an array or tuple of plain types.
 fn plain(ty: &Type) -> bool {
     match ty {
-        Type::Path(p) => {
-            p.qself.is_none()
-                && p.path.leading_colon.is_none()
-                && p.path.segments.len() == 1
-                && p.path.segments[0].arguments.is_empty()
-                && PRIMITIVES.contains(&p.path.segments[0].ident.to_string().as_str())
-        }
+        Type::Path(_) => crate::bindings::is_primitive(ty),
         Type::Array(a) => plain(&a.elem),
         Type::Tuple(t) => t.elems.iter().all(plain),
         Type::Paren(p) => plain(&p.elem),
@@ -112,11 +106,6 @@ fn plain(ty: &Type) -> bool {
         _ => false,
     }
 }
-
-const PRIMITIVES: &[&str] = &[
-    "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize", "f32",
-    "f64", "bool", "char",
-];
 
 fn array(ty: &Type) -> bool {
     match ty {
@@ -131,7 +120,7 @@ fn array(ty: &Type) -> bool {
 struct Facts {
     /// How often each name is bound by a pattern (parameters included).
     bindings: BTreeMap<String, usize>,
-    /// Names that appear in a macro invocation's tokens or in a literal.
+    /// The tokens of every macro invocation (opaque to the rewrite).
     in_macros: Vec<TokenStream>,
     /// A `move` closure or `async move` block, or a nested item.
     opaque: bool,
