@@ -24,6 +24,7 @@
 //! ([`build`]).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
 
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
@@ -98,8 +99,8 @@ pub enum Code {
     },
     /// A user statement; `__io_jump!(K)` in it stands for `jumps[K]`.
     Leaf {
-        stmt: syn::Stmt,
-        info: LeafInfo,
+        stmt: Rc<syn::Stmt>,
+        info: Rc<LeafInfo>,
         jumps: Vec<Jump>,
         /// The jumps that replaced exits, by index in `jumps`.
         rewritten: Vec<usize>,
@@ -344,8 +345,15 @@ fn candidates(paths: &Paths) -> BTreeSet<Entry> {
 
 /// The arms with every candidate merge an entry: the finest split, from
 /// which liveness tells where dropping differs between a merge and none
-/// ([`crate::liveness::pins`]).
-pub fn all_cuts(body: &Body) -> Arms {
+/// ([`crate::liveness::pins`]). [`build`] starts from what it learnt.
+pub struct Finest {
+    pub arms: Arms,
+    paths: Paths,
+    /// Who jumps to each candidate merge in this split.
+    sites: BTreeMap<Entry, Sites>,
+}
+
+pub fn all_cuts(body: &Body) -> Finest {
     let paths = paths(body);
     let mut merges = candidates(&paths);
     let (mut arms, sites, _) = emit_all(body, &paths, &merges, &BTreeSet::new(), false);
@@ -353,20 +361,30 @@ pub fn all_cuts(body: &Body) -> Arms {
     arms.retain(|a| {
         !matches!(a.entry, Entry::After(_) | Entry::Head(_)) || merges.contains(&a.entry)
     });
-    Arms { arms, merges }
+    Finest {
+        arms: Arms { arms, merges },
+        paths,
+        sites,
+    }
 }
 
 /// Builds the arms of `body`, deciding which merges are entries. The
 /// `pinned` merges stay entries and are never copied: a local that is not
 /// used after them would be dropped later if they were not.
-pub fn build(body: &Body, pinned: &BTreeSet<Entry>) -> Arms {
-    let paths = paths(body);
+pub fn build(body: &Body, finest: Finest, pinned: &BTreeSet<Entry>) -> Arms {
+    let Finest { paths, sites, .. } = finest;
     let mut pinned = pinned.clone();
     pinned.extend(paths.cfg_holders.iter().map(|id| Entry::After(*id)));
     let pinned = &pinned;
+    let mut known = Some(sites);
     let mut merges = candidates(&paths);
+    // The first round is the finest split again (nothing is copied before
+    // the last rounds, so `pinned` does not change it): its jumps are known.
     loop {
-        let (_, sites, _) = emit_all(body, &paths, &merges, pinned, false);
+        let sites = match known.take() {
+            Some(sites) => sites,
+            None => emit_all(body, &paths, &merges, pinned, false).1,
+        };
         let before = merges.len();
         merges.retain(|m| {
             let s = sites.get(m);
@@ -882,8 +900,8 @@ impl Emitter<'_> {
     }
 
     fn ret(&mut self, tail: &Leaf) -> Code {
-        match &tail.stmt {
-            syn::Stmt::Expr(e, _) => Code::Return(e.clone(), tail.info.clone()),
+        match &*tail.stmt {
+            syn::Stmt::Expr(e, _) => Code::Return(e.clone(), (*tail.info).clone()),
             _ => Code::Seq(Vec::new()),
         }
     }
@@ -1061,16 +1079,17 @@ enum Target_ {
 
 impl Emitter<'_> {
     fn leaf(&mut self, l: &Leaf) -> (Code, Falls) {
-        let mut stmt = l.stmt.clone();
-        let (jumps, rewritten) = if l.info.exits.iter().all(|e| *e == Exit::Return) {
+        let (stmt, jumps, rewritten) = if l.info.exits.iter().all(|e| *e == Exit::Return) {
             let jumps = if l.info.exits.is_empty() {
                 Vec::new()
             } else {
                 vec![Jump::Return]
             };
-            (jumps, Vec::new())
+            (Rc::clone(&l.stmt), jumps, Vec::new())
         } else {
-            self.rewrite(&mut stmt)
+            let mut stmt = (*l.stmt).clone();
+            let (jumps, rewritten) = self.rewrite(&mut stmt);
+            (Rc::new(stmt), jumps, rewritten)
         };
         (
             Code::Leaf {

@@ -591,6 +591,15 @@ struct Printer<'a, 'e> {
     errors: &'e mut Errors,
 }
 
+/// `{ inner }`, taking the tokens as they are (`quote!({ #inner })` would
+/// copy them).
+fn braces(inner: TokenStream) -> TokenTree {
+    TokenTree::Group(proc_macro2::Group::new(
+        proc_macro2::Delimiter::Brace,
+        inner,
+    ))
+}
+
 fn take(c: &Ident) -> TokenStream {
     quote! {
         match ::core::option::Option::take(&mut #c) {
@@ -721,12 +730,14 @@ impl Printer<'_, '_> {
                 self.scopes.pop();
                 let label = label.as_ref().map(|(_, l)| quote!(#l:));
                 let unsafety = unsafety.then(|| quote!(unsafe));
-                let mut inner = quote!(#restores #body);
+                let mut inner = restores;
+                inner.extend(body);
                 if !kept.is_empty() {
                     // The arrays left in the state, used where they are.
                     inner = crate::in_place::rewrite(inner, &kept);
                 }
-                quote!(#(#attrs)* #label #unsafety { #inner })
+                let inner = braces(inner);
+                quote!(#(#attrs)* #label #unsafety #inner)
             }
             Code::Seq(items) => self.items(items),
             Code::Leaf {
@@ -843,7 +854,7 @@ impl Printer<'_, '_> {
                 self.scopes.push(Vec::new());
                 let inner = self.code(other);
                 self.scopes.pop();
-                quote!({ #inner })
+                braces(inner).into()
             }
         }
     }
@@ -922,12 +933,10 @@ impl Printer<'_, '_> {
             let t = self.code(item);
             out.extend(t);
             if i + 1 < n {
-                if let Code::Leaf {
-                    stmt: syn::Stmt::Expr(_, None),
-                    ..
-                } = item
-                {
-                    out.extend(quote!(;));
+                if let Code::Leaf { stmt, .. } = item {
+                    if let syn::Stmt::Expr(_, None) = **stmt {
+                        out.extend(quote!(;));
+                    }
                 }
                 if matches!(item, Code::Goto(_) | Code::Arrive(_)) {
                     // Unreachable code may follow a jump; it is allowed.
@@ -1191,8 +1200,13 @@ impl Printer<'_, '_> {
 
     fn arrive(&mut self, pt: PointId) -> TokenStream {
         let trace = self.trace_to(pt);
-        let code = self.arrive_code(pt);
-        quote!({ #trace #code })
+        let mut inner = self.arrive_code(pt);
+        inner = {
+            let mut t = trace;
+            t.extend(inner);
+            t
+        };
+        braces(inner).into()
     }
 
     fn arrive_code(&mut self, pt: PointId) -> TokenStream {
@@ -1359,12 +1373,13 @@ fn cond_mentions(c: &CondCode, id: LocalId) -> bool {
 
 /// The locals of a `let x;` (no value, no type), if `c` is one.
 fn bare_declaration(c: &Code) -> Option<&[LocalId]> {
-    match c {
-        Code::Leaf {
-            stmt: syn::Stmt::Local(l),
-            info,
-            ..
-        } if l.init.is_none() && !matches!(l.pat, syn::Pat::Type(_)) => Some(&info.defs),
+    let Code::Leaf { stmt, info, .. } = c else {
+        return None;
+    };
+    match &**stmt {
+        syn::Stmt::Local(l) if l.init.is_none() && !matches!(l.pat, syn::Pat::Type(_)) => {
+            Some(&info.defs)
+        }
         _ => None,
     }
 }

@@ -120,22 +120,25 @@ fn array(ty: &Type) -> bool {
 struct Facts {
     /// How often each name is bound by a pattern (parameters included).
     bindings: BTreeMap<String, usize>,
-    /// The tokens of every macro invocation (opaque to the rewrite).
-    in_macros: Vec<TokenStream>,
+    /// The names the tokens of some macro invocation mention (opaque to the
+    /// rewrite), as [`mentions`] reads them.
+    in_macros: BTreeSet<String>,
     /// A `move` closure or `async move` block, or a nested item.
     opaque: bool,
-    /// The body's tokens, to look for field shorthand.
-    tokens: TokenStream,
+    /// The names that stand alone in braces somewhere in the body, where
+    /// they could be struct fields written in shorthand (`S { page }`).
+    shorthand: BTreeSet<String>,
 }
 
 impl Facts {
     fn of(input: &FnInput) -> Facts {
         let mut f = Facts {
             bindings: BTreeMap::new(),
-            in_macros: Vec::new(),
+            in_macros: BTreeSet::new(),
             opaque: false,
-            tokens: input.block.to_token_stream(),
+            shorthand: BTreeSet::new(),
         };
+        shorthand(input.block.to_token_stream(), &mut f.shorthand);
         for arg in &input.sig.inputs {
             if let syn::FnArg::Typed(t) = arg {
                 f.visit_pat(&t.pat);
@@ -148,8 +151,8 @@ impl Facts {
     fn safe(&self, name: &str) -> bool {
         !self.opaque
             && self.bindings.get(name) == Some(&1)
-            && !self.in_macros.iter().any(|t| mentions(t, name))
-            && !shorthand(&self.tokens, name)
+            && !self.in_macros.contains(name)
+            && !self.shorthand.contains(name)
     }
 }
 
@@ -160,7 +163,7 @@ impl<'ast> Visit<'ast> for Facts {
     }
 
     fn visit_macro(&mut self, m: &'ast syn::Macro) {
-        self.in_macros.push(m.tokens.clone());
+        mentioned(m.tokens.clone(), &mut self.in_macros);
     }
 
     fn visit_expr_closure(&mut self, c: &'ast syn::ExprClosure) {
@@ -183,33 +186,54 @@ impl<'ast> Visit<'ast> for Facts {
 pub fn mentions(tokens: &TokenStream, name: &str) -> bool {
     tokens.clone().into_iter().any(|t| match t {
         TokenTree::Ident(i) => i == name,
-        TokenTree::Literal(l) => {
-            let text = l.to_string();
-            text.contains(&format!("{{{name}}}")) || text.contains(&format!("{{{name}:"))
-        }
+        TokenTree::Literal(l) => captures(&l.to_string()).any(|c| c == name),
         TokenTree::Group(g) => mentions(&g.stream(), name),
         TokenTree::Punct(_) => false,
     })
 }
 
-/// Whether `name` stands alone between `{`/`,` and `,`/`}` in braces, where
-/// it could be a struct field written in shorthand (`S { page }`).
-fn shorthand(tokens: &TokenStream, name: &str) -> bool {
-    let list: Vec<TokenTree> = tokens.clone().into_iter().collect();
-    list.iter().any(|t| match t {
-        TokenTree::Group(g) => {
-            let inner: Vec<TokenTree> = g.stream().into_iter().collect();
-            let alone = g.delimiter() == Delimiter::Brace
-                && inner.iter().enumerate().any(|(i, t)| {
-                    let is_name = matches!(t, TokenTree::Ident(id) if id == name);
-                    let before = i == 0 || is_punct(&inner[i - 1], ',');
-                    let after = i + 1 == inner.len() || is_punct(&inner[i + 1], ',');
-                    is_name && before && after
-                });
-            alone || shorthand(&g.stream(), name)
+/// Every name `tokens` mention, as [`mentions`] reads them.
+fn mentioned(tokens: TokenStream, out: &mut BTreeSet<String>) {
+    for t in tokens {
+        match t {
+            TokenTree::Ident(i) => {
+                out.insert(i.to_string());
+            }
+            TokenTree::Literal(l) => out.extend(captures(&l.to_string()).map(str::to_string)),
+            TokenTree::Group(g) => mentioned(g.stream(), out),
+            TokenTree::Punct(_) => {}
         }
-        _ => false,
+    }
+}
+
+/// What a literal could capture as a format string: the text after each
+/// `{` up to the `}` or `:` that ends it.
+fn captures(text: &str) -> impl Iterator<Item = &str> {
+    text.match_indices('{').filter_map(move |(i, _)| {
+        let rest = &text[i + 1..];
+        rest.find(['}', ':']).map(|end| &rest[..end])
     })
+}
+
+/// The names that stand alone between `{`/`,` and `,`/`}` in braces in
+/// `tokens`, where they could be struct fields written in shorthand
+/// (`S { page }`).
+fn shorthand(tokens: TokenStream, out: &mut BTreeSet<String>) {
+    for t in tokens {
+        let TokenTree::Group(g) = t else { continue };
+        if g.delimiter() == Delimiter::Brace {
+            let inner: Vec<TokenTree> = g.stream().into_iter().collect();
+            for (i, t) in inner.iter().enumerate() {
+                let TokenTree::Ident(id) = t else { continue };
+                let before = i == 0 || is_punct(&inner[i - 1], ',');
+                let after = i + 1 == inner.len() || is_punct(&inner[i + 1], ',');
+                if before && after {
+                    out.insert(id.to_string());
+                }
+            }
+        }
+        shorthand(g.stream(), out);
+    }
 }
 
 fn is_punct(t: &TokenTree, c: char) -> bool {

@@ -10,6 +10,8 @@
 //! id and fills in what each leaf reads, binds and assigns. Only data lives
 //! here; the phases own the logic.
 
+use std::rc::Rc;
+
 use proc_macro2::Span;
 use syn::{Attribute, Expr, Ident, Label, Lifetime, Pat, Type};
 
@@ -117,10 +119,20 @@ pub enum StmtKind {
 }
 
 /// A user statement without a suspension point, as written (or as the
-/// lowering rewrote it).
+/// lowering rewrote it). Shared: the arms hold the same statement without
+/// copying it, unless they rewrite its jumps.
 pub struct Leaf {
-    pub stmt: syn::Stmt,
-    pub info: LeafInfo,
+    pub stmt: Rc<syn::Stmt>,
+    pub info: Rc<LeafInfo>,
+}
+
+impl Leaf {
+    pub fn new(stmt: syn::Stmt, info: LeafInfo) -> Leaf {
+        Leaf {
+            stmt: Rc::new(stmt),
+            info: Rc::new(info),
+        }
+    }
 }
 
 /// What a leaf does to locals, and where it can jump.

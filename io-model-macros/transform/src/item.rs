@@ -408,9 +408,18 @@ fn check_state_not_shadowed(body: &Block, param: &Ident, errors: &mut Errors) {
 
 /// The first identifier in `tokens` that uses the generated code's prefix.
 fn reserved_ident(tokens: TokenStream) -> Option<Ident> {
-    tokens.into_iter().find_map(|tt| match tt {
-        proc_macro2::TokenTree::Ident(i) if i.to_string().starts_with("__io_") => Some(i),
-        proc_macro2::TokenTree::Group(g) => reserved_ident(g.stream()),
-        _ => None,
-    })
+    // One buffer for the names read, not a new string for each.
+    fn scan(tokens: TokenStream, name: &mut String) -> Option<Ident> {
+        use std::fmt::Write;
+        tokens.into_iter().find_map(|tt| match tt {
+            proc_macro2::TokenTree::Ident(i) => {
+                name.clear();
+                let _ = write!(name, "{i}");
+                name.starts_with("__io_").then_some(i)
+            }
+            proc_macro2::TokenTree::Group(g) => scan(g.stream(), name),
+            _ => None,
+        })
+    }
+    scan(tokens, &mut String::new())
 }

@@ -212,9 +212,9 @@ fn expand_fn(input: FnInput, errors: &mut Errors) -> Option<(TokenStream, TokenS
     // Arms with every merge a jump first, to learn which merges must stay
     // jumps for drops to happen where the rules say; then the real ones.
     let finest = arms::all_cuts(&body);
-    let finest_live = liveness::analyze(&body, &points, &finest);
-    let pinned = liveness::pins(&body, &finest, &finest_live);
-    let arms = arms::build(&body, &pinned);
+    let finest_live = liveness::analyze(&body, &points, &finest.arms);
+    let pinned = liveness::pins(&body, &finest.arms, &finest_live);
+    let arms = arms::build(&body, finest, &pinned);
     let live = liveness::analyze(&body, &points, &arms);
     liveness::params_in_place(&mut body, &arms, &live, &checked.input.block);
     let cx = layout::Context {

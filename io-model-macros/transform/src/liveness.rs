@@ -460,14 +460,16 @@ impl Mentions<'_> {
 /// end. Computed on the arms with every candidate merge a jump.
 pub fn pins(body: &Body, arms: &Arms, live: &Liveness) -> Set2 {
     let mut out = Set2::new();
+    let points = point_statements(body);
+    let none = BTreeSet::new();
     for arm in &arms.arms {
         let (Entry::After(id) | Entry::Head(id)) = arm.entry else {
             continue;
         };
-        if is_point_statement(body, id) {
+        if points.contains(&id) {
             continue;
         }
-        let live_here = live.live_in.get(&arm.entry).cloned().unwrap_or_default();
+        let live_here = live.live_in.get(&arm.entry).unwrap_or(&none);
         let mut in_scope = Vec::new();
         restores_of(&arm.code, &mut in_scope);
         in_scope.extend(
@@ -491,41 +493,41 @@ pub fn pins(body: &Body, arms: &Arms, live: &Liveness) -> Set2 {
 
 pub type Set2 = BTreeSet<Entry>;
 
-fn is_point_statement(body: &Body, id: NodeId) -> bool {
-    fn find(b: &crate::ir::Block, id: NodeId) -> Option<bool> {
-        use crate::ir::{Else, StmtKind};
+/// The statements that are a suspension point, found in one walk.
+fn point_statements(body: &Body) -> BTreeSet<NodeId> {
+    fn block(b: &crate::ir::Block, out: &mut BTreeSet<NodeId>) {
+        use crate::ir::StmtKind;
         for s in &b.stmts {
-            if s.id == id {
-                return Some(matches!(s.kind, StmtKind::Point(_)));
-            }
-            let found = match &s.kind {
-                StmtKind::If(i) => find_if(i, id),
-                StmtKind::Match(m) => m.arms.iter().find_map(|a| find(&a.body, id)),
-                StmtKind::Loop(l) => find(&l.body, id),
-                StmtKind::Block(bs) => find(&bs.body, id),
-                StmtKind::LetElse(le) => find(&le.diverge, id),
-                StmtKind::Point(p) => match &p.sink {
-                    crate::ir::Sink::Let {
+            match &s.kind {
+                StmtKind::If(i) => if_(i, out),
+                StmtKind::Match(m) => m.arms.iter().for_each(|a| block(&a.body, out)),
+                StmtKind::Loop(l) => block(&l.body, out),
+                StmtKind::Block(bs) => block(&bs.body, out),
+                StmtKind::LetElse(le) => block(&le.diverge, out),
+                StmtKind::Point(p) => {
+                    out.insert(s.id);
+                    if let crate::ir::Sink::Let {
                         diverge: Some(d), ..
-                    } => find(d, id),
-                    _ => None,
-                },
-                StmtKind::Leaf(_) => None,
-            };
-            if found.is_some() {
-                return found;
+                    } = &p.sink
+                    {
+                        block(d, out);
+                    }
+                }
+                StmtKind::Leaf(_) => {}
             }
         }
-        fn find_if(i: &crate::ir::If, id: NodeId) -> Option<bool> {
-            find(&i.then, id).or_else(|| match i.els.as_deref() {
-                Some(Else::Block(b)) => find(b, id),
-                Some(Else::If(inner)) => find_if(inner, id),
-                None => None,
-            })
-        }
-        None
     }
-    find(&body.block, id).unwrap_or(false)
+    fn if_(i: &crate::ir::If, out: &mut BTreeSet<NodeId>) {
+        block(&i.then, out);
+        match i.els.as_deref() {
+            Some(crate::ir::Else::Block(b)) => block(b, out),
+            Some(crate::ir::Else::If(inner)) => if_(inner, out),
+            None => {}
+        }
+    }
+    let mut out = BTreeSet::new();
+    block(&body.block, &mut out);
+    out
 }
 
 /// Every local an arm's walk-down restores or re-declares: those in scope

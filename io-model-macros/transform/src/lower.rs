@@ -19,6 +19,8 @@
 //! - Everything else is a leaf, kept as written, with the `break`,
 //!   `continue` and `return` inside it that leave it ([`visit_exits`]).
 
+use std::rc::Rc;
+
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, ToTokens};
 use syn::visit_mut::VisitMut;
@@ -183,7 +185,7 @@ impl Lowerer<'_> {
     fn leaf(&mut self, stmt: syn::Stmt) -> Stmt {
         let mut stmt = stmt;
         let info = self.leaf_info(&mut stmt);
-        self.stmt(StmtKind::Leaf(Leaf { stmt, info }), Vec::new())
+        self.stmt(StmtKind::Leaf(Leaf::new(stmt, info)), Vec::new())
     }
 
     fn leaf_info(&mut self, stmt: &mut syn::Stmt) -> LeafInfo {
@@ -238,10 +240,7 @@ impl Lowerer<'_> {
                 None => e,
             };
             let info = self.expr_info(&mut e);
-            Leaf {
-                stmt: syn::Stmt::Expr(e, None),
-                info,
-            }
+            Leaf::new(syn::Stmt::Expr(e, None), info)
         });
         Block {
             id,
@@ -410,7 +409,7 @@ impl Lowerer<'_> {
         out.into_iter()
             .map(|mut s| {
                 match &mut s.kind {
-                    StmtKind::Leaf(l) => put_attrs(&mut l.stmt, &cfg),
+                    StmtKind::Leaf(l) => put_attrs(Rc::make_mut(&mut l.stmt), &cfg),
                     _ => s.cfg.extend(cfg.iter().cloned()),
                 }
                 s

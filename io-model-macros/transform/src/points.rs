@@ -93,29 +93,25 @@ fn placeholder(id: PointId, span: Span) -> Expr {
     syn::parse_quote_spanned!(span=> #ident!(#lit))
 }
 
-/// Whether `tokens` hold the placeholder of a point (in `ids`, or any).
-pub fn contains_point(node: &impl ToTokens, id: Option<PointId>) -> bool {
-    fn scan(tokens: TokenStream, id: Option<PointId>) -> bool {
-        let mut iter = tokens.into_iter().peekable();
-        while let Some(tt) = iter.next() {
-            match tt {
-                TokenTree::Ident(i) if i == PLACEHOLDER => {
-                    // `__io_point ! ( N )`
-                    let _bang = iter.next();
-                    if let Some(TokenTree::Group(g)) = iter.next() {
-                        let n: Option<usize> = g.stream().to_string().trim().parse().ok();
-                        if id.is_none() || n == id.map(|p| p.0) {
-                            return true;
-                        }
-                    }
-                }
-                TokenTree::Group(g) if scan(g.stream(), id) => return true,
-                _ => {}
+/// Whether `expr` holds the placeholder of a point (`id`, or any). The
+/// placeholders are macro calls in the syntax tree (the finder never leaves
+/// one inside another macro's tokens), so the tree is walked, not printed.
+pub fn contains_point(expr: &Expr, id: Option<PointId>) -> bool {
+    struct Scan {
+        id: Option<PointId>,
+        found: bool,
+    }
+    impl<'ast> syn::visit::Visit<'ast> for Scan {
+        fn visit_macro(&mut self, m: &'ast Macro) {
+            if m.path.is_ident(PLACEHOLDER) {
+                let n: Option<usize> = m.tokens.to_string().trim().parse().ok();
+                self.found |= self.id.is_none() || n == self.id.map(|p| p.0);
             }
         }
-        false
     }
-    scan(node.to_token_stream(), id)
+    let mut scan = Scan { id, found: false };
+    syn::visit::Visit::visit_expr(&mut scan, expr);
+    scan.found
 }
 
 /// Why a marker may not stand where it was found, and what to do instead.

@@ -6,6 +6,8 @@
 //! format-string captures (`"{name}"`). The types of locals are read here
 //! too, through [`crate::bindings`], in the scope they are declared in.
 
+use std::rc::Rc;
+
 use proc_macro2::{TokenStream, TokenTree};
 use syn::visit_mut::VisitMut;
 use syn::{Attribute, Expr, Pat, Type};
@@ -71,7 +73,7 @@ fn counted_fors(body: &mut Body) {
     }
     // `let k = match ::core::iter::Iterator::next(&mut __io_iterN) { .. };`
     fn loop_variable(l: &Leaf) -> Option<(LocalId, LocalId)> {
-        let syn::Stmt::Local(local) = &l.stmt else {
+        let syn::Stmt::Local(local) = &*l.stmt else {
             return None;
         };
         let Pat::Ident(pi) = &local.pat else {
@@ -269,9 +271,9 @@ impl Resolver<'_> {
             self.stmt(s);
         }
         if let Some(tail) = &mut b.tail {
-            let mut info = std::mem::take(&mut tail.info);
-            self.leaf(&mut tail.stmt, &mut info);
-            tail.info = info;
+            let mut info = std::mem::take(Rc::make_mut(&mut tail.info));
+            self.leaf(Rc::make_mut(&mut tail.stmt), &mut info);
+            tail.info = Rc::new(info);
         }
         self.scopes.pop();
     }
@@ -305,9 +307,9 @@ impl Resolver<'_> {
     fn stmt_kind(&mut self, kind: &mut StmtKind) {
         match kind {
             StmtKind::Leaf(l) => {
-                let mut info = std::mem::take(&mut l.info);
-                self.leaf(&mut l.stmt, &mut info);
-                l.info = info;
+                let mut info = std::mem::take(Rc::make_mut(&mut l.info));
+                self.leaf(Rc::make_mut(&mut l.stmt), &mut info);
+                l.info = Rc::new(info);
             }
             StmtKind::Point(ps) => {
                 self.operand(ps.point);
