@@ -353,6 +353,8 @@ pub struct Finest {
     sites: BTreeMap<Entry, Sites>,
 }
 
+/// Builds the finest split: every candidate merge that some arm reaches is
+/// an entry.
 pub fn all_cuts(body: &Body) -> Finest {
     let paths = paths(body);
     let mut merges = candidates(&paths);

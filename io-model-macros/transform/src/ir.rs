@@ -127,6 +127,7 @@ pub struct Leaf {
 }
 
 impl Leaf {
+    /// A leaf that owns its statement and what it does, to be shared.
     pub fn new(stmt: syn::Stmt, info: LeafInfo) -> Leaf {
         Leaf {
             stmt: Rc::new(stmt),
