@@ -956,20 +956,9 @@ impl Printer<'_, '_> {
         let p = self.p;
         let kept_here = self.own.and_then(|pt| p.in_place.at(pt));
         let mut kept = BTreeMap::new();
-        let live = self
-            .p
-            .live
-            .live_in
-            .get(&self.arm)
-            .cloned()
-            .unwrap_or_default();
-        let mentioned = self
-            .p
-            .live
-            .mentioned
-            .get(&self.arm)
-            .cloned()
-            .unwrap_or_default();
+        let none = BTreeSet::new();
+        let live = p.live.live_in.get(&self.arm).unwrap_or(&none);
+        let mentioned = p.live.mentioned.get(&self.arm).unwrap_or(&none);
         let mut out = TokenStream::new();
         for id in ids {
             let local = &self.p.body.locals[id.0];
@@ -1199,13 +1188,8 @@ impl Printer<'_, '_> {
     }
 
     fn arrive(&mut self, pt: PointId) -> TokenStream {
-        let trace = self.trace_to(pt);
-        let mut inner = self.arrive_code(pt);
-        inner = {
-            let mut t = trace;
-            t.extend(inner);
-            t
-        };
+        let mut inner = self.trace_to(pt);
+        inner.extend(self.arrive_code(pt));
         braces(inner).into()
     }
 

@@ -443,8 +443,13 @@ impl Lowerer<'_> {
             }
             Expr::If(mut i) if self.jumps_out(&i.cond) => {
                 let attrs = std::mem::take(&mut i.attrs);
-                let b = condition_first(i);
-                self.lower_expr_stmt_inner(syn::parse_quote!(#(#attrs)* #b), semi)
+                let block = condition_first(i);
+                let e = Expr::Block(syn::ExprBlock {
+                    attrs,
+                    label: None,
+                    block,
+                });
+                self.lower_expr_stmt_inner(e, semi)
             }
             Expr::If(i) => {
                 let i = self.lower_if(i);
@@ -1138,7 +1143,13 @@ impl Lowerer<'_> {
 fn condition_first(mut i: syn::ExprIf) -> syn::Block {
     let c = Ident::new("__io_cond", Span::mixed_site());
     let cond = std::mem::replace(&mut *i.cond, syn::parse_quote!(#c));
-    syn::parse_quote!({ let #c: bool = #cond; #i })
+    syn::Block {
+        brace_token: Default::default(),
+        stmts: vec![
+            syn::parse_quote!(let #c: bool = #cond;),
+            syn::Stmt::Expr(Expr::If(i), None),
+        ],
+    }
 }
 
 fn cond_point(cond: &Expr) -> Option<PointId> {

@@ -271,9 +271,7 @@ impl Resolver<'_> {
             self.stmt(s);
         }
         if let Some(tail) = &mut b.tail {
-            let mut info = std::mem::take(Rc::make_mut(&mut tail.info));
-            self.leaf(Rc::make_mut(&mut tail.stmt), &mut info);
-            tail.info = Rc::new(info);
+            self.leaf(Rc::make_mut(&mut tail.stmt), Rc::make_mut(&mut tail.info));
         }
         self.scopes.pop();
     }
@@ -307,9 +305,7 @@ impl Resolver<'_> {
     fn stmt_kind(&mut self, kind: &mut StmtKind) {
         match kind {
             StmtKind::Leaf(l) => {
-                let mut info = std::mem::take(Rc::make_mut(&mut l.info));
-                self.leaf(Rc::make_mut(&mut l.stmt), &mut info);
-                l.info = Rc::new(info);
+                self.leaf(Rc::make_mut(&mut l.stmt), Rc::make_mut(&mut l.info));
             }
             StmtKind::Point(ps) => {
                 self.operand(ps.point);
