@@ -164,6 +164,9 @@ pub use io_model_macros::resumable;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::markers::__private::*;
+    pub use crate::{
+        __trace_end as trace_end, __trace_start as trace_start, __trace_to as trace_to,
+    };
     #[cfg(feature = "tracing")]
     pub use tracing;
 }

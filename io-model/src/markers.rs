@@ -91,7 +91,16 @@ macro_rules! yield_now {
 }
 
 pub(crate) mod __private {
-    use crate::{Completion, CompletionError, CompletionGroup, IOResult};
+    // The generated code names these through one short alias
+    // (`use ::io_model::__private as __io_rt;`), so that the paths it
+    // repeats at every suspension point are a few tokens, not a dozen.
+    pub use crate::{Completion, CompletionError, IOCompletions, IOResult};
+    pub use core::mem::replace;
+    pub use core::option::Option::{None, Some};
+    pub use core::result::Result::{Err, Ok};
+    pub use core::unreachable;
+
+    use crate::CompletionGroup;
 
     /// What `wait!` accepts: a [`Completion`]. The trait exists for its
     /// error message.
@@ -148,10 +157,26 @@ pub(crate) mod __private {
         }
     }
 
+    /// The value a carrier holds: every path into the arm that takes it
+    /// stored it first, so an empty carrier is a bug of the transform.
+    #[inline(always)]
+    pub fn carried<T>(carrier: &mut Option<T>) -> T {
+        match carrier.take() {
+            Some(value) => value,
+            None => unreachable!("a carrier was read before it was stored"),
+        }
+    }
+
     /// The result of a call that suspends on `c`.
     #[inline(always)]
     pub fn suspended<T, E>(c: Completion) -> Result<IOResult<T>, E> {
-        Ok(IOResult::IO(crate::IOCompletions::Single(c)))
+        Ok(IOResult::IO(IOCompletions::Single(c)))
+    }
+
+    /// The result of a call that suspends at a `yield_now!`.
+    #[inline(always)]
+    pub fn yielded<T, E>() -> Result<IOResult<T>, E> {
+        Ok(IOResult::IO(IOCompletions::Single(Completion::new_yield())))
     }
 
     /// The operand of a `call!`, checked to be an operation's result.

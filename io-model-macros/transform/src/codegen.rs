@@ -228,8 +228,8 @@ pub fn function(p: &Parts, errors: &mut Errors) -> TokenStream {
     // One arm for every wait variant (an or-pattern), one more for each
     // under `#[cfg]` (an alternative of a pattern takes no attribute).
     let peek_body = quote! {
-        if let ::core::option::Option::Some(__io_y) = ::io_model::__private::pending(__io_c) {
-            return ::io_model::__private::suspended(__io_y);
+        if let __io_rt::Some(__io_y) = __io_rt::pending(__io_c) {
+            return __io_rt::suspended(__io_y);
         }
     };
     let (plain, cfgd): (Vec<&Variant>, Vec<&Variant>) =
@@ -294,7 +294,7 @@ pub fn function(p: &Parts, errors: &mut Errors) -> TokenStream {
             .ty
             .as_ref()
             .map(|t| quote!(: ::core::option::Option<#t>));
-        quote!(#cfg let mut #c #ty = ::core::option::Option::None;)
+        quote!(#cfg let mut #c #ty = __io_rt::None;)
     });
     // Parameters that may be moved out of wait in carriers between arms.
     let params: Vec<LocalId> = (0..p.body.locals.len())
@@ -304,7 +304,7 @@ pub fn function(p: &Parts, errors: &mut Errors) -> TokenStream {
     let param_carriers = params.iter().map(|id| {
         let c = carrier(*id);
         let ident = &p.body.locals[id.0].ident;
-        quote!(let mut #c = ::core::option::Option::Some(#ident);)
+        quote!(let mut #c = __io_rt::Some(#ident);)
     });
     // One `match` on the state's place, the arms in flow order (type
     // inference reads them in that order): an arm whose variant holds
@@ -375,8 +375,8 @@ pub fn function(p: &Parts, errors: &mut Errors) -> TokenStream {
                 arms.push(quote! {
                     #cfg
                     #any => {
-                        let #pat = ::core::mem::replace(&mut #st, #name::__Poisoned) else {
-                            ::core::unreachable!()
+                        let #pat = __io_rt::replace(&mut #st, #name::__Poisoned) else {
+                            __io_rt::unreachable!()
                         };
                         #takes
                         #code
@@ -438,8 +438,11 @@ pub fn function(p: &Parts, errors: &mut Errors) -> TokenStream {
         #(#outer)*
         #vis #sig {
             #(#inner)*
+            // The paths the code below repeats at every point, made short.
+            #[allow(unused_imports)]
+            use ::io_model::__private as __io_rt;
             #take_state
-            ::io_model::__trace_start!(__io_at, #st.name());
+            __io_rt::trace_start!(__io_at, #st.name());
             #[allow(clippy::redundant_closure_call)]
             let #out: #ret = (|| -> #ret {
                 #(#param_carriers)*
@@ -465,7 +468,7 @@ pub fn function(p: &Parts, errors: &mut Errors) -> TokenStream {
                     }
                 }
             })();
-            ::io_model::__trace_end!(__io_at, #fn_name, &#out);
+            __io_rt::trace_end!(__io_at, #fn_name, &#out);
             #put_state
             #out
         }
@@ -601,12 +604,7 @@ fn braces(inner: TokenStream) -> TokenTree {
 }
 
 fn take(c: &Ident) -> TokenStream {
-    quote! {
-        match ::core::option::Option::take(&mut #c) {
-            ::core::option::Option::Some(__io_x) => __io_x,
-            ::core::option::Option::None => ::core::unreachable!(),
-        }
-    }
+    quote!(__io_rt::carried(&mut #c))
 }
 
 impl Printer<'_, '_> {
@@ -624,7 +622,7 @@ impl Printer<'_, '_> {
                 // lives to the end of the call).
                 if self.arm != Entry::Idle {
                     let c = carrier(*id);
-                    out.extend(quote!(::core::mem::drop(::core::option::Option::take(&mut #c));));
+                    out.extend(quote!(#c = __io_rt::None;));
                 }
                 continue;
             }
@@ -649,7 +647,7 @@ impl Printer<'_, '_> {
             .map(|id| {
                 let c = carrier(*id);
                 let ident = &self.p.body.locals[id.0].ident;
-                quote!(#c = ::core::option::Option::Some(#ident);)
+                quote!(#c = __io_rt::Some(#ident);)
             });
         quote!(#(#puts)*)
     }
@@ -1163,8 +1161,13 @@ impl Printer<'_, '_> {
                     let c = carrier(*id);
                     let local = &self.p.body.locals[id.0];
                     let src = &local.ident;
-                    let cfg = cfg_attrs(&local.cfg);
-                    quote!(#cfg { #c = ::core::option::Option::Some(#src); })
+                    let store = quote!(#c = __io_rt::Some(#src););
+                    if local.cfg.is_empty() {
+                        store
+                    } else {
+                        let cfg = cfg_attrs(&local.cfg);
+                        quote!(#cfg { #store })
+                    }
                 });
                 let pat = arm_pattern(self.p, e);
                 quote!({ #(#stores)* #params #st = #pat; continue #label; })
@@ -1184,7 +1187,7 @@ impl Printer<'_, '_> {
         let f = self.p.checked.input.sig.ident.to_string();
         let to = self.p.layout.variants[pt.0].name.to_string();
         let line = self.p.points[pt.0].line;
-        quote!(::io_model::__trace_to!(__io_at, #f, #to, #line);)
+        quote!(__io_rt::trace_to!(__io_at, #f, #to, #line);)
     }
 
     fn arrive(&mut self, pt: PointId) -> TokenStream {
@@ -1197,7 +1200,6 @@ impl Printer<'_, '_> {
         let point = &self.p.points[pt.0];
         let label = dispatch();
         let c = internal("__io_c");
-        let ok = quote!(::core::result::Result::Ok);
         match point.kind {
             MarkerKind::Wait | MarkerKind::WaitAll => {
                 let operand = point.operand.as_ref();
@@ -1215,11 +1217,11 @@ impl Printer<'_, '_> {
                 let params = self.put_params(Entry::Point(pt));
                 let y = internal("__io_y");
                 quote! {{
-                    let #c: ::io_model::Completion = #init;
-                    let #y = ::io_model::__private::pending(&#c);
+                    let #c = #init;
+                    let #y = __io_rt::pending(&#c);
                     #store
-                    if let ::core::option::Option::Some(#y) = #y {
-                        return ::io_model::__private::suspended(#y);
+                    if let __io_rt::Some(#y) = #y {
+                        return __io_rt::suspended(#y);
                     }
                     #params
                     continue #label;
@@ -1230,9 +1232,7 @@ impl Printer<'_, '_> {
                 let store = self.store(pt, None);
                 quote! {{
                     #store
-                    return #ok(::io_model::IOResult::IO(::io_model::IOCompletions::Single(
-                        ::io_model::Completion::new_yield(),
-                    )));
+                    return __io_rt::yielded();
                 }}
             }
         }
@@ -1250,8 +1250,8 @@ impl Printer<'_, '_> {
                 let convert =
                     quote_spanned!(ret_span=> ::io_model::__private::completion_error(#e));
                 quote! {{
-                    if let ::core::option::Option::Some(#e) = ::io_model::Completion::get_error(&#c) {
-                        return ::core::result::Result::Err(#convert);
+                    if let __io_rt::Some(#e) = __io_rt::Completion::get_error(&#c) {
+                        return __io_rt::Err(#convert);
                     }
                 }}
             }
@@ -1275,9 +1275,9 @@ impl Printer<'_, '_> {
                         #done => #v,
                         #pending => {
                             #again
-                            return ::core::result::Result::Ok(::io_model::IOResult::IO(#io));
+                            return __io_rt::Ok(__io_rt::IOResult::IO(#io));
                         }
-                        #failed => return ::core::result::Result::Err(#convert),
+                        #failed => return __io_rt::Err(#convert),
                     }
                 }
             }

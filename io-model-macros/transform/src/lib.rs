@@ -427,9 +427,7 @@ mod tests {
         .unwrap()
         .to_string();
         assert!(
-            out.contains(
-                ": :: core :: option :: Option < (u64 , String) > = :: core :: option :: Option :: None"
-            ),
+            out.contains(": :: core :: option :: Option < (u64 , String) > = __io_rt :: None"),
             "{out}"
         );
     }

@@ -1,24 +1,24 @@
 fn fill_page(st: &mut FillPageState, d: &Disk, seed: u64) -> Result<IOResult<u64>> {
+    #[allow(unused_imports)]
+    use ::io_model::__private as __io_rt;
     let __io_s: &mut FillPageState = {
         let __io_p: &mut FillPageState = &mut *st;
         #[allow(unreachable_patterns)]
         match &*__io_p {
             FillPageState::Wait0 { __io_c, __io_run: false, .. }
             | FillPageState::Wait1 { __io_c, __io_run: false, .. } => {
-                if let ::core::option::Option::Some(__io_y) = ::io_model::__private::pending(
-                    __io_c,
-                ) {
-                    return ::io_model::__private::suspended(__io_y);
+                if let __io_rt::Some(__io_y) = __io_rt::pending(__io_c) {
+                    return __io_rt::suspended(__io_y);
                 }
             }
             _ => {}
         }
         __io_p
     };
-    ::io_model::__trace_start!(__io_at, (* __io_s).name());
+    __io_rt::trace_start!(__io_at, (* __io_s).name());
     #[allow(clippy::redundant_closure_call)]
     let __io_ret: Result<IOResult<u64>> = (|| -> Result<IOResult<u64>> {
-        let mut __io_m4: ::core::option::Option<[u8; 4096]> = ::core::option::Option::None;
+        let mut __io_m4: ::core::option::Option<[u8; 4096]> = __io_rt::None;
         #[allow(
             unreachable_code,
             unused_mut,
@@ -53,22 +53,18 @@ fn fill_page(st: &mut FillPageState, d: &Disk, seed: u64) -> Result<IOResult<u64
                                 {
                                     let c = d.read(k);
                                     {
-                                        ::io_model::__trace_to!(
-                                            __io_at, "fill_page", "Wait0", 6usize
-                                        );
+                                        __io_rt::trace_to!(__io_at, "fill_page", "Wait0", 6usize);
                                         {
-                                            let __io_c: ::io_model::Completion = ::io_model::__private::waitable(
-                                                c,
-                                            );
-                                            let __io_y = ::io_model::__private::pending(&__io_c);
+                                            let __io_c = ::io_model::__private::waitable(c);
+                                            let __io_y = __io_rt::pending(&__io_c);
                                             (*__io_s) = FillPageState::Wait0 {
                                                 k: k,
                                                 page: page,
                                                 __io_c: __io_c,
                                                 __io_run: false,
                                             };
-                                            if let ::core::option::Option::Some(__io_y) = __io_y {
-                                                return ::io_model::__private::suspended(__io_y);
+                                            if let __io_rt::Some(__io_y) = __io_y {
+                                                return __io_rt::suspended(__io_y);
                                             }
                                             continue '__io_dispatch;
                                         }
@@ -76,9 +72,7 @@ fn fill_page(st: &mut FillPageState, d: &Disk, seed: u64) -> Result<IOResult<u64
                                 }
                             };
                             {
-                                {
-                                    __io_m4 = ::core::option::Option::Some(page);
-                                }
+                                __io_m4 = __io_rt::Some(page);
                                 (*__io_s) = FillPageState::__Merge0;
                                 continue '__io_dispatch;
                             }
@@ -106,10 +100,10 @@ fn fill_page(st: &mut FillPageState, d: &Disk, seed: u64) -> Result<IOResult<u64
                                     let k = *__io_b5;
                                     {
                                         {
-                                            if let ::core::option::Option::Some(__io_e) = ::io_model::Completion::get_error(
+                                            if let __io_rt::Some(__io_e) = __io_rt::Completion::get_error(
                                                 &__io_c,
                                             ) {
-                                                return ::core::result::Result::Err(
+                                                return __io_rt::Err(
                                                     ::io_model::__private::completion_error(__io_e),
                                                 );
                                             }
@@ -129,19 +123,15 @@ fn fill_page(st: &mut FillPageState, d: &Disk, seed: u64) -> Result<IOResult<u64
                                     {
                                         let c = d.read(k);
                                         {
-                                            ::io_model::__trace_to!(
-                                                __io_at, "fill_page", "Wait0", 6usize
-                                            );
+                                            __io_rt::trace_to!(__io_at, "fill_page", "Wait0", 6usize);
                                             {
-                                                let __io_c: ::io_model::Completion = ::io_model::__private::waitable(
-                                                    c,
-                                                );
-                                                let __io_y = ::io_model::__private::pending(&__io_c);
+                                                let __io_c = ::io_model::__private::waitable(c);
+                                                let __io_y = __io_rt::pending(&__io_c);
                                                 *__io_b5 = k;
                                                 *__io_cr = __io_c;
                                                 *__io_run = false;
-                                                if let ::core::option::Option::Some(__io_y) = __io_y {
-                                                    return ::io_model::__private::suspended(__io_y);
+                                                if let __io_rt::Some(__io_y) = __io_y {
+                                                    return __io_rt::suspended(__io_y);
                                                 }
                                                 continue '__io_dispatch;
                                             }
@@ -150,9 +140,7 @@ fn fill_page(st: &mut FillPageState, d: &Disk, seed: u64) -> Result<IOResult<u64
                                 }
                             };
                             {
-                                {
-                                    __io_m4 = ::core::option::Option::Some((*__io_b4));
-                                }
+                                __io_m4 = __io_rt::Some((*__io_b4));
                                 (*__io_s) = FillPageState::__Merge0;
                                 continue '__io_dispatch;
                             }
@@ -162,28 +150,21 @@ fn fill_page(st: &mut FillPageState, d: &Disk, seed: u64) -> Result<IOResult<u64
                 FillPageState::__Merge0 => {
                     (*__io_s) = FillPageState::__Poisoned;
                     {
-                        let mut page = match ::core::option::Option::take(&mut __io_m4) {
-                            ::core::option::Option::Some(__io_x) => __io_x,
-                            ::core::option::Option::None => ::core::unreachable!(),
-                        };
+                        let mut page = __io_rt::carried(&mut __io_m4);
                         {}
                         let w = d.write(&page);
                         {
-                            ::io_model::__trace_to!(
-                                __io_at, "fill_page", "Wait1", 11usize
-                            );
+                            __io_rt::trace_to!(__io_at, "fill_page", "Wait1", 11usize);
                             {
-                                let __io_c: ::io_model::Completion = ::io_model::__private::waitable(
-                                    w,
-                                );
-                                let __io_y = ::io_model::__private::pending(&__io_c);
+                                let __io_c = ::io_model::__private::waitable(w);
+                                let __io_y = __io_rt::pending(&__io_c);
                                 (*__io_s) = FillPageState::Wait1 {
                                     page: page,
                                     __io_c: __io_c,
                                     __io_run: false,
                                 };
-                                if let ::core::option::Option::Some(__io_y) = __io_y {
-                                    return ::io_model::__private::suspended(__io_y);
+                                if let __io_rt::Some(__io_y) = __io_y {
+                                    return __io_rt::suspended(__io_y);
                                 }
                                 continue '__io_dispatch;
                             }
@@ -204,10 +185,10 @@ fn fill_page(st: &mut FillPageState, d: &Disk, seed: u64) -> Result<IOResult<u64
                     let __io_c: &::io_model::Completion = &*__io_cr;
                     {
                         {
-                            if let ::core::option::Option::Some(__io_e) = ::io_model::Completion::get_error(
+                            if let __io_rt::Some(__io_e) = __io_rt::Completion::get_error(
                                 &__io_c,
                             ) {
-                                return ::core::result::Result::Err(
+                                return __io_rt::Err(
                                     ::io_model::__private::completion_error(__io_e),
                                 );
                             }
@@ -223,7 +204,7 @@ fn fill_page(st: &mut FillPageState, d: &Disk, seed: u64) -> Result<IOResult<u64
             }
         }
     })();
-    ::io_model::__trace_end!(__io_at, "fill_page", & __io_ret);
+    __io_rt::trace_end!(__io_at, "fill_page", & __io_ret);
     if let FillPageState::__Poisoned
     | FillPageState::Wait0 { __io_run: true, .. }
     | FillPageState::Wait1 { __io_run: true, .. } = *__io_s {

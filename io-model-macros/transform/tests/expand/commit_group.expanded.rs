@@ -1,20 +1,20 @@
 pub fn commit(st: &mut CommitState, pager: &mut Pager) -> Result<IOResult<usize>> {
+    #[allow(unused_imports)]
+    use ::io_model::__private as __io_rt;
     let __io_s: &mut CommitState = {
         let __io_p: &mut CommitState = &mut *st;
         #[allow(unreachable_patterns)]
         match &*__io_p {
             CommitState::WaitAll0 { __io_c, .. } | CommitState::Fsync { __io_c, .. } => {
-                if let ::core::option::Option::Some(__io_y) = ::io_model::__private::pending(
-                    __io_c,
-                ) {
-                    return ::io_model::__private::suspended(__io_y);
+                if let __io_rt::Some(__io_y) = __io_rt::pending(__io_c) {
+                    return __io_rt::suspended(__io_y);
                 }
             }
             _ => {}
         }
         __io_p
     };
-    ::io_model::__trace_start!(__io_at, (* __io_s).name());
+    __io_rt::trace_start!(__io_at, (* __io_s).name());
     #[allow(clippy::redundant_closure_call)]
     let __io_ret: Result<IOResult<usize>> = (|| -> Result<IOResult<usize>> {
         #[allow(
@@ -42,19 +42,15 @@ pub fn commit(st: &mut CommitState, pager: &mut Pager) -> Result<IOResult<usize>
                             .map(|p| pager.write(*p))
                             .collect();
                         {
-                            ::io_model::__trace_to!(
-                                __io_at, "commit", "WaitAll0", 4usize
-                            );
+                            __io_rt::trace_to!(__io_at, "commit", "WaitAll0", 4usize);
                             {
-                                let __io_c: ::io_model::Completion = ::io_model::__private::group_all(
-                                    writes,
-                                );
-                                let __io_y = ::io_model::__private::pending(&__io_c);
+                                let __io_c = ::io_model::__private::group_all(writes);
+                                let __io_y = __io_rt::pending(&__io_c);
                                 (*__io_s) = CommitState::WaitAll0 {
                                     __io_c: __io_c,
                                 };
-                                if let ::core::option::Option::Some(__io_y) = __io_y {
-                                    return ::io_model::__private::suspended(__io_y);
+                                if let __io_rt::Some(__io_y) = __io_y {
+                                    return __io_rt::suspended(__io_y);
                                 }
                                 continue '__io_dispatch;
                             }
@@ -62,33 +58,31 @@ pub fn commit(st: &mut CommitState, pager: &mut Pager) -> Result<IOResult<usize>
                     }
                 }
                 CommitState::WaitAll0 { .. } => {
-                    let CommitState::WaitAll0 { __io_c: __io_c } = ::core::mem::replace(
+                    let CommitState::WaitAll0 { __io_c: __io_c } = __io_rt::replace(
                         &mut (*__io_s),
                         CommitState::__Poisoned,
-                    ) else { ::core::unreachable!() };
+                    ) else { __io_rt::unreachable!() };
                     {
                         {
-                            if let ::core::option::Option::Some(__io_e) = ::io_model::Completion::get_error(
+                            if let __io_rt::Some(__io_e) = __io_rt::Completion::get_error(
                                 &__io_c,
                             ) {
-                                return ::core::result::Result::Err(
+                                return __io_rt::Err(
                                     ::io_model::__private::completion_error(__io_e),
                                 );
                             }
                         };
                         let sync = pager.fsync();
                         {
-                            ::io_model::__trace_to!(__io_at, "commit", "Fsync", 6usize);
+                            __io_rt::trace_to!(__io_at, "commit", "Fsync", 6usize);
                             {
-                                let __io_c: ::io_model::Completion = ::io_model::__private::waitable(
-                                    sync,
-                                );
-                                let __io_y = ::io_model::__private::pending(&__io_c);
+                                let __io_c = ::io_model::__private::waitable(sync);
+                                let __io_y = __io_rt::pending(&__io_c);
                                 (*__io_s) = CommitState::Fsync {
                                     __io_c: __io_c,
                                 };
-                                if let ::core::option::Option::Some(__io_y) = __io_y {
-                                    return ::io_model::__private::suspended(__io_y);
+                                if let __io_rt::Some(__io_y) = __io_y {
+                                    return __io_rt::suspended(__io_y);
                                 }
                                 continue '__io_dispatch;
                             }
@@ -96,16 +90,16 @@ pub fn commit(st: &mut CommitState, pager: &mut Pager) -> Result<IOResult<usize>
                     }
                 }
                 CommitState::Fsync { .. } => {
-                    let CommitState::Fsync { __io_c: __io_c } = ::core::mem::replace(
+                    let CommitState::Fsync { __io_c: __io_c } = __io_rt::replace(
                         &mut (*__io_s),
                         CommitState::__Poisoned,
-                    ) else { ::core::unreachable!() };
+                    ) else { __io_rt::unreachable!() };
                     {
                         {
-                            if let ::core::option::Option::Some(__io_e) = ::io_model::Completion::get_error(
+                            if let __io_rt::Some(__io_e) = __io_rt::Completion::get_error(
                                 &__io_c,
                             ) {
-                                return ::core::result::Result::Err(
+                                return __io_rt::Err(
                                     ::io_model::__private::completion_error(__io_e),
                                 );
                             }
@@ -123,7 +117,7 @@ pub fn commit(st: &mut CommitState, pager: &mut Pager) -> Result<IOResult<usize>
             }
         }
     })();
-    ::io_model::__trace_end!(__io_at, "commit", & __io_ret);
+    __io_rt::trace_end!(__io_at, "commit", & __io_ret);
     if let CommitState::__Poisoned = *__io_s {
         *__io_s = CommitState::Idle;
     }

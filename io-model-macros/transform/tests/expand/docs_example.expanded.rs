@@ -1,20 +1,20 @@
 fn sum_pages(st: &mut SumPagesState, s: &Store, n: u32) -> Result<IOResult<u64>> {
+    #[allow(unused_imports)]
+    use ::io_model::__private as __io_rt;
     let __io_s: &mut SumPagesState = {
         let __io_p: &mut SumPagesState = &mut *st;
         #[allow(unreachable_patterns)]
         match &*__io_p {
             SumPagesState::Wait0 { __io_c, .. } => {
-                if let ::core::option::Option::Some(__io_y) = ::io_model::__private::pending(
-                    __io_c,
-                ) {
-                    return ::io_model::__private::suspended(__io_y);
+                if let __io_rt::Some(__io_y) = __io_rt::pending(__io_c) {
+                    return __io_rt::suspended(__io_y);
                 }
             }
             _ => {}
         }
         __io_p
     };
-    ::io_model::__trace_start!(__io_at, (* __io_s).name());
+    __io_rt::trace_start!(__io_at, (* __io_s).name());
     #[allow(clippy::redundant_closure_call)]
     let __io_ret: Result<IOResult<u64>> = (|| -> Result<IOResult<u64>> {
         #[allow(
@@ -42,21 +42,17 @@ fn sum_pages(st: &mut SumPagesState, s: &Store, n: u32) -> Result<IOResult<u64>>
                             if i < n {
                                 let c = s.read(i);
                                 {
-                                    ::io_model::__trace_to!(
-                                        __io_at, "sum_pages", "Wait0", 7usize
-                                    );
+                                    __io_rt::trace_to!(__io_at, "sum_pages", "Wait0", 7usize);
                                     {
-                                        let __io_c: ::io_model::Completion = ::io_model::__private::waitable(
-                                            c,
-                                        );
-                                        let __io_y = ::io_model::__private::pending(&__io_c);
+                                        let __io_c = ::io_model::__private::waitable(c);
+                                        let __io_y = __io_rt::pending(&__io_c);
                                         (*__io_s) = SumPagesState::Wait0 {
                                             sum: sum,
                                             i: i,
                                             __io_c: __io_c,
                                         };
-                                        if let ::core::option::Option::Some(__io_y) = __io_y {
-                                            return ::io_model::__private::suspended(__io_y);
+                                        if let __io_rt::Some(__io_y) = __io_y {
+                                            return __io_rt::suspended(__io_y);
                                         }
                                         continue '__io_dispatch;
                                     }
@@ -66,9 +62,7 @@ fn sum_pages(st: &mut SumPagesState, s: &Store, n: u32) -> Result<IOResult<u64>>
                             }
                         };
                         {
-                            ::io_model::__trace_to!(
-                                __io_at, "sum_pages", "Call0", 11usize
-                            );
+                            __io_rt::trace_to!(__io_at, "sum_pages", "Call0", 11usize);
                             {
                                 (*__io_s) = SumPagesState::Call0 { sum: sum };
                                 continue '__io_dispatch;
@@ -81,8 +75,9 @@ fn sum_pages(st: &mut SumPagesState, s: &Store, n: u32) -> Result<IOResult<u64>>
                         sum: __io_b4,
                         i: __io_b3,
                         __io_c: __io_c,
-                    } = ::core::mem::replace(&mut (*__io_s), SumPagesState::__Poisoned)
-                    else { ::core::unreachable!() };
+                    } = __io_rt::replace(&mut (*__io_s), SumPagesState::__Poisoned) else {
+                        __io_rt::unreachable!()
+                    };
                     {
                         let mut i = __io_b3;
                         let mut sum = __io_b4;
@@ -90,10 +85,10 @@ fn sum_pages(st: &mut SumPagesState, s: &Store, n: u32) -> Result<IOResult<u64>>
                             {
                                 {
                                     {
-                                        if let ::core::option::Option::Some(__io_e) = ::io_model::Completion::get_error(
+                                        if let __io_rt::Some(__io_e) = __io_rt::Completion::get_error(
                                             &__io_c,
                                         ) {
-                                            return ::core::result::Result::Err(
+                                            return __io_rt::Err(
                                                 ::io_model::__private::completion_error(__io_e),
                                             );
                                         }
@@ -106,21 +101,17 @@ fn sum_pages(st: &mut SumPagesState, s: &Store, n: u32) -> Result<IOResult<u64>>
                                 if i < n {
                                     let c = s.read(i);
                                     {
-                                        ::io_model::__trace_to!(
-                                            __io_at, "sum_pages", "Wait0", 7usize
-                                        );
+                                        __io_rt::trace_to!(__io_at, "sum_pages", "Wait0", 7usize);
                                         {
-                                            let __io_c: ::io_model::Completion = ::io_model::__private::waitable(
-                                                c,
-                                            );
-                                            let __io_y = ::io_model::__private::pending(&__io_c);
+                                            let __io_c = ::io_model::__private::waitable(c);
+                                            let __io_y = __io_rt::pending(&__io_c);
                                             (*__io_s) = SumPagesState::Wait0 {
                                                 sum: sum,
                                                 i: i,
                                                 __io_c: __io_c,
                                             };
-                                            if let ::core::option::Option::Some(__io_y) = __io_y {
-                                                return ::io_model::__private::suspended(__io_y);
+                                            if let __io_rt::Some(__io_y) = __io_y {
+                                                return __io_rt::suspended(__io_y);
                                             }
                                             continue '__io_dispatch;
                                         }
@@ -131,9 +122,7 @@ fn sum_pages(st: &mut SumPagesState, s: &Store, n: u32) -> Result<IOResult<u64>>
                             }
                         };
                         {
-                            ::io_model::__trace_to!(
-                                __io_at, "sum_pages", "Call0", 11usize
-                            );
+                            __io_rt::trace_to!(__io_at, "sum_pages", "Call0", 11usize);
                             {
                                 (*__io_s) = SumPagesState::Call0 { sum: sum };
                                 continue '__io_dispatch;
@@ -142,10 +131,10 @@ fn sum_pages(st: &mut SumPagesState, s: &Store, n: u32) -> Result<IOResult<u64>>
                     }
                 }
                 SumPagesState::Call0 { .. } => {
-                    let SumPagesState::Call0 { sum: __io_b4 } = ::core::mem::replace(
+                    let SumPagesState::Call0 { sum: __io_b4 } = __io_rt::replace(
                         &mut (*__io_s),
                         SumPagesState::__Poisoned,
-                    ) else { ::core::unreachable!() };
+                    ) else { __io_rt::unreachable!() };
                     {
                         let mut sum = __io_b4;
                         let total: u64 = match ::io_model::__private::operation(
@@ -158,12 +147,10 @@ fn sum_pages(st: &mut SumPagesState, s: &Store, n: u32) -> Result<IOResult<u64>>
                                 ::io_model::IOResult::IO(__io_io),
                             ) => {
                                 (*__io_s) = SumPagesState::Call0 { sum: sum };
-                                return ::core::result::Result::Ok(
-                                    ::io_model::IOResult::IO(__io_io),
-                                );
+                                return __io_rt::Ok(__io_rt::IOResult::IO(__io_io));
                             }
                             ::core::result::Result::Err(__io_e) => {
-                                return ::core::result::Result::Err(
+                                return __io_rt::Err(
                                     ::io_model::__private::operation_error(__io_e),
                                 );
                             }
@@ -179,7 +166,7 @@ fn sum_pages(st: &mut SumPagesState, s: &Store, n: u32) -> Result<IOResult<u64>>
             }
         }
     })();
-    ::io_model::__trace_end!(__io_at, "sum_pages", & __io_ret);
+    __io_rt::trace_end!(__io_at, "sum_pages", & __io_ret);
     if let SumPagesState::__Poisoned = *__io_s {
         *__io_s = SumPagesState::Idle;
     }

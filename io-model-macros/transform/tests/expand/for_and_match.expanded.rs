@@ -3,14 +3,16 @@ fn balance(
     p: &mut Pager,
     children: &[u32],
 ) -> Result<IOResult<u32>> {
+    #[allow(unused_imports)]
+    use ::io_model::__private as __io_rt;
     let __io_s: &mut BalanceState = {
         let __io_p: &mut BalanceState = &mut *st;
         __io_p
     };
-    ::io_model::__trace_start!(__io_at, (* __io_s).name());
+    __io_rt::trace_start!(__io_at, (* __io_s).name());
     #[allow(clippy::redundant_closure_call)]
     let __io_ret: Result<IOResult<u32>> = (|| -> Result<IOResult<u32>> {
-        let mut __io_m4: ::core::option::Option<u32> = ::core::option::Option::None;
+        let mut __io_m4: ::core::option::Option<u32> = __io_rt::None;
         #[allow(
             unreachable_code,
             unused_mut,
@@ -45,9 +47,7 @@ fn balance(
                                 };
                                 {
                                     {
-                                        ::io_model::__trace_to!(
-                                            __io_at, "balance", "Call0", 6usize
-                                        );
+                                        __io_rt::trace_to!(__io_at, "balance", "Call0", 6usize);
                                         {
                                             (*__io_s) = BalanceState::Call0 {
                                                 idx: idx,
@@ -61,9 +61,7 @@ fn balance(
                                 }
                             };
                             {
-                                {
-                                    __io_m4 = ::core::option::Option::Some(sum);
-                                }
+                                __io_m4 = __io_rt::Some(sum);
                                 (*__io_s) = BalanceState::__Merge0;
                                 continue '__io_dispatch;
                             }
@@ -76,8 +74,9 @@ fn balance(
                         __io_iter0: __io_b0,
                         sub: __io_b5,
                         sum: __io_b4,
-                    } = ::core::mem::replace(&mut (*__io_s), BalanceState::__Poisoned)
-                    else { ::core::unreachable!() };
+                    } = __io_rt::replace(&mut (*__io_s), BalanceState::__Poisoned) else {
+                        __io_rt::unreachable!()
+                    };
                     {
                         let mut sum = __io_b4;
                         let mut sub = __io_b5;
@@ -102,12 +101,10 @@ fn balance(
                                                     sub: sub,
                                                     sum: sum,
                                                 };
-                                                return ::core::result::Result::Ok(
-                                                    ::io_model::IOResult::IO(__io_io),
-                                                );
+                                                return __io_rt::Ok(__io_rt::IOResult::IO(__io_io));
                                             }
                                             ::core::result::Result::Err(__io_e) => {
-                                                return ::core::result::Result::Err(
+                                                return __io_rt::Err(
                                                     ::io_model::__private::operation_error(__io_e),
                                                 );
                                             }
@@ -126,9 +123,7 @@ fn balance(
                                     };
                                     {
                                         {
-                                            ::io_model::__trace_to!(
-                                                __io_at, "balance", "Call0", 6usize
-                                            );
+                                            __io_rt::trace_to!(__io_at, "balance", "Call0", 6usize);
                                             {
                                                 (*__io_s) = BalanceState::Call0 {
                                                     idx: idx,
@@ -143,9 +138,7 @@ fn balance(
                                 }
                             };
                             {
-                                {
-                                    __io_m4 = ::core::option::Option::Some(sum);
-                                }
+                                __io_m4 = __io_rt::Some(sum);
                                 (*__io_s) = BalanceState::__Merge0;
                                 continue '__io_dispatch;
                             }
@@ -155,15 +148,10 @@ fn balance(
                 BalanceState::__Merge0 => {
                     (*__io_s) = BalanceState::__Poisoned;
                     {
-                        let mut sum = match ::core::option::Option::take(&mut __io_m4) {
-                            ::core::option::Option::Some(__io_x) => __io_x,
-                            ::core::option::Option::None => ::core::unreachable!(),
-                        };
+                        let mut sum = __io_rt::carried(&mut __io_m4);
                         {}
                         {
-                            {
-                                __io_m4 = ::core::option::Option::Some(sum);
-                            }
+                            __io_m4 = __io_rt::Some(sum);
                             (*__io_s) = BalanceState::__Merge1;
                             continue '__io_dispatch;
                         }
@@ -172,10 +160,7 @@ fn balance(
                 BalanceState::__Merge1 => {
                     (*__io_s) = BalanceState::__Poisoned;
                     {
-                        let mut sum = match ::core::option::Option::take(&mut __io_m4) {
-                            ::core::option::Option::Some(__io_x) => __io_x,
-                            ::core::option::Option::None => ::core::unreachable!(),
-                        };
+                        let mut sum = __io_rt::carried(&mut __io_m4);
                         return Ok(IOResult::Done(sum));
                     }
                 }
@@ -187,7 +172,7 @@ fn balance(
             }
         }
     })();
-    ::io_model::__trace_end!(__io_at, "balance", & __io_ret);
+    __io_rt::trace_end!(__io_at, "balance", & __io_ret);
     if let BalanceState::__Poisoned = *__io_s {
         *__io_s = BalanceState::Idle;
     }

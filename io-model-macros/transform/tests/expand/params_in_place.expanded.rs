@@ -4,25 +4,25 @@ fn sum_pages(
     pages: Vec<u64>,
     label: String,
 ) -> Result<IOResult<u64>> {
+    #[allow(unused_imports)]
+    use ::io_model::__private as __io_rt;
     let __io_s: &mut SumPagesState = {
         let __io_p: &mut SumPagesState = &mut *st;
         #[allow(unreachable_patterns)]
         match &*__io_p {
             SumPagesState::Wait0 { __io_c, .. } => {
-                if let ::core::option::Option::Some(__io_y) = ::io_model::__private::pending(
-                    __io_c,
-                ) {
-                    return ::io_model::__private::suspended(__io_y);
+                if let __io_rt::Some(__io_y) = __io_rt::pending(__io_c) {
+                    return __io_rt::suspended(__io_y);
                 }
             }
             _ => {}
         }
         __io_p
     };
-    ::io_model::__trace_start!(__io_at, (* __io_s).name());
+    __io_rt::trace_start!(__io_at, (* __io_s).name());
     #[allow(clippy::redundant_closure_call)]
     let __io_ret: Result<IOResult<u64>> = (|| -> Result<IOResult<u64>> {
-        let mut __io_m5: ::core::option::Option<u64> = ::core::option::Option::None;
+        let mut __io_m5: ::core::option::Option<u64> = __io_rt::None;
         #[allow(
             unreachable_code,
             unused_mut,
@@ -57,22 +57,18 @@ fn sum_pages(
                                 {
                                     let c = io.read(pages[k])?;
                                     {
-                                        ::io_model::__trace_to!(
-                                            __io_at, "sum_pages", "Wait0", 6usize
-                                        );
+                                        __io_rt::trace_to!(__io_at, "sum_pages", "Wait0", 6usize);
                                         {
-                                            let __io_c: ::io_model::Completion = ::io_model::__private::waitable(
-                                                c,
-                                            );
-                                            let __io_y = ::io_model::__private::pending(&__io_c);
+                                            let __io_c = ::io_model::__private::waitable(c);
+                                            let __io_y = __io_rt::pending(&__io_c);
                                             (*__io_s) = SumPagesState::Wait0 {
                                                 k: k,
                                                 __io_iter0: __io_iter0,
                                                 sum: sum,
                                                 __io_c: __io_c,
                                             };
-                                            if let ::core::option::Option::Some(__io_y) = __io_y {
-                                                return ::io_model::__private::suspended(__io_y);
+                                            if let __io_rt::Some(__io_y) = __io_y {
+                                                return __io_rt::suspended(__io_y);
                                             }
                                             continue '__io_dispatch;
                                         }
@@ -80,9 +76,7 @@ fn sum_pages(
                                 }
                             };
                             {
-                                {
-                                    __io_m5 = ::core::option::Option::Some(sum);
-                                }
+                                __io_m5 = __io_rt::Some(sum);
                                 (*__io_s) = SumPagesState::__Merge0;
                                 continue '__io_dispatch;
                             }
@@ -95,8 +89,9 @@ fn sum_pages(
                         __io_iter0: __io_b0,
                         sum: __io_b5,
                         __io_c: __io_c,
-                    } = ::core::mem::replace(&mut (*__io_s), SumPagesState::__Poisoned)
-                    else { ::core::unreachable!() };
+                    } = __io_rt::replace(&mut (*__io_s), SumPagesState::__Poisoned) else {
+                        __io_rt::unreachable!()
+                    };
                     {
                         let mut sum = __io_b5;
                         {
@@ -106,10 +101,10 @@ fn sum_pages(
                                     let k = __io_b6;
                                     {
                                         {
-                                            if let ::core::option::Option::Some(__io_e) = ::io_model::Completion::get_error(
+                                            if let __io_rt::Some(__io_e) = __io_rt::Completion::get_error(
                                                 &__io_c,
                                             ) {
-                                                return ::core::result::Result::Err(
+                                                return __io_rt::Err(
                                                     ::io_model::__private::completion_error(__io_e),
                                                 );
                                             }
@@ -127,22 +122,18 @@ fn sum_pages(
                                     {
                                         let c = io.read(pages[k])?;
                                         {
-                                            ::io_model::__trace_to!(
-                                                __io_at, "sum_pages", "Wait0", 6usize
-                                            );
+                                            __io_rt::trace_to!(__io_at, "sum_pages", "Wait0", 6usize);
                                             {
-                                                let __io_c: ::io_model::Completion = ::io_model::__private::waitable(
-                                                    c,
-                                                );
-                                                let __io_y = ::io_model::__private::pending(&__io_c);
+                                                let __io_c = ::io_model::__private::waitable(c);
+                                                let __io_y = __io_rt::pending(&__io_c);
                                                 (*__io_s) = SumPagesState::Wait0 {
                                                     k: k,
                                                     __io_iter0: __io_iter0,
                                                     sum: sum,
                                                     __io_c: __io_c,
                                                 };
-                                                if let ::core::option::Option::Some(__io_y) = __io_y {
-                                                    return ::io_model::__private::suspended(__io_y);
+                                                if let __io_rt::Some(__io_y) = __io_y {
+                                                    return __io_rt::suspended(__io_y);
                                                 }
                                                 continue '__io_dispatch;
                                             }
@@ -151,9 +142,7 @@ fn sum_pages(
                                 }
                             };
                             {
-                                {
-                                    __io_m5 = ::core::option::Option::Some(sum);
-                                }
+                                __io_m5 = __io_rt::Some(sum);
                                 (*__io_s) = SumPagesState::__Merge0;
                                 continue '__io_dispatch;
                             }
@@ -163,10 +152,7 @@ fn sum_pages(
                 SumPagesState::__Merge0 => {
                     (*__io_s) = SumPagesState::__Poisoned;
                     {
-                        let mut sum = match ::core::option::Option::take(&mut __io_m5) {
-                            ::core::option::Option::Some(__io_x) => __io_x,
-                            ::core::option::Option::None => ::core::unreachable!(),
-                        };
+                        let mut sum = __io_rt::carried(&mut __io_m5);
                         {}
                         io.log(&label);
                         return Ok(IOResult::Done(sum + pages[0]));
@@ -180,7 +166,7 @@ fn sum_pages(
             }
         }
     })();
-    ::io_model::__trace_end!(__io_at, "sum_pages", & __io_ret);
+    __io_rt::trace_end!(__io_at, "sum_pages", & __io_ret);
     if let SumPagesState::__Poisoned = *__io_s {
         *__io_s = SumPagesState::Idle;
     }

@@ -1,5 +1,7 @@
 impl Reader {
     fn read_two(&mut self, a: u64, b: u64) -> Result<IOResult<u64>> {
+        #[allow(unused_imports)]
+        use ::io_model::__private as __io_rt;
         let mut __io_s: ReadTwoState = {
             let __io_p: &mut ReadTwoState = ::io_model::__private::state::<
                 ReadTwoState,
@@ -8,17 +10,15 @@ impl Reader {
             #[allow(unreachable_patterns)]
             match &*__io_p {
                 ReadTwoState::Wait0 { __io_c, .. } => {
-                    if let ::core::option::Option::Some(__io_y) = ::io_model::__private::pending(
-                        __io_c,
-                    ) {
-                        return ::io_model::__private::suspended(__io_y);
+                    if let __io_rt::Some(__io_y) = __io_rt::pending(__io_c) {
+                        return __io_rt::suspended(__io_y);
                     }
                 }
                 _ => {}
             }
             ::core::mem::replace(__io_p, ReadTwoState::__Poisoned)
         };
-        ::io_model::__trace_start!(__io_at, __io_s.name());
+        __io_rt::trace_start!(__io_at, __io_s.name());
         #[allow(clippy::redundant_closure_call)]
         let __io_ret: Result<IOResult<u64>> = (|| -> Result<IOResult<u64>> {
             #[allow(
@@ -41,9 +41,7 @@ impl Reader {
                         __io_s = ReadTwoState::__Poisoned;
                         {
                             {
-                                ::io_model::__trace_to!(
-                                    __io_at, "read_two", "Call0", 5usize
-                                );
+                                __io_rt::trace_to!(__io_at, "read_two", "Call0", 5usize);
                                 {
                                     __io_s = ReadTwoState::Call0 {};
                                     continue '__io_dispatch;
@@ -64,32 +62,28 @@ impl Reader {
                                     ::io_model::IOResult::IO(__io_io),
                                 ) => {
                                     __io_s = ReadTwoState::Call0 {};
-                                    return ::core::result::Result::Ok(
-                                        ::io_model::IOResult::IO(__io_io),
-                                    );
+                                    return __io_rt::Ok(__io_rt::IOResult::IO(__io_io));
                                 }
                                 ::core::result::Result::Err(__io_e) => {
-                                    return ::core::result::Result::Err(
+                                    return __io_rt::Err(
                                         ::io_model::__private::operation_error(__io_e),
                                     );
                                 }
                             };
                             let c = Completion::new_sync(|_| {});
                             {
-                                ::io_model::__trace_to!(
-                                    __io_at, "read_two", "Wait0", 7usize
-                                );
+                                __io_rt::trace_to!(__io_at, "read_two", "Wait0", 7usize);
                                 {
-                                    let __io_c: ::io_model::Completion = ::io_model::__private::waitable(
+                                    let __io_c = ::io_model::__private::waitable(
                                         self.file.sync(c)?,
                                     );
-                                    let __io_y = ::io_model::__private::pending(&__io_c);
+                                    let __io_y = __io_rt::pending(&__io_c);
                                     __io_s = ReadTwoState::Wait0 {
                                         first: first,
                                         __io_c: __io_c,
                                     };
-                                    if let ::core::option::Option::Some(__io_y) = __io_y {
-                                        return ::io_model::__private::suspended(__io_y);
+                                    if let __io_rt::Some(__io_y) = __io_y {
+                                        return __io_rt::suspended(__io_y);
                                     }
                                     continue '__io_dispatch;
                                 }
@@ -97,26 +91,24 @@ impl Reader {
                         }
                     }
                     ReadTwoState::Wait0 { .. } => {
-                        let ReadTwoState::Wait0 { first: __io_b2, __io_c: __io_c } = ::core::mem::replace(
+                        let ReadTwoState::Wait0 { first: __io_b2, __io_c: __io_c } = __io_rt::replace(
                             &mut __io_s,
                             ReadTwoState::__Poisoned,
-                        ) else { ::core::unreachable!() };
+                        ) else { __io_rt::unreachable!() };
                         {
                             let first = __io_b2;
                             {
-                                if let ::core::option::Option::Some(__io_e) = ::io_model::Completion::get_error(
+                                if let __io_rt::Some(__io_e) = __io_rt::Completion::get_error(
                                     &__io_c,
                                 ) {
-                                    return ::core::result::Result::Err(
+                                    return __io_rt::Err(
                                         ::io_model::__private::completion_error(__io_e),
                                     );
                                 }
                             };
                             self.total += first;
                             {
-                                ::io_model::__trace_to!(
-                                    __io_at, "read_two", "Call1", 9usize
-                                );
+                                __io_rt::trace_to!(__io_at, "read_two", "Call1", 9usize);
                                 {
                                     __io_s = ReadTwoState::Call1 {
                                         first: first,
@@ -127,10 +119,10 @@ impl Reader {
                         }
                     }
                     ReadTwoState::Call1 { .. } => {
-                        let ReadTwoState::Call1 { first: __io_b2 } = ::core::mem::replace(
+                        let ReadTwoState::Call1 { first: __io_b2 } = __io_rt::replace(
                             &mut __io_s,
                             ReadTwoState::__Poisoned,
-                        ) else { ::core::unreachable!() };
+                        ) else { __io_rt::unreachable!() };
                         {
                             let first = __io_b2;
                             let second: u64 = match ::io_model::__private::operation(
@@ -145,12 +137,10 @@ impl Reader {
                                     __io_s = ReadTwoState::Call1 {
                                         first: first,
                                     };
-                                    return ::core::result::Result::Ok(
-                                        ::io_model::IOResult::IO(__io_io),
-                                    );
+                                    return __io_rt::Ok(__io_rt::IOResult::IO(__io_io));
                                 }
                                 ::core::result::Result::Err(__io_e) => {
-                                    return ::core::result::Result::Err(
+                                    return __io_rt::Err(
                                         ::io_model::__private::operation_error(__io_e),
                                     );
                                 }
@@ -166,7 +156,7 @@ impl Reader {
                 }
             }
         })();
-        ::io_model::__trace_end!(__io_at, "read_two", & __io_ret);
+        __io_rt::trace_end!(__io_at, "read_two", & __io_ret);
         {
             let __io_p: &mut ReadTwoState = ::io_model::__private::state::<
                 ReadTwoState,

@@ -1,20 +1,20 @@
 fn count_down(st: &mut CountDownState, s: &Sched, from: u32) -> Result<IOResult<u32>> {
+    #[allow(unused_imports)]
+    use ::io_model::__private as __io_rt;
     let __io_s: &mut CountDownState = {
         let __io_p: &mut CountDownState = &mut *st;
         #[allow(unreachable_patterns)]
         match &*__io_p {
             CountDownState::Wait0 { __io_c, .. } => {
-                if let ::core::option::Option::Some(__io_y) = ::io_model::__private::pending(
-                    __io_c,
-                ) {
-                    return ::io_model::__private::suspended(__io_y);
+                if let __io_rt::Some(__io_y) = __io_rt::pending(__io_c) {
+                    return __io_rt::suspended(__io_y);
                 }
             }
             _ => {}
         }
         __io_p
     };
-    ::io_model::__trace_start!(__io_at, (* __io_s).name());
+    __io_rt::trace_start!(__io_at, (* __io_s).name());
     #[allow(clippy::redundant_closure_call)]
     let __io_ret: Result<IOResult<u32>> = (|| -> Result<IOResult<u32>> {
         #[allow(
@@ -42,21 +42,17 @@ fn count_down(st: &mut CountDownState, s: &Sched, from: u32) -> Result<IOResult<
                             if n > 0 {
                                 let c = s.io(n);
                                 {
-                                    ::io_model::__trace_to!(
-                                        __io_at, "count_down", "Wait0", 7usize
-                                    );
+                                    __io_rt::trace_to!(__io_at, "count_down", "Wait0", 7usize);
                                     {
-                                        let __io_c: ::io_model::Completion = ::io_model::__private::waitable(
-                                            c,
-                                        );
-                                        let __io_y = ::io_model::__private::pending(&__io_c);
+                                        let __io_c = ::io_model::__private::waitable(c);
+                                        let __io_y = __io_rt::pending(&__io_c);
                                         (*__io_s) = CountDownState::Wait0 {
                                             sum: sum,
                                             n: n,
                                             __io_c: __io_c,
                                         };
-                                        if let ::core::option::Option::Some(__io_y) = __io_y {
-                                            return ::io_model::__private::suspended(__io_y);
+                                        if let __io_rt::Some(__io_y) = __io_y {
+                                            return __io_rt::suspended(__io_y);
                                         }
                                         continue '__io_dispatch;
                                     }
@@ -66,18 +62,10 @@ fn count_down(st: &mut CountDownState, s: &Sched, from: u32) -> Result<IOResult<
                             }
                         };
                         {
-                            ::io_model::__trace_to!(
-                                __io_at, "count_down", "Yield0", 11usize
-                            );
+                            __io_rt::trace_to!(__io_at, "count_down", "Yield0", 11usize);
                             {
                                 (*__io_s) = CountDownState::Yield0 { sum: sum };
-                                return ::core::result::Result::Ok(
-                                    ::io_model::IOResult::IO(
-                                        ::io_model::IOCompletions::Single(
-                                            ::io_model::Completion::new_yield(),
-                                        ),
-                                    ),
-                                );
+                                return __io_rt::yielded();
                             }
                         }
                     }
@@ -87,8 +75,8 @@ fn count_down(st: &mut CountDownState, s: &Sched, from: u32) -> Result<IOResult<
                         sum: __io_b4,
                         n: __io_b3,
                         __io_c: __io_c,
-                    } = ::core::mem::replace(&mut (*__io_s), CountDownState::__Poisoned)
-                    else { ::core::unreachable!() };
+                    } = __io_rt::replace(&mut (*__io_s), CountDownState::__Poisoned)
+                    else { __io_rt::unreachable!() };
                     {
                         let mut n = __io_b3;
                         let mut sum = __io_b4;
@@ -96,10 +84,10 @@ fn count_down(st: &mut CountDownState, s: &Sched, from: u32) -> Result<IOResult<
                             {
                                 {
                                     {
-                                        if let ::core::option::Option::Some(__io_e) = ::io_model::Completion::get_error(
+                                        if let __io_rt::Some(__io_e) = __io_rt::Completion::get_error(
                                             &__io_c,
                                         ) {
-                                            return ::core::result::Result::Err(
+                                            return __io_rt::Err(
                                                 ::io_model::__private::completion_error(__io_e),
                                             );
                                         }
@@ -112,21 +100,17 @@ fn count_down(st: &mut CountDownState, s: &Sched, from: u32) -> Result<IOResult<
                                 if n > 0 {
                                     let c = s.io(n);
                                     {
-                                        ::io_model::__trace_to!(
-                                            __io_at, "count_down", "Wait0", 7usize
-                                        );
+                                        __io_rt::trace_to!(__io_at, "count_down", "Wait0", 7usize);
                                         {
-                                            let __io_c: ::io_model::Completion = ::io_model::__private::waitable(
-                                                c,
-                                            );
-                                            let __io_y = ::io_model::__private::pending(&__io_c);
+                                            let __io_c = ::io_model::__private::waitable(c);
+                                            let __io_y = __io_rt::pending(&__io_c);
                                             (*__io_s) = CountDownState::Wait0 {
                                                 sum: sum,
                                                 n: n,
                                                 __io_c: __io_c,
                                             };
-                                            if let ::core::option::Option::Some(__io_y) = __io_y {
-                                                return ::io_model::__private::suspended(__io_y);
+                                            if let __io_rt::Some(__io_y) = __io_y {
+                                                return __io_rt::suspended(__io_y);
                                             }
                                             continue '__io_dispatch;
                                         }
@@ -137,27 +121,19 @@ fn count_down(st: &mut CountDownState, s: &Sched, from: u32) -> Result<IOResult<
                             }
                         };
                         {
-                            ::io_model::__trace_to!(
-                                __io_at, "count_down", "Yield0", 11usize
-                            );
+                            __io_rt::trace_to!(__io_at, "count_down", "Yield0", 11usize);
                             {
                                 (*__io_s) = CountDownState::Yield0 { sum: sum };
-                                return ::core::result::Result::Ok(
-                                    ::io_model::IOResult::IO(
-                                        ::io_model::IOCompletions::Single(
-                                            ::io_model::Completion::new_yield(),
-                                        ),
-                                    ),
-                                );
+                                return __io_rt::yielded();
                             }
                         }
                     }
                 }
                 CountDownState::Yield0 { .. } => {
-                    let CountDownState::Yield0 { sum: __io_b4 } = ::core::mem::replace(
+                    let CountDownState::Yield0 { sum: __io_b4 } = __io_rt::replace(
                         &mut (*__io_s),
                         CountDownState::__Poisoned,
-                    ) else { ::core::unreachable!() };
+                    ) else { __io_rt::unreachable!() };
                     {
                         let mut sum = __io_b4;
                         ();
@@ -172,7 +148,7 @@ fn count_down(st: &mut CountDownState, s: &Sched, from: u32) -> Result<IOResult<
             }
         }
     })();
-    ::io_model::__trace_end!(__io_at, "count_down", & __io_ret);
+    __io_rt::trace_end!(__io_at, "count_down", & __io_ret);
     if let CountDownState::__Poisoned = *__io_s {
         *__io_s = CountDownState::Idle;
     }
