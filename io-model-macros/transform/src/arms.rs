@@ -419,9 +419,117 @@ pub fn build(body: &Body, finest: Finest, pinned: &BTreeSet<Entry>) -> Arms {
     arms.retain(|a| {
         !matches!(a.entry, Entry::After(_) | Entry::Head(_)) || merges.contains(&a.entry)
     });
+    narrow_to_arrivals(&mut arms);
     Arms {
         arms: in_flow_order(arms),
         merges,
+    }
+}
+
+/// Gives a merge whose every arrival is under `#[cfg]` the disjunction of
+/// their conditions: a copy of the merge's code inlined where the
+/// attribute holds can leave it reached only where it does not, and an arm
+/// compiled where nothing jumps to it reads carriers that no compiled code
+/// stores (an untyped one then falls back to `()`: difftest seed 47,
+/// program 62968). One pass over the arms' own `#[cfg]`s: a jump from the
+/// merge itself does not make it reachable and is left out; a jump from
+/// another narrowed arm counts under that arm's wider first condition,
+/// which can only keep an arm, never drop one that is reached.
+fn narrow_to_arrivals(arms: &mut [Arm]) {
+    let mut arrivals: BTreeMap<Entry, Vec<Vec<Attribute>>> = BTreeMap::new();
+    for arm in arms.iter() {
+        let mut cfg = arm.cfg.clone();
+        let mut found = BTreeMap::new();
+        arrival_cfgs(&arm.code, &mut cfg, &mut found);
+        found.remove(&arm.entry);
+        for (e, cfgs) in found {
+            arrivals.entry(e).or_default().extend(cfgs);
+        }
+    }
+    for arm in arms.iter_mut() {
+        if !matches!(arm.entry, Entry::After(_) | Entry::Head(_)) {
+            continue;
+        }
+        let Some(from) = arrivals.get(&arm.entry) else {
+            continue;
+        };
+        // An arrival under no condition beyond the arm's own makes the
+        // disjunction no narrower than what the arm has.
+        let own: BTreeSet<String> = arm.cfg.iter().map(|a| quote!(#a).to_string()).collect();
+        if from
+            .iter()
+            .any(|attrs| attrs.iter().all(|a| own.contains(&quote!(#a).to_string())))
+        {
+            continue;
+        }
+        let mut alternatives: Vec<TokenStream> = from
+            .iter()
+            .map(|attrs| {
+                let preds = attrs.iter().filter_map(|a| match &a.meta {
+                    syn::Meta::List(l) => Some(l.tokens.clone()),
+                    _ => None,
+                });
+                quote!(all(#(#preds),*))
+            })
+            .collect();
+        alternatives.sort_by_key(ToString::to_string);
+        alternatives.dedup_by_key(|a| a.to_string());
+        arm.cfg
+            .push(syn::parse_quote!(#[cfg(any(#(#alternatives),*))]));
+    }
+}
+
+/// The `#[cfg]`s in force at each jump of `code` (as [`successors`] finds
+/// them), by target. `Code::Cfg` is the only condition read: a jump under
+/// any other `#[cfg]` counts as unconditional, which only keeps an arm.
+fn arrival_cfgs(
+    code: &Code,
+    cfg: &mut Vec<Attribute>,
+    out: &mut BTreeMap<Entry, Vec<Vec<Attribute>>>,
+) {
+    match code {
+        Code::Cfg {
+            attrs, body, els, ..
+        } => {
+            let n = cfg.len();
+            cfg.extend(attrs.iter().cloned());
+            arrival_cfgs(body, cfg, out);
+            cfg.truncate(n);
+            if let Some(e) = els {
+                cfg.push(not_cfg(attrs));
+                arrival_cfgs(e, cfg, out);
+                cfg.truncate(n);
+            }
+        }
+        Code::Block { items, .. } | Code::Seq(items) => {
+            items.iter().for_each(|c| arrival_cfgs(c, cfg, out))
+        }
+        Code::If { then, els, .. } => {
+            arrival_cfgs(then, cfg, out);
+            if let Some(e) = els {
+                arrival_cfgs(e, cfg, out);
+            }
+        }
+        Code::Match { arms, .. } => arms.iter().for_each(|a| arrival_cfgs(&a.body, cfg, out)),
+        Code::Loop { body, .. } | Code::Exit { body, .. } => arrival_cfgs(body, cfg, out),
+        Code::LetElse { diverge, .. }
+        | Code::Resume {
+            sink:
+                ResumeSink::Let {
+                    diverge: Some(diverge),
+                    ..
+                },
+            ..
+        } => arrival_cfgs(diverge, cfg, out),
+        Code::Leaf { jumps, .. } => {
+            for j in jumps {
+                if let Jump::Goto(e, _) = j {
+                    out.entry(*e).or_default().push(cfg.clone());
+                }
+            }
+        }
+        Code::Goto(e) => out.entry(*e).or_default().push(cfg.clone()),
+        Code::Arrive(_) | Code::Resume { .. } | Code::Return(..) => {}
     }
 }
 

@@ -407,6 +407,46 @@ mod tests {
         );
     }
 
+    /// A merge reached only where a `#[cfg]` does not hold exists only
+    /// there (difftest F24, seed 47 program 62968): where it holds, the
+    /// code after the statement was copied into the arm after the point,
+    /// and the merge's own arm, compiled everywhere, read a carrier that no
+    /// compiled code stored.
+    #[test]
+    fn merge_reached_only_under_cfg_is_compiled_only_there() {
+        let out = expand(
+            quote!(state = st),
+            quote!(
+                fn f(st: &mut FState, env: &Env) -> Result<IOResult<u64>> {
+                    let mut y: u64 = 0;
+                    let mut k: u64 = 0;
+                    loop {
+                        if k >= 1 {
+                            break;
+                        }
+                        k += 1;
+                        y += {
+                            #[cfg(not(any()))]
+                            wait!(env.io(2));
+                            y + 1
+                        };
+                        if y > 5 {
+                            wait!(env.io(4));
+                        }
+                    }
+                    Ok(IOResult::Done(y))
+                }
+            ),
+        )
+        .unwrap()
+        .to_string();
+        let only = "# [cfg (any (all (not (all (not (any ()))))))]";
+        let arm = format!("{only} FState :: __Merge");
+        assert!(out.contains(&arm), "{out}");
+        let variant = format!("{only} # [doc (hidden)] __Merge");
+        assert!(out.contains(&variant), "{out}");
+    }
+
     /// A merge's carrier is typed where the local it carries is (difftest
     /// F23): under `#[cfg]`, or after a `return`, the code that would store
     /// it first may not be compiled, and a use would meet an unknown type.
