@@ -408,7 +408,7 @@ mod tests {
     }
 
     /// A merge reached only where a `#[cfg]` does not hold exists only
-    /// there (difftest F24, seed 47 program 62968): where it holds, the
+    /// there (difftest F25, seed 47 program 62968): where it holds, the
     /// code after the statement was copied into the arm after the point,
     /// and the merge's own arm, compiled everywhere, read a carrier that no
     /// compiled code stored.
