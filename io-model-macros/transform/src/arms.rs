@@ -462,16 +462,7 @@ fn narrow_to_arrivals(arms: &mut [Arm]) {
         {
             continue;
         }
-        let mut alternatives: Vec<TokenStream> = from
-            .iter()
-            .map(|attrs| {
-                let preds = attrs.iter().filter_map(|a| match &a.meta {
-                    syn::Meta::List(l) => Some(l.tokens.clone()),
-                    _ => None,
-                });
-                quote!(all(#(#preds),*))
-            })
-            .collect();
+        let mut alternatives: Vec<TokenStream> = from.iter().map(|a| all_cfg(a)).collect();
         alternatives.sort_by_key(ToString::to_string);
         alternatives.dedup_by_key(|a| a.to_string());
         arm.cfg
@@ -487,31 +478,52 @@ fn arrival_cfgs(
     cfg: &mut Vec<Attribute>,
     out: &mut BTreeMap<Entry, Vec<Vec<Attribute>>>,
 ) {
+    jump_targets(code, |e| out.entry(e).or_default().push(cfg.clone()));
+    each_child(code, &mut |c, under| {
+        let n = cfg.len();
+        match under {
+            Under::Same => {}
+            Under::CfgBody(attrs) => cfg.extend(attrs.iter().cloned()),
+            Under::CfgElse(attrs) => cfg.push(not_cfg(attrs)),
+        }
+        arrival_cfgs(c, cfg, out);
+        cfg.truncate(n);
+    });
+}
+
+/// Where a piece of code sits in the code that holds it.
+enum Under<'c> {
+    /// Under the same `#[cfg]`s as its holder.
+    Same,
+    /// In the body of a `Code::Cfg` with these attributes.
+    CfgBody(&'c [Attribute]),
+    /// In the `els` of a `Code::Cfg` with these attributes.
+    CfgElse(&'c [Attribute]),
+}
+
+/// Calls `f` on each piece of code directly inside `code`, in the order
+/// they are emitted.
+fn each_child<'c>(code: &'c Code, f: &mut impl FnMut(&'c Code, Under<'c>)) {
     match code {
+        Code::Block { items, .. } | Code::Seq(items) => {
+            items.iter().for_each(|c| f(c, Under::Same))
+        }
+        Code::If { then, els, .. } => {
+            f(then, Under::Same);
+            if let Some(e) = els {
+                f(e, Under::Same);
+            }
+        }
         Code::Cfg {
             attrs, body, els, ..
         } => {
-            let n = cfg.len();
-            cfg.extend(attrs.iter().cloned());
-            arrival_cfgs(body, cfg, out);
-            cfg.truncate(n);
+            f(body, Under::CfgBody(attrs));
             if let Some(e) = els {
-                cfg.push(not_cfg(attrs));
-                arrival_cfgs(e, cfg, out);
-                cfg.truncate(n);
+                f(e, Under::CfgElse(attrs));
             }
         }
-        Code::Block { items, .. } | Code::Seq(items) => {
-            items.iter().for_each(|c| arrival_cfgs(c, cfg, out))
-        }
-        Code::If { then, els, .. } => {
-            arrival_cfgs(then, cfg, out);
-            if let Some(e) = els {
-                arrival_cfgs(e, cfg, out);
-            }
-        }
-        Code::Match { arms, .. } => arms.iter().for_each(|a| arrival_cfgs(&a.body, cfg, out)),
-        Code::Loop { body, .. } | Code::Exit { body, .. } => arrival_cfgs(body, cfg, out),
+        Code::Match { arms, .. } => arms.iter().for_each(|a| f(&a.body, Under::Same)),
+        Code::Loop { body, .. } | Code::Exit { body, .. } => f(body, Under::Same),
         Code::LetElse { diverge, .. }
         | Code::Resume {
             sink:
@@ -520,45 +532,7 @@ fn arrival_cfgs(
                     ..
                 },
             ..
-        } => arrival_cfgs(diverge, cfg, out),
-        Code::Leaf { jumps, .. } => {
-            for j in jumps {
-                if let Jump::Goto(e, _) = j {
-                    out.entry(*e).or_default().push(cfg.clone());
-                }
-            }
-        }
-        Code::Goto(e) => out.entry(*e).or_default().push(cfg.clone()),
-        Code::Arrive(_) | Code::Resume { .. } | Code::Return(..) => {}
-    }
-}
-
-/// Calls `f` on `code` and on every piece of code inside it, each before
-/// what it holds and in the order they are emitted.
-pub fn visit<'c>(code: &'c Code, f: &mut impl FnMut(&'c Code)) {
-    f(code);
-    match code {
-        Code::Block { items, .. } | Code::Seq(items) => items.iter().for_each(|c| visit(c, f)),
-        Code::If { then, els, .. }
-        | Code::Cfg {
-            body: then, els, ..
-        } => {
-            visit(then, f);
-            if let Some(e) = els {
-                visit(e, f);
-            }
-        }
-        Code::Match { arms, .. } => arms.iter().for_each(|a| visit(&a.body, f)),
-        Code::Loop { body, .. } | Code::Exit { body, .. } => visit(body, f),
-        Code::LetElse { diverge, .. }
-        | Code::Resume {
-            sink:
-                ResumeSink::Let {
-                    diverge: Some(diverge),
-                    ..
-                },
-            ..
-        } => visit(diverge, f),
+        } => f(diverge, Under::Same),
         Code::Leaf { .. }
         | Code::Goto(_)
         | Code::Arrive(_)
@@ -567,17 +541,37 @@ pub fn visit<'c>(code: &'c Code, f: &mut impl FnMut(&'c Code)) {
     }
 }
 
+/// Calls `f` on each piece of code in `code`, `code` first, each before
+/// what it holds and in the order they are emitted.
+pub fn visit<'c>(code: &'c Code, f: &mut impl FnMut(&'c Code)) {
+    f(code);
+    each_child(code, &mut |c, _| visit(c, f));
+}
+
+/// The entries `code` itself jumps to round the dispatch loop (not those
+/// of the code inside it), in the order they appear.
+fn jump_targets(code: &Code, mut f: impl FnMut(Entry)) {
+    match code {
+        Code::Leaf { jumps, .. } => {
+            for j in jumps {
+                if let Jump::Goto(e, _) = j {
+                    f(*e);
+                }
+            }
+        }
+        Code::Goto(e) => f(*e),
+        _ => {}
+    }
+}
+
 /// The entries an arm's code goes to (a jump round the dispatch loop, or a
 /// suspension point reached), in the order they appear.
 pub fn successors(code: &Code, out: &mut Vec<Entry>) {
-    visit(code, &mut |c| match c {
-        Code::Leaf { jumps, .. } => out.extend(jumps.iter().filter_map(|j| match j {
-            Jump::Goto(e, _) => Some(*e),
-            _ => None,
-        })),
-        Code::Goto(e) => out.push(*e),
-        Code::Arrive(p) => out.push(Entry::Point(*p)),
-        _ => {}
+    visit(code, &mut |c| {
+        jump_targets(c, |e| out.push(e));
+        if let Code::Arrive(p) = c {
+            out.push(Entry::Point(*p));
+        }
     });
 }
 
@@ -852,13 +846,24 @@ fn exit_label(id: NodeId) -> Lifetime {
     Lifetime::new(&format!("'__io_exit{}", id.0), Span::mixed_site())
 }
 
-/// `#[cfg(not(all(..)))]`: the opposite of a statement's `#[cfg]`s.
-pub fn not_cfg(attrs: &[Attribute]) -> Attribute {
-    let preds = attrs.iter().filter_map(|a| match &a.meta {
+/// The predicates of `#[cfg(..)]` attributes, one per attribute.
+pub fn cfg_predicates(attrs: &[Attribute]) -> impl Iterator<Item = TokenStream> + '_ {
+    attrs.iter().filter_map(|a| match &a.meta {
         syn::Meta::List(l) => Some(l.tokens.clone()),
         _ => None,
-    });
-    syn::parse_quote!(#[cfg(not(all(#(#preds),*)))])
+    })
+}
+
+/// `all(..)`: the predicate under which all of `attrs` hold.
+pub fn all_cfg(attrs: &[Attribute]) -> TokenStream {
+    let preds = cfg_predicates(attrs);
+    quote!(all(#(#preds),*))
+}
+
+/// `#[cfg(not(all(..)))]`: the opposite of a statement's `#[cfg]`s.
+pub fn not_cfg(attrs: &[Attribute]) -> Attribute {
+    let all = all_cfg(attrs);
+    syn::parse_quote!(#[cfg(not(#all))])
 }
 
 /// The placeholder a rewritten exit leaves in a leaf: `__io_jump!(K)`.

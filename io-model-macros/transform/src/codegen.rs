@@ -36,7 +36,7 @@ use quote::{quote, quote_spanned, ToTokens};
 use syn::Ident;
 
 use crate::args::StatePlace;
-use crate::arms::{Arms, Code, CondCode, Entry, Jump, ResumeSink, JUMP};
+use crate::arms::{all_cfg, cfg_predicates, Arms, Code, CondCode, Entry, Jump, ResumeSink, JUMP};
 use crate::errors::Errors;
 use crate::in_place::InPlace;
 use crate::ir::{Body, LocalId, LoopHeader, Param};
@@ -274,18 +274,10 @@ pub fn function(p: &Parts, errors: &mut Errors) -> TokenStream {
             {
                 continue;
             }
-            let preds: Vec<TokenStream> = arm
-                .cfg
-                .iter()
-                .filter_map(|a| match &a.meta {
-                    syn::Meta::List(l) => Some(l.tokens.clone()),
-                    _ => None,
-                })
-                .collect();
-            if preds.is_empty() {
+            if cfg_predicates(&arm.cfg).next().is_none() {
                 always = true;
             }
-            conds.push(quote!(all(#(#preds),*)));
+            conds.push(all_cfg(&arm.cfg));
         }
         let cfg = (!always && !conds.is_empty()).then(|| quote!(#[cfg(any(#(#conds),*))]));
         // Typed where the macro can read the type: under `#[cfg]`, the code
