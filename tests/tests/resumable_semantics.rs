@@ -396,6 +396,68 @@ fn cfg_false_statements_change_nothing() {
     );
 }
 
+/// A statement that leaves the function or a loop under `#[cfg]` leaves
+/// only where it is compiled; elsewhere the code after it runs. A local
+/// used after a point only by code behind such a statement is dead at the
+/// point where the `#[cfg]` holds, and dropped there.
+#[io_model::resumable(state = st)]
+fn cfg_exits(st: &mut CfgExitsState, s: &Sched, n: u32) -> Result<IOResult<u32>> {
+    let a: Noisy = Noisy::new(s, "a");
+    let b: Noisy = Noisy::new(s, "b");
+    let mut total: u32 = 0;
+    for i in 0..n {
+        let c = s.io("step");
+        wait!(c);
+        #[cfg(not(test))]
+        continue;
+        #[cfg(not(test))]
+        panic!("never compiled");
+        total += i;
+    }
+    loop {
+        let c = s.io("loop");
+        wait!(c);
+        #[cfg(test)]
+        break;
+        s.log("never reached");
+    }
+    b.touch();
+    let c = s.io("x");
+    wait!(c);
+    #[cfg(test)]
+    return Ok(IOResult::Done(total));
+    a.touch();
+    Ok(IOResult::Done(total + 100))
+}
+
+#[test]
+fn exits_under_cfg_leave_only_where_compiled() {
+    let log = same_as_straight_line(SEEDS, |s| {
+        let mut st = CfgExitsState::default();
+        let r = s.run(|| cfg_exits(&mut st, s, 3));
+        s.log(format!("result {r:?}"));
+        r
+    });
+    assert_eq!(
+        log,
+        [
+            "make a",
+            "make b",
+            // Only code after the `return` uses `a`: dead where the first
+            // loop holding a point starts, a drop boundary.
+            "drop a",
+            "io step",
+            "io step",
+            "io step",
+            "io loop",
+            "touch b",
+            "io x",
+            "drop b",
+            "result Ok(3)"
+        ]
+    );
+}
+
 /// A local moved before a point and assigned whole again in a loop after
 /// it is not live at the point (the loop assigns it before reading it), so
 /// it is not stored (difftest finding F3).

@@ -30,6 +30,7 @@ use proc_macro2::{Span, TokenStream};
 use quote::quote;
 use syn::{Attribute, Expr, Ident, Lifetime, Pat};
 
+use crate::conditions::{all_cfg, not_cfg};
 use crate::ir::*;
 use crate::lower::{visit_exits_stmt, Enclosing};
 use crate::points::PointId;
@@ -844,26 +845,6 @@ pub fn loop_label(id: NodeId, label: &Option<syn::Label>) -> Lifetime {
 
 fn exit_label(id: NodeId) -> Lifetime {
     Lifetime::new(&format!("'__io_exit{}", id.0), Span::mixed_site())
-}
-
-/// The predicates of `#[cfg(..)]` attributes, one per attribute.
-pub fn cfg_predicates(attrs: &[Attribute]) -> impl Iterator<Item = TokenStream> + '_ {
-    attrs.iter().filter_map(|a| match &a.meta {
-        syn::Meta::List(l) => Some(l.tokens.clone()),
-        _ => None,
-    })
-}
-
-/// `all(..)`: the predicate under which all of `attrs` hold.
-pub fn all_cfg(attrs: &[Attribute]) -> TokenStream {
-    let preds = cfg_predicates(attrs);
-    quote!(all(#(#preds),*))
-}
-
-/// `#[cfg(not(all(..)))]`: the opposite of a statement's `#[cfg]`s.
-pub fn not_cfg(attrs: &[Attribute]) -> Attribute {
-    let all = all_cfg(attrs);
-    syn::parse_quote!(#[cfg(not(#all))])
 }
 
 /// The placeholder a rewritten exit leaves in a leaf: `__io_jump!(K)`.

@@ -36,7 +36,8 @@ use quote::{quote, quote_spanned, ToTokens};
 use syn::Ident;
 
 use crate::args::StatePlace;
-use crate::arms::{all_cfg, cfg_predicates, Arms, Code, CondCode, Entry, Jump, ResumeSink, JUMP};
+use crate::arms::{Arms, Code, CondCode, Entry, Jump, ResumeSink, JUMP};
+use crate::conditions::{all_cfg, cfg_predicates, not_cfg};
 use crate::errors::Errors;
 use crate::in_place::InPlace;
 use crate::ir::{Body, LocalId, LoopHeader, Param};
@@ -827,7 +828,7 @@ impl Printer<'_, '_> {
             } => {
                 let body = self.braced(body);
                 let els = els.as_deref().map(|e| {
-                    let not = crate::arms::not_cfg(attrs);
+                    let not = not_cfg(attrs);
                     let e = self.braced(e);
                     quote!(#not #e)
                 });
@@ -954,7 +955,28 @@ impl Printer<'_, '_> {
             let local = &self.p.body.locals[id.0];
             let ident = &local.ident;
             let mutability = local.mutable.then(|| quote!(mut));
-            let cfg = cfg_attrs(&local.cfg);
+            // Live only in some configurations: restored only there.
+            let only = p.live.only_where(self.arm, *id);
+            let mut cfg = cfg_attrs(&local.cfg);
+            cfg.extend(only.map(|a| quote!(#a)));
+            // Code that is compiled where the local is dead is not reached
+            // there (it follows a statement that diverges under `#[cfg]`),
+            // but it still names the local: there the local is declared,
+            // with the type it is stored as, and never assigned.
+            let named = || mentioned.contains(id) || items.iter().any(|c| self.carries(c, *id));
+            let unreached = match (live.contains(id), only) {
+                (true, Some(only)) if named() => {
+                    Some(cfg_attrs(&[not_cfg(std::slice::from_ref(only))]))
+                }
+                (false, _) if !mentioned.contains(id) && named() => Some(TokenStream::new()),
+                _ => None,
+            };
+            let mut declared = false;
+            if let Some((extra, ty)) = unreached.zip(self.stored_type(*id)) {
+                let local_cfg = cfg_attrs(&local.cfg);
+                out.extend(quote!(#local_cfg #extra let #mutability #ident: #ty;));
+                declared = true;
+            }
             if live.contains(id) && kept_here.is_some_and(|k| k.contains(id)) {
                 let b = slot(*id);
                 kept.insert(ident.to_string(), quote!(*#b));
@@ -992,12 +1014,22 @@ impl Printer<'_, '_> {
                     Some(_) => TokenStream::new(),
                 };
                 out.extend(quote!(#cfg #only let #mutability #ident #ty;));
-            } else {
+            } else if !declared {
                 continue;
             }
             self.declare(*id);
         }
         (out, kept)
+    }
+
+    /// The type `id` is stored as, or else the one it was declared with.
+    fn stored_type(&self, id: LocalId) -> Option<syn::Type> {
+        let stored = self.p.layout.variants.iter().flat_map(|v| &v.fields);
+        stored
+            .filter(|f| f.local == id)
+            .map(|f| f.ty.clone())
+            .next()
+            .or_else(|| self.p.body.locals[id.0].ty.clone())
     }
 
     /// The `#[cfg]`s under which every use of `id` in `flat` lies: those
@@ -1063,7 +1095,7 @@ impl Printer<'_, '_> {
                 attrs, body, els, ..
             } => match (touches(body), els.as_deref().filter(|e| touches(e))) {
                 (true, None) => attrs.iter().cloned().chain(within(vec![body])).collect(),
-                (false, Some(e)) => std::iter::once(crate::arms::not_cfg(attrs))
+                (false, Some(e)) => std::iter::once(not_cfg(attrs))
                     .chain(within(vec![e]))
                     .collect(),
                 _ => Vec::new(),
@@ -1154,10 +1186,12 @@ impl Printer<'_, '_> {
                     let local = &self.p.body.locals[id.0];
                     let src = &local.ident;
                     let store = quote!(#c = __io_rt::Some(#src););
-                    if local.cfg.is_empty() {
+                    let only = self.p.live.only_where(e, *id);
+                    if local.cfg.is_empty() && only.is_none() {
                         store
                     } else {
-                        let cfg = cfg_attrs(&local.cfg);
+                        let mut cfg = cfg_attrs(&local.cfg);
+                        cfg.extend(only.map(|a| quote!(#a)));
                         quote!(#cfg { #store })
                     }
                 });

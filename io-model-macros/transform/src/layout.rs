@@ -145,10 +145,9 @@ pub fn layout(
             .iter()
             .copied()
             .filter(|id| {
-                body.locals[id.0]
-                    .counted
-                    .as_ref()
-                    .is_some_and(|c| stored.contains(&c.var))
+                body.locals[id.0].counted.as_ref().is_some_and(|c| {
+                    stored.contains(&c.var) && live.only_where(entry, c.var).is_none()
+                })
             })
             .collect();
         stored.retain(|id| !rebuilt.contains(id));
@@ -168,12 +167,15 @@ pub fn layout(
                     Some(_) => format_ident!("__io_iter{}", id.0),
                     None => field_name(&local.ident, &mut taken),
                 };
+                // Live only in some configurations: stored only there.
+                let mut cfg = local.cfg.clone();
+                cfg.extend(live.only_where(entry, id).cloned());
                 fields.push(Field {
                     name,
                     local: id,
                     ty,
                     doc,
-                    cfg: local.cfg.clone(),
+                    cfg,
                 });
             }
         }

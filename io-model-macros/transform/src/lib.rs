@@ -23,7 +23,9 @@
 //! 10. [`codegen`]: the enum and the rewritten function.
 //!
 //! Shared leaf modules: [`errors`], [`ids`], [`names`], [`bindings`] (reading
-//! the types of locals), [`moves`] (whether code may move out of a name); [`ir`] holds the data of phase 3.
+//! the types of locals), [`moves`] (whether code may move out of a name),
+//! [`conditions`] (where a local is live, as a formula over `#[cfg]`s); [`ir`]
+//! holds the data of phase 3.
 //!
 //! `docs/transform.md` in the repository shows one expansion end to end.
 
@@ -31,6 +33,7 @@ pub mod args;
 pub mod arms;
 pub mod bindings;
 pub mod codegen;
+pub mod conditions;
 pub mod errors;
 pub mod graph;
 pub mod ids;
@@ -445,6 +448,36 @@ mod tests {
         assert!(out.contains(&arm), "{out}");
         let variant = format!("{only} # [doc (hidden)] __Merge");
         assert!(out.contains(&variant), "{out}");
+    }
+
+    /// A local used after a point only by code that follows a statement
+    /// diverging under `#[cfg]` is stored only where the `#[cfg]` is off
+    /// (difftest F26): where it is on, the local is dead after the point and
+    /// dropped there, and the unreachable code after the statement still
+    /// compiles against a declared, never assigned local.
+    #[test]
+    fn local_live_only_where_a_cfg_is_off_is_stored_only_there() {
+        let out = expand(
+            quote!(state = st),
+            quote!(
+                fn f(st: &mut FState, env: &Env) -> Result<IOResult<u64>> {
+                    let m: Noisy = env.noisy(1);
+                    wait!(env.io(1));
+                    #[cfg(feature = "x")]
+                    return Ok(IOResult::Done(0));
+                    Ok(IOResult::Done(m.id()))
+                }
+            ),
+        )
+        .unwrap()
+        .to_string();
+        let off = "# [cfg (not (all (feature = \"x\")))]";
+        let on = "# [cfg (not (all (not (all (feature = \"x\")))))]";
+        let field = "# [doc = \" The local `m`.\"] m : Noisy ,";
+        assert!(out.contains(&format!("{off} {field}")), "{out}");
+        assert!(out.contains(&format!("{off} m : m ,")), "{out}");
+        assert!(out.contains(&format!("{on} let m : Noisy ;")), "{out}");
+        assert!(out.contains(&format!("{off} let m =")), "{out}");
     }
 
     /// A merge's carrier is typed where the local it carries is (difftest

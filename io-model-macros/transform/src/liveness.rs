@@ -9,10 +9,14 @@
 //! `continue` that rebinds it first is not live. The arms refer to each
 //! other, so the analysis runs until nothing changes.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 
+use syn::Attribute;
+
 use crate::arms::{Arms, Code, CondCode, Entry, Jump, ResumeSink, Target};
-use crate::ir::{Body, LeafInfo, LocalId, LoopHeader, NodeId};
+use crate::conditions::{Cond, Predicates};
+use crate::ir::{Body, LeafInfo, LocalId, LoopHeader, NodeId, Param};
 use crate::points::{MarkerKind, Point};
 
 pub type Set = BTreeSet<LocalId>;
@@ -24,24 +28,93 @@ pub struct Liveness {
     /// The locals each arm's code reads or assigns before declaring them
     /// itself: those it must restore or re-declare.
     pub mentioned: BTreeMap<Entry, Set>,
+    /// The locals live where an arm starts only in some configurations,
+    /// with the `#[cfg]` that says where: the variant (or the carrier)
+    /// holds them only there, and elsewhere they are dropped at the point
+    /// (or the merge).
+    pub only_where: BTreeMap<(Entry, LocalId), Attribute>,
+}
+
+impl Liveness {
+    /// The `#[cfg]` under which `id` is live where `e`'s arm starts, if
+    /// it is not live in every configuration.
+    pub fn only_where(&self, e: Entry, id: LocalId) -> Option<&Attribute> {
+        self.only_where.get(&(e, id))
+    }
+}
+
+/// Live locals, each with the configurations it is live in.
+#[derive(Clone, Default, PartialEq)]
+struct Live(BTreeMap<LocalId, Cond>);
+
+impl Live {
+    fn minus(mut self, ids: &[LocalId]) -> Live {
+        for id in ids {
+            self.0.remove(id);
+        }
+        self
+    }
+
+    fn plus(mut self, ids: &[LocalId]) -> Live {
+        for id in ids {
+            self.0.insert(*id, Cond::Always);
+        }
+        self
+    }
+
+    fn extend(&mut self, other: Live) {
+        for (id, c) in other.0 {
+            match self.0.get_mut(&id) {
+                Some(have) => have.or(&c),
+                None => {
+                    self.0.insert(id, c);
+                }
+            }
+        }
+    }
+
+    /// Only where `lit` holds.
+    fn and(self, lit: crate::conditions::Lit) -> Live {
+        Live(
+            self.0
+                .into_iter()
+                .filter_map(|(id, c)| c.and(lit).map(|c| (id, c)))
+                .collect(),
+        )
+    }
+
+    /// Every local of `self` is live in `other`, wherever it is in `self`.
+    fn within(&self, other: &Live) -> bool {
+        self.0
+            .iter()
+            .all(|(id, c)| other.0.get(id).is_some_and(|o| c.implies(o)))
+    }
+
+    fn set(&self) -> Set {
+        self.0.keys().copied().collect()
+    }
 }
 
 /// Runs the analysis over every arm.
 pub fn analyze(body: &Body, points: &[Point], arms: &Arms) -> Liveness {
-    let mut live_in: BTreeMap<Entry, Set> =
-        arms.arms.iter().map(|a| (a.entry, Set::new())).collect();
+    let mut live_in: BTreeMap<Entry, Live> = arms
+        .arms
+        .iter()
+        .map(|a| (a.entry, Live::default()))
+        .collect();
+    let preds = RefCell::new(Predicates::default());
     // An arm's result depends only on what the arms it jumps to need: a
     // worklist that starts from the last arms (the arms are in flow order,
     // and the analysis runs backwards) and takes an arm again only when an
     // arm it jumps to has changed.
-    let mut preds: Vec<Vec<usize>> = vec![Vec::new(); arms.arms.len()];
+    let mut preds_of: Vec<Vec<usize>> = vec![Vec::new(); arms.arms.len()];
     for (i, succ) in crate::arms::successor_indices(&arms.arms)
         .into_iter()
         .enumerate()
     {
         for j in succ {
-            if !preds[j].contains(&i) {
-                preds[j].push(i);
+            if !preds_of[j].contains(&i) {
+                preds_of[j].push(i);
             }
         }
     }
@@ -54,13 +127,24 @@ pub fn analyze(body: &Body, points: &[Point], arms: &Arms) -> Liveness {
             body,
             points,
             live_in: &live_in,
+            preds: &preds,
             breaks: BTreeMap::new(),
             continues: BTreeMap::new(),
         };
-        let l = a.live(&arm.code, Set::new());
+        let mut l = a.live(&arm.code, Live::default());
+        // A variant's field or a merge's carrier holds a local only where
+        // it is live; but a parameter is passed again on every call, and an
+        // untyped local's carrier needs a store to infer its type.
+        for (id, c) in l.0.iter_mut() {
+            let local = &body.locals[id.0];
+            let point = matches!(arm.entry, Entry::Point(_));
+            if local.param != Param::No || (!point && local.ty.is_none()) {
+                *c = Cond::Always;
+            }
+        }
         if live_in.get(&arm.entry) != Some(&l) {
             live_in.insert(arm.entry, l);
-            for &p in &preds[i] {
+            for &p in &preds_of[i] {
                 if !queued[p] {
                     queued[p] = true;
                     work.push_back(p);
@@ -80,22 +164,32 @@ pub fn analyze(body: &Body, points: &[Point], arms: &Arms) -> Liveness {
                 all: Set::new(),
             };
             m.code(&a.code);
-            (a.entry, (m.out, m.all))
+            (a.entry, m.out)
         })
-        .collect::<Vec<_>>();
-    let mentioned = mentioned
-        .into_iter()
-        .map(|(e, (free, _))| (e, free))
         .collect();
-    Liveness { live_in, mentioned }
+    let preds = preds.into_inner();
+    let mut only_where = BTreeMap::new();
+    for (e, l) in &live_in {
+        for (id, c) in &l.0 {
+            if let Some(attr) = preds.attribute(c) {
+                only_where.insert((*e, *id), attr);
+            }
+        }
+    }
+    Liveness {
+        live_in: live_in.into_iter().map(|(e, l)| (e, l.set())).collect(),
+        mentioned,
+        only_where,
+    }
 }
 
 struct Analysis<'a> {
     body: &'a Body,
     points: &'a [Point],
-    live_in: &'a BTreeMap<Entry, Set>,
-    breaks: BTreeMap<TargetKey, Set>,
-    continues: BTreeMap<NodeId, Set>,
+    live_in: &'a BTreeMap<Entry, Live>,
+    preds: &'a RefCell<Predicates>,
+    breaks: BTreeMap<TargetKey, Live>,
+    continues: BTreeMap<NodeId, Live>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -113,24 +207,12 @@ fn key(t: Target) -> TargetKey {
     }
 }
 
-fn minus(mut s: Set, ids: &[LocalId]) -> Set {
-    for id in ids {
-        s.remove(id);
-    }
-    s
-}
-
-fn plus(mut s: Set, ids: &[LocalId]) -> Set {
-    s.extend(ids.iter().copied());
-    s
-}
-
 impl Analysis<'_> {
-    fn entry(&self, e: Entry) -> Set {
+    fn entry(&self, e: Entry) -> Live {
         self.live_in.get(&e).cloned().unwrap_or_default()
     }
 
-    fn jump(&self, j: &Jump) -> Set {
+    fn jump(&self, j: &Jump) -> Live {
         let (s, kill) = match j {
             Jump::Break(t, kill) => (
                 self.breaks.get(&key(*t)).cloned().unwrap_or_default(),
@@ -138,17 +220,21 @@ impl Analysis<'_> {
             ),
             Jump::Continue(id) => (self.continues.get(id).cloned().unwrap_or_default(), None),
             Jump::Goto(e, kill) => (self.entry(*e), *kill),
-            Jump::Return => (Set::new(), None),
+            Jump::Return => (Live::default(), None),
         };
         match kill {
-            Some(k) => minus(s, &[k]),
+            Some(k) => s.minus(&[k]),
             None => s,
         }
     }
 
-    fn leaf(&self, info: &LeafInfo, jumps: &[Jump], after: Set) -> Set {
-        let base = if info.diverges { Set::new() } else { after };
-        let mut out = plus(minus(minus(base, &info.kills), &info.defs), &info.uses);
+    fn leaf(&self, info: &LeafInfo, jumps: &[Jump], after: Live) -> Live {
+        let base = if info.diverges {
+            Live::default()
+        } else {
+            after
+        };
+        let mut out = base.minus(&info.kills).minus(&info.defs).plus(&info.uses);
         for j in jumps {
             out.extend(self.jump(j));
         }
@@ -159,22 +245,22 @@ impl Analysis<'_> {
         &self.body.operands[p.0].uses
     }
 
-    fn cond(&self, c: &CondCode, branches: Set) -> Set {
+    fn cond(&self, c: &CondCode, branches: Live) -> Live {
         match c {
-            CondCode::Plain(_, info) => plus(branches, &info.uses),
+            CondCode::Plain(_, info) => branches.plus(&info.uses),
             CondCode::Resume(p) | CondCode::LetResume(_, p) => self.resumed(*p, branches),
         }
     }
 
     /// Before a resumed marker whose value flows into code live with `after`.
-    fn resumed(&self, p: crate::points::PointId, after: Set) -> Set {
+    fn resumed(&self, p: crate::points::PointId, after: Live) -> Live {
         match self.points[p.0].kind {
-            MarkerKind::Call => plus(after, self.operand(p)),
+            MarkerKind::Call => after.plus(self.operand(p)),
             _ => after,
         }
     }
 
-    fn live(&mut self, code: &Code, after: Set) -> Set {
+    fn live(&mut self, code: &Code, after: Live) -> Live {
         match code {
             Code::Block {
                 items,
@@ -189,7 +275,7 @@ impl Analysis<'_> {
                 for item in items.iter().rev() {
                     cur = self.live(item, cur);
                 }
-                minus(cur, binds)
+                cur.minus(binds)
             }
             Code::Seq(items) => {
                 let mut cur = after;
@@ -198,7 +284,20 @@ impl Analysis<'_> {
                 }
                 cur
             }
-            Code::Leaf { info, jumps, .. } => self.leaf(info, jumps, after),
+            Code::Leaf {
+                stmt, info, jumps, ..
+            } => {
+                let cfg = crate::conditions::cfg_of(stmt);
+                if cfg.is_empty() {
+                    return self.leaf(info, jumps, after);
+                }
+                // Where its `#[cfg]` is false, the statement is not there.
+                let on = self.preds.borrow_mut().lit(&cfg, true);
+                let off = self.preds.borrow_mut().lit(&cfg, false);
+                let mut l = self.leaf(info, jumps, after.clone()).and(on);
+                l.extend(after.and(off));
+                l
+            }
             Code::If {
                 cond, then, els, ..
             } => {
@@ -212,14 +311,14 @@ impl Analysis<'_> {
                 self.cond(cond, both)
             }
             Code::Match { scrut, arms, .. } => {
-                let mut all = Set::new();
+                let mut all = Live::default();
                 for arm in arms {
                     let mut l = self.live(&arm.body, after.clone());
                     if let Some((_, g)) = &arm.guard {
-                        l.extend(g.uses.iter().copied());
+                        l = l.plus(&g.uses);
                     }
                     if let Code::Block { binds, .. } = &arm.body {
-                        l = minus(l, binds);
+                        l = l.minus(binds);
                     }
                     all.extend(l);
                 }
@@ -231,30 +330,30 @@ impl Analysis<'_> {
                 self.breaks.insert(TargetKey::Node(*id), after.clone());
                 // `head`: live where an iteration starts (for a `while`,
                 // before its condition; for a `for`, before `next()`).
-                let mut head = Set::new();
+                let mut head = Live::default();
                 loop {
                     self.continues.insert(*id, head.clone());
                     let body_live = self.live(body, head.clone());
                     let l = match header {
                         LoopHeader::Loop => body_live,
                         LoopHeader::While { info, .. } => {
-                            let mut l = plus(body_live, &info.uses);
-                            l.extend(after.iter().copied());
+                            let mut l = body_live.plus(&info.uses);
+                            l.extend(after.clone());
                             l
                         }
                         LoopHeader::For { .. } => {
                             let mut l = body_live;
-                            l.extend(after.iter().copied());
+                            l.extend(after.clone());
                             l
                         }
                     };
-                    if l.is_subset(&head) {
+                    if l.within(&head) {
                         break;
                     }
                     head.extend(l);
                 }
                 match header {
-                    LoopHeader::For { info, .. } => plus(head, &info.uses),
+                    LoopHeader::For { info, .. } => head.plus(&info.uses),
                     _ => head,
                 }
             }
@@ -268,8 +367,8 @@ impl Analysis<'_> {
                 diverge,
                 ..
             } => {
-                let d = self.live(diverge, Set::new());
-                let mut l = plus(minus(after, defs), &info.uses);
+                let d = self.live(diverge, Live::default());
+                let mut l = after.minus(defs).plus(&info.uses);
                 l.extend(d);
                 l
             }
@@ -277,7 +376,7 @@ impl Analysis<'_> {
             Code::Arrive(p) => {
                 let mut l = self.entry(Entry::Point(*p));
                 if self.points[p.0].kind != MarkerKind::Call {
-                    l.extend(self.operand(*p).iter().copied());
+                    l = l.plus(self.operand(*p));
                 }
                 l
             }
@@ -285,30 +384,41 @@ impl Analysis<'_> {
                 let before_sink = match sink {
                     ResumeSink::Discard { .. } => after,
                     ResumeSink::Let { defs, diverge, .. } => {
-                        let mut l = minus(after, defs);
+                        let mut l = after.minus(defs);
                         if let Some(d) = diverge {
-                            l.extend(self.live(d, Set::new()));
+                            l.extend(self.live(d, Live::default()));
                         }
                         l
                     }
-                    ResumeSink::Assign { info, .. } => plus(minus(after, &info.kills), &info.uses),
+                    ResumeSink::Assign { info, .. } => after.minus(&info.kills).plus(&info.uses),
                 };
                 self.resumed(*point, before_sink)
             }
-            Code::Return(_, info) => info.uses.iter().copied().collect(),
+            Code::Return(_, info) => Live::default().plus(&info.uses),
             Code::Cfg {
-                body, els, skips, ..
+                attrs,
+                body,
+                els,
+                skips,
             } => {
-                let mut l = self.live(body, after.clone());
+                let on = self.preds.borrow_mut().lit(attrs, true);
+                let off = self.preds.borrow_mut().lit(attrs, false);
                 match els {
                     // Exactly one of the two is compiled.
-                    Some(e) => l.extend(self.live(e, after)),
+                    Some(e) => {
+                        let mut l = self.live(body, after.clone()).and(on);
+                        l.extend(self.live(e, after).and(off));
+                        l
+                    }
                     // Where the attribute is false, nothing is there.
-                    None if *skips => l.extend(after),
+                    None if *skips => {
+                        let mut l = self.live(body, after.clone()).and(on);
+                        l.extend(after.and(off));
+                        l
+                    }
                     // And control does not get there.
-                    None => {}
+                    None => self.live(body, after),
                 }
-                l
             }
         }
     }
@@ -481,10 +591,10 @@ pub fn pins(body: &Body, arms: &Arms, live: &Liveness) -> Set2 {
             let l = &body.locals[id.0];
             !l.internal && !l.ty.as_ref().is_some_and(crate::bindings::no_drop_glue)
         };
-        if in_scope
-            .iter()
-            .any(|id| !live_here.contains(id) && droppable(id))
-        {
+        // Dead in some configuration is enough.
+        let dead =
+            |id: &LocalId| !live_here.contains(id) || live.only_where(arm.entry, *id).is_some();
+        if in_scope.iter().any(|id| dead(id) && droppable(id)) {
             out.insert(arm.entry);
         }
     }

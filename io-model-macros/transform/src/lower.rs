@@ -185,7 +185,14 @@ impl Lowerer<'_> {
     fn leaf(&mut self, stmt: syn::Stmt) -> Stmt {
         let mut stmt = stmt;
         let info = self.leaf_info(&mut stmt);
-        self.stmt(StmtKind::Leaf(Leaf::new(stmt, info)), Vec::new())
+        // `#[cfg(..)] return ..;` diverges only where it is compiled: the
+        // statement carries its `#[cfg]`, as a node does, so that the code
+        // after it is emitted (and its locals kept) for where it is not.
+        let cfg = match info.diverges {
+            true => take_stmt_cfg(&mut stmt),
+            false => Vec::new(),
+        };
+        self.stmt(StmtKind::Leaf(Leaf::new(stmt, info)), cfg)
     }
 
     fn leaf_info(&mut self, stmt: &mut syn::Stmt) -> LeafInfo {
@@ -409,7 +416,9 @@ impl Lowerer<'_> {
         out.into_iter()
             .map(|mut s| {
                 match &mut s.kind {
-                    StmtKind::Leaf(l) => put_attrs(Rc::make_mut(&mut l.stmt), &cfg),
+                    StmtKind::Leaf(l) if !l.info.diverges => {
+                        put_attrs(Rc::make_mut(&mut l.stmt), &cfg)
+                    }
                     _ => s.cfg.extend(cfg.iter().cloned()),
                 }
                 s
@@ -1171,6 +1180,21 @@ fn if_has_point(i: &If) -> bool {
             Some(Else::If(inner)) => if_has_point(inner),
             None => false,
         }
+}
+
+/// Takes the `#[cfg]` attributes off a statement that [`diverges`].
+fn take_stmt_cfg(stmt: &mut syn::Stmt) -> Vec<Attribute> {
+    match stmt {
+        syn::Stmt::Expr(e, _) => match e {
+            Expr::Return(x) => take_cfg(&mut x.attrs),
+            Expr::Break(x) => take_cfg(&mut x.attrs),
+            Expr::Continue(x) => take_cfg(&mut x.attrs),
+            Expr::Macro(x) => take_cfg(&mut x.attrs),
+            _ => Vec::new(),
+        },
+        syn::Stmt::Macro(m) => take_cfg(&mut m.attrs),
+        _ => Vec::new(),
+    }
 }
 
 /// Whether a statement never completes normally, as far as its syntax
