@@ -148,10 +148,16 @@ impl Walker<'_, '_> {
                     Cfg::Any => "any",
                     Cfg::NotAny => "not-any",
                 };
-                self.cov.add(format!(
-                    "cfg:{name}{}",
-                    if point { "-with-point" } else { "" }
-                ));
+                let leaves = matches!(
+                    s.kind,
+                    StmtKind::Return(_) | StmtKind::Break(..) | StmtKind::Continue(_)
+                );
+                let what = match (point, leaves) {
+                    (true, _) => "-with-point",
+                    (false, true) => "-diverging",
+                    (false, false) => "",
+                };
+                self.cov.add(format!("cfg:{name}{what}"));
             }
             self.stmt(&s.kind);
         }

@@ -67,6 +67,9 @@ pub const CONSTRUCTS: &[&str] = &[
     "diverge-after-point-in-loop",
     "loop-in-value",
     "cfg-point-in-compound",
+    // `#[cfg(..)] return ..;` (and `break`, `continue`): the code after it
+    // was dropped as unreachable, also where the `#[cfg]` is false.
+    "cfg-diverge",
 ];
 
 /// The constructs of open transform findings: the CI test leaves them out
@@ -1423,7 +1426,11 @@ impl<'a> FnGen<'a> {
                 }
             }
         };
-        Some(Stmt { cfg: None, kind })
+        // Leaving only where a `#[cfg]` holds (never where the block must
+        // diverge: an `else` of a `let`-`else`).
+        let cfg = (!must && self.on("cfg") && self.on("cfg-diverge") && self.chance(25))
+            .then(|| self.pick(&[Cfg::All, Cfg::Any, Cfg::NotAny]));
+        Some(Stmt { cfg, kind })
     }
 
     fn stmt(&mut self) -> Stmt {
