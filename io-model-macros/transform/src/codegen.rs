@@ -951,6 +951,9 @@ impl Printer<'_, '_> {
         let live = p.live.live_in.get(&self.arm).unwrap_or(&none);
         let mentioned = p.live.mentioned.get(&self.arm).unwrap_or(&none);
         let mut out = TokenStream::new();
+        // What the arm's jumps and points move on, read once, and only
+        // where a `#[cfg]` makes liveness differ by configuration.
+        let stored_here = std::cell::OnceCell::new();
         for id in ids {
             let local = &self.p.body.locals[id.0];
             let ident = &local.ident;
@@ -963,16 +966,23 @@ impl Printer<'_, '_> {
             // there (it follows a statement that diverges under `#[cfg]`),
             // but it still names the local: there the local is declared,
             // with the type it is stored as, and never assigned.
-            let named = || mentioned.contains(id) || items.iter().any(|c| self.carries(c, *id));
+            let named = || {
+                mentioned.contains(id)
+                    || stored_here
+                        .get_or_init(|| self.stored_in(items))
+                        .contains(id)
+            };
             let unreached = match (live.contains(id), only) {
                 (true, Some(only)) if named() => {
                     Some(cfg_attrs(&[not_cfg(std::slice::from_ref(only))]))
                 }
-                (false, _) if !mentioned.contains(id) && named() => Some(TokenStream::new()),
+                (false, _) if p.live.by_configuration && !mentioned.contains(id) && named() => {
+                    Some(TokenStream::new())
+                }
                 _ => None,
             };
             let mut declared = false;
-            if let Some((extra, ty)) = unreached.zip(self.stored_type(*id)) {
+            if let Some((extra, ty)) = unreached.and_then(|u| Some((u, self.stored_type(*id)?))) {
                 let local_cfg = cfg_attrs(&local.cfg);
                 out.extend(quote!(#local_cfg #extra let #mutability #ident: #ty;));
                 declared = true;
@@ -1056,6 +1066,23 @@ impl Printer<'_, '_> {
             }
         }
         common.unwrap_or_default()
+    }
+
+    /// Every local a jump or a suspension point in `items` moves on.
+    fn stored_in(&self, items: &[Code]) -> BTreeSet<LocalId> {
+        let mut out = BTreeSet::new();
+        for item in items {
+            crate::arms::visit(item, &mut |c| match c {
+                Code::Goto(e @ (Entry::After(_) | Entry::Head(_))) => {
+                    out.extend(self.p.live.live_in.get(e).into_iter().flatten().copied())
+                }
+                Code::Goto(Entry::Point(pt)) | Code::Arrive(pt) => {
+                    out.extend(self.p.layout.variants[pt.0].fields.iter().map(|f| f.local))
+                }
+                _ => {}
+            });
+        }
+        out
     }
 
     /// Whether a jump or a suspension point inside `c` moves `id` on.

@@ -250,6 +250,11 @@ impl Predicates {
         Lit(((group as u32) << 1) | u32::from(!holds))
     }
 
+    /// No statement's `#[cfg]` was met.
+    pub fn is_empty(&self) -> bool {
+        self.groups.is_empty()
+    }
+
     /// `#[cfg(..)]` for a condition; `None` for `Always`.
     pub fn attribute(&self, c: &Cond) -> Option<Attribute> {
         let Cond::When(conjs) = c else {

@@ -151,6 +151,9 @@ pub struct LeafInfo {
     pub exits: Vec<Exit>,
     /// It never completes normally (`return ..;`, `break;`, `panic!()`).
     pub diverges: bool,
+    /// The `#[cfg]`s it carries in place (where they are false, it is not
+    /// there).
+    pub cfg: Vec<syn::Attribute>,
 }
 
 /// A jump out of a leaf.

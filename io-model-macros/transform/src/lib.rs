@@ -480,6 +480,29 @@ mod tests {
         assert!(out.contains(&format!("{off} let m =")), "{out}");
     }
 
+    /// A `let` under `#[cfg]` declares its local in no configuration before
+    /// it: where the attribute is false the statement is not there, but the
+    /// local is not live above it either, so it is not stored at an earlier
+    /// point (which would ask for a type it need not have).
+    #[test]
+    fn a_local_under_cfg_is_not_live_before_its_let() {
+        let out = expand(
+            quote!(state = st),
+            quote!(
+                fn f(st: &mut FState, env: &Env) -> Result<IOResult<u64>> {
+                    wait!(env.io(1));
+                    #[cfg(feature = "x")]
+                    let k: u64 = 1;
+                    #[cfg(not(feature = "x"))]
+                    let k = env.n();
+                    Ok(IOResult::Done(k))
+                }
+            ),
+        );
+        let out = out.map_err(|e| e.to_string()).unwrap().to_string();
+        assert!(!out.contains("k : u64 ,"), "{out}");
+    }
+
     /// A merge's carrier is typed where the local it carries is (difftest
     /// F23): under `#[cfg]`, or after a `return`, the code that would store
     /// it first may not be compiled, and a use would meet an unknown type.

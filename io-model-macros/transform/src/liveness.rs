@@ -33,6 +33,9 @@ pub struct Liveness {
     /// holds them only there, and elsewhere they are dropped at the point
     /// (or the merge).
     pub only_where: BTreeMap<(Entry, LocalId), Attribute>,
+    /// Some statement is under `#[cfg]`, so that liveness may differ by
+    /// configuration (code compiled in one may be unreachable there).
+    pub by_configuration: bool,
 }
 
 impl Liveness {
@@ -43,31 +46,60 @@ impl Liveness {
     }
 }
 
-/// Live locals, each with the configurations it is live in.
+/// Live locals, each with the configurations it is live in: the set, and
+/// the conditions of those not live in every configuration (none, and no
+/// allocation, without `#[cfg]` in the body).
 #[derive(Clone, Default, PartialEq)]
-struct Live(BTreeMap<LocalId, Cond>);
+struct Live {
+    set: Set,
+    only: BTreeMap<LocalId, Cond>,
+}
 
 impl Live {
     fn minus(mut self, ids: &[LocalId]) -> Live {
         for id in ids {
-            self.0.remove(id);
+            self.set.remove(id);
+            if !self.only.is_empty() {
+                self.only.remove(id);
+            }
         }
         self
     }
 
     fn plus(mut self, ids: &[LocalId]) -> Live {
         for id in ids {
-            self.0.insert(*id, Cond::Always);
+            self.set.insert(*id);
+            if !self.only.is_empty() {
+                self.only.remove(id);
+            }
         }
         self
     }
 
+    fn cond(&self, id: LocalId) -> Cond {
+        self.only.get(&id).cloned().unwrap_or(Cond::Always)
+    }
+
     fn extend(&mut self, other: Live) {
-        for (id, c) in other.0 {
-            match self.0.get_mut(&id) {
-                Some(have) => have.or(&c),
-                None => {
-                    self.0.insert(id, c);
+        if self.only.is_empty() && other.only.is_empty() {
+            self.set.extend(other.set);
+            return;
+        }
+        for id in other.set {
+            let theirs = other.only.get(&id);
+            if self.set.insert(id) {
+                if let Some(c) = theirs {
+                    self.only.insert(id, c.clone());
+                }
+                continue;
+            }
+            if let Some(mine) = self.only.get_mut(&id) {
+                match theirs {
+                    Some(c) => mine.or(c),
+                    None => *mine = Cond::Always,
+                }
+                if *mine == Cond::Always {
+                    self.only.remove(&id);
                 }
             }
         }
@@ -75,23 +107,31 @@ impl Live {
 
     /// Only where `lit` holds.
     fn and(self, lit: crate::conditions::Lit) -> Live {
-        Live(
-            self.0
-                .into_iter()
-                .filter_map(|(id, c)| c.and(lit).map(|c| (id, c)))
-                .collect(),
-        )
+        let mut out = Live::default();
+        for id in self.set {
+            let c = self.only.get(&id).unwrap_or(&Cond::Always);
+            if let Some(c) = c.and(lit) {
+                out.set.insert(id);
+                if c != Cond::Always {
+                    out.only.insert(id, c);
+                }
+            }
+        }
+        out
     }
 
     /// Every local of `self` is live in `other`, wherever it is in `self`.
     fn within(&self, other: &Live) -> bool {
-        self.0
-            .iter()
-            .all(|(id, c)| other.0.get(id).is_some_and(|o| c.implies(o)))
+        self.set.is_subset(&other.set)
+            && other
+                .only
+                .iter()
+                .all(|(id, o)| !self.set.contains(id) || self.cond(*id).implies(o))
     }
 
-    fn set(&self) -> Set {
-        self.0.keys().copied().collect()
+    /// `id` is live in every configuration where it is live.
+    fn everywhere(&mut self, id: LocalId) {
+        self.only.remove(&id);
     }
 }
 
@@ -135,12 +175,18 @@ pub fn analyze(body: &Body, points: &[Point], arms: &Arms) -> Liveness {
         // A variant's field or a merge's carrier holds a local only where
         // it is live; but a parameter is passed again on every call, and an
         // untyped local's carrier needs a store to infer its type.
-        for (id, c) in l.0.iter_mut() {
-            let local = &body.locals[id.0];
-            let point = matches!(arm.entry, Entry::Point(_));
-            if local.param != Param::No || (!point && local.ty.is_none()) {
-                *c = Cond::Always;
-            }
+        let point = matches!(arm.entry, Entry::Point(_));
+        let widen: Vec<LocalId> = l
+            .only
+            .keys()
+            .copied()
+            .filter(|id| {
+                let local = &body.locals[id.0];
+                local.param != Param::No || (!point && local.ty.is_none())
+            })
+            .collect();
+        for id in widen {
+            l.everywhere(id);
         }
         if live_in.get(&arm.entry) != Some(&l) {
             live_in.insert(arm.entry, l);
@@ -168,18 +214,20 @@ pub fn analyze(body: &Body, points: &[Point], arms: &Arms) -> Liveness {
         })
         .collect();
     let preds = preds.into_inner();
+    let by_configuration = !preds.is_empty();
     let mut only_where = BTreeMap::new();
     for (e, l) in &live_in {
-        for (id, c) in &l.0 {
+        for (id, c) in &l.only {
             if let Some(attr) = preds.attribute(c) {
                 only_where.insert((*e, *id), attr);
             }
         }
     }
     Liveness {
-        live_in: live_in.into_iter().map(|(e, l)| (e, l.set())).collect(),
+        live_in: live_in.into_iter().map(|(e, l)| (e, l.set)).collect(),
         mentioned,
         only_where,
+        by_configuration,
     }
 }
 
@@ -284,18 +332,16 @@ impl Analysis<'_> {
                 }
                 cur
             }
-            Code::Leaf {
-                stmt, info, jumps, ..
-            } => {
-                let cfg = crate::conditions::cfg_of(stmt);
-                if cfg.is_empty() {
+            Code::Leaf { info, jumps, .. } => {
+                if info.cfg.is_empty() {
                     return self.leaf(info, jumps, after);
                 }
                 // Where its `#[cfg]` is false, the statement is not there.
-                let on = self.preds.borrow_mut().lit(&cfg, true);
-                let off = self.preds.borrow_mut().lit(&cfg, false);
+                let on = self.preds.borrow_mut().lit(&info.cfg, true);
+                let off = self.preds.borrow_mut().lit(&info.cfg, false);
                 let mut l = self.leaf(info, jumps, after.clone()).and(on);
-                l.extend(after.and(off));
+                // A local it declares does not exist before it, either way.
+                l.extend(after.minus(&info.defs).and(off));
                 l
             }
             Code::If {

@@ -188,9 +188,13 @@ impl Lowerer<'_> {
         // `#[cfg(..)] return ..;` diverges only where it is compiled: the
         // statement carries its `#[cfg]`, as a node does, so that the code
         // after it is emitted (and its locals kept) for where it is not.
+        let mut info = info;
         let cfg = match info.diverges {
             true => take_stmt_cfg(&mut stmt),
-            false => Vec::new(),
+            false => {
+                info.cfg = crate::conditions::cfg_of(&stmt);
+                Vec::new()
+            }
         };
         self.stmt(StmtKind::Leaf(Leaf::new(stmt, info)), cfg)
     }
@@ -417,7 +421,8 @@ impl Lowerer<'_> {
             .map(|mut s| {
                 match &mut s.kind {
                     StmtKind::Leaf(l) if !l.info.diverges => {
-                        put_attrs(Rc::make_mut(&mut l.stmt), &cfg)
+                        put_attrs(Rc::make_mut(&mut l.stmt), &cfg);
+                        Rc::make_mut(&mut l.info).cfg = cfg.clone();
                     }
                     _ => s.cfg.extend(cfg.iter().cloned()),
                 }
