@@ -42,6 +42,9 @@ impl Liveness {
     /// The `#[cfg]` under which `id` is live where `e`'s arm starts, if
     /// it is not live in every configuration.
     pub fn only_where(&self, e: Entry, id: LocalId) -> Option<&Attribute> {
+        if self.only_where.is_empty() {
+            return None;
+        }
         self.only_where.get(&(e, id))
     }
 }
@@ -618,6 +621,17 @@ pub fn pins(body: &Body, arms: &Arms, live: &Liveness) -> Set2 {
     let mut out = Set2::new();
     let points = point_statements(body);
     let none = BTreeSet::new();
+    // Whether dropping each local may run code, read once.
+    let droppable: Vec<bool> = body
+        .locals
+        .iter()
+        .map(|l| !l.internal && !l.ty.as_ref().is_some_and(crate::bindings::no_drop_glue))
+        .collect();
+    let carried: Vec<LocalId> = (0..body.locals.len())
+        .map(LocalId)
+        .filter(|id| body.locals[id.0].param == crate::ir::Param::Carried)
+        .collect();
+    let mut in_scope = Vec::new();
     for arm in &arms.arms {
         let (Entry::After(id) | Entry::Head(id)) = arm.entry else {
             continue;
@@ -626,21 +640,13 @@ pub fn pins(body: &Body, arms: &Arms, live: &Liveness) -> Set2 {
             continue;
         }
         let live_here = live.live_in.get(&arm.entry).unwrap_or(&none);
-        let mut in_scope = Vec::new();
+        in_scope.clear();
         restores_of(&arm.code, &mut in_scope);
-        in_scope.extend(
-            (0..body.locals.len())
-                .map(LocalId)
-                .filter(|id| body.locals[id.0].param == crate::ir::Param::Carried),
-        );
-        let droppable = |id: &LocalId| {
-            let l = &body.locals[id.0];
-            !l.internal && !l.ty.as_ref().is_some_and(crate::bindings::no_drop_glue)
-        };
+        in_scope.extend_from_slice(&carried);
         // Dead in some configuration is enough.
         let dead =
             |id: &LocalId| !live_here.contains(id) || live.only_where(arm.entry, *id).is_some();
-        if in_scope.iter().any(|id| dead(id) && droppable(id)) {
+        if in_scope.iter().any(|id| droppable[id.0] && dead(id)) {
             out.insert(arm.entry);
         }
     }
