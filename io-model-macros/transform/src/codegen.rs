@@ -955,6 +955,10 @@ impl Printer<'_, '_> {
         // where a `#[cfg]` makes liveness differ by configuration.
         let stored_here = std::cell::OnceCell::new();
         for id in ids {
+            if !p.live.by_configuration && !live.contains(id) && !mentioned.contains(id) {
+                // In scope, but not needed here.
+                continue;
+            }
             let local = &self.p.body.locals[id.0];
             let ident = &local.ident;
             let mutability = local.mutable.then(|| quote!(mut));
