@@ -8,6 +8,12 @@
 //! arms are followed, so a local whose every later use is behind a
 //! `continue` that rebinds it first is not live. The arms refer to each
 //! other, so the analysis runs until nothing changes.
+//!
+//! A statement under `#[cfg]` is there in some configurations only: past
+//! it, each live local carries the configurations it is live in, a formula
+//! over the statements' `#[cfg]`s ([`crate::conditions`]), which the
+//! variant's field and the merge's carrier get as their own `#[cfg]`
+//! ([`Liveness::only_where`]). Without `#[cfg]` in the body there are none.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
