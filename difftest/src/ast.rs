@@ -480,6 +480,9 @@ pub struct Program {
     pub subs: Vec<Func>,
     /// The arguments the drivers pass.
     pub args: (u64, u64),
+    /// The generator flags beyond `--seed` and `--only` that make it again
+    /// (`--skip-known`, `--disable ..`, `--max-depth ..`).
+    pub flags: String,
 }
 
 impl Func {

@@ -221,8 +221,8 @@ pub fn module(p: &Program, name: &str, note: &str) -> Module {
     );
     let _ = writeln!(
         text,
-        "// Reproduce: cargo run --release -p io-model-programs -- --seed {} --only {}",
-        p.seed, p.index
+        "// Reproduce: cargo run --release -p io-model-programs -- --seed {} --only {}{}",
+        p.seed, p.index, p.flags
     );
     for l in note.lines() {
         let _ = writeln!(text, "// {l}");

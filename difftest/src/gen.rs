@@ -106,6 +106,42 @@ impl GenConfig {
     fn on(&self, what: &str) -> bool {
         !self.disabled.contains(what)
     }
+
+    /// The command-line flags that ask for this configuration.
+    ///
+    /// ```
+    /// use io_model_programs::gen::{GenConfig, KNOWN_FAILING};
+    ///
+    /// let mut cfg = GenConfig::default();
+    /// assert_eq!(cfg.flags(), "");
+    /// cfg.disabled.extend(KNOWN_FAILING.iter().map(|s| s.to_string()));
+    /// cfg.disabled.insert("yield".to_string());
+    /// assert_eq!(cfg.flags(), " --skip-known --disable yield");
+    /// ```
+    pub fn flags(&self) -> String {
+        let mut out = String::new();
+        let known = KNOWN_FAILING.iter().all(|k| self.disabled.contains(*k));
+        if known {
+            out.push_str(" --skip-known");
+        }
+        let rest: Vec<&str> = self
+            .disabled
+            .iter()
+            .map(String::as_str)
+            .filter(|d| !(known && KNOWN_FAILING.contains(d)))
+            .collect();
+        if !rest.is_empty() {
+            out.push_str(&format!(" --disable {}", rest.join(",")));
+        }
+        let default = GenConfig::default();
+        if self.max_depth != default.max_depth {
+            out.push_str(&format!(" --max-depth {}", self.max_depth));
+        }
+        if self.max_stmts != default.max_stmts {
+            out.push_str(&format!(" --max-stmts {}", self.max_stmts));
+        }
+        out
+    }
 }
 
 /// The generator seed of program `index` of a run with `seed`.
@@ -160,6 +196,7 @@ pub fn generate(seed: u64, index: usize, cfg: &GenConfig) -> Program {
         main,
         subs,
         args,
+        flags: cfg.flags(),
     };
     if !cfg.on("shadow-across-point") {
         unshadow_across_points(&mut p.main);
