@@ -179,7 +179,8 @@ pub fn oracle_source(p: &Program) -> String {
     let _ = writeln!(out, "pub mod oracle {{");
     let _ = writeln!(out, "    use io_model_programs_runtime::prelude::*;\n");
     for n in 0..p.subs.len() {
-        let d = drops(&p.subs[n]);
+        // A sub-operation's `Yield0` is not the main function's.
+        let d = drops(&p.subs[n]).qualified(&format!("s{n}::"));
         let body = Printer::new(p, Which::Sub(n), Some(&d)).body();
         let _ = writeln!(
             out,

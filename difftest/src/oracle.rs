@@ -19,10 +19,14 @@
 //! locals in scope that are dead there. The oracle form then calls
 //! `slot.kill()` on each (a no-op for a value already moved).
 //!
-//! Code under `#[cfg(any())]` is not there: its uses keep nothing alive
-//! and its points are no boundaries. (The transform sees the code before
-//! the compiler evaluates the `#[cfg]`, so it stores such a local only
-//! under the `#[cfg]` that uses it, and the compiler removes the field.)
+//! A statement under `#[cfg(any())]` is not there: its uses keep nothing
+//! alive and its points are no boundaries. (The transform sees the code
+//! before the compiler evaluates the `#[cfg]`, so it stores such a local
+//! only under the `#[cfg]` that uses it, and the compiler removes the
+//! field.) One exception, as the transform has it (F28): inside a
+//! statement that holds no marker, which the transform keeps whole as one
+//! leaf, a statement under `#[cfg(any())]` may or may not run: its uses
+//! keep locals alive, but it does not cut the paths around it.
 
 use std::collections::HashMap;
 
@@ -39,6 +43,18 @@ pub struct Drops {
     end: HashMap<*const (), Vec<VarId>>,
     start: HashMap<*const (), Vec<VarId>>,
     names: HashMap<*const (), String>,
+}
+
+impl Drops {
+    /// The same drops, the points named `prefix` + name: a sub-operation's
+    /// points, which the main function's cancellation (by its own state
+    /// names) must never match.
+    pub fn qualified(mut self, prefix: &str) -> Drops {
+        for name in self.names.values_mut() {
+            name.insert_str(0, prefix);
+        }
+        self
+    }
 }
 
 impl OracleHooks for Drops {
@@ -88,6 +104,9 @@ struct Builder<'f> {
     boundaries: Vec<(usize, Where, *const (), Vec<VarId>)>,
     /// Every boundary with every local in scope there (not only Noisy ones).
     all_boundaries: Vec<(usize, Where, *const (), Vec<VarId>)>,
+    /// Inside a statement that holds no marker: the transform keeps it
+    /// whole, as one leaf.
+    in_leaf: usize,
 }
 
 /// The locals that shadow another local live across a suspension point
@@ -122,6 +141,7 @@ fn analyse(f: &Func, bit: HashMap<VarId, usize>) -> (Builder<'_>, Vec<Vec<bool>>
         scope: vec![Vec::new()],
         boundaries: Vec::new(),
         all_boundaries: Vec::new(),
+        in_leaf: 0,
     };
     let entry = b.new_node(Vec::new(), Vec::new());
     b.cur = Some(entry);
@@ -411,10 +431,24 @@ impl<'f> Builder<'f> {
 
     fn stmt(&mut self, s: &Stmt) {
         if !s.cfg.map_or(true, |c| c.active()) {
-            // Not compiled: not there.
+            if self.in_leaf == 0 {
+                // Not compiled: not there.
+                return;
+            }
+            // Inside a statement the transform keeps whole, its uses count
+            // (it reads them before the compiler drops the statement): it
+            // may or may not run, a branch around it.
+            let split = self.cur;
+            let saved_scope = self.scope.clone();
+            self.stmt_kind(s);
+            self.scope = saved_scope;
+            self.join(&[split]);
             return;
         }
+        let leaf = !stmt_has_marker(&s.kind);
+        self.in_leaf += usize::from(leaf);
         self.stmt_kind(s);
+        self.in_leaf -= usize::from(leaf);
         // A marker statement under a `#[cfg]` that holds: its end is a
         // boundary (the attribute makes it a merge, as the code after it
         // is there only where the condition does not hold).

@@ -1246,10 +1246,15 @@ fn set_break_values(b: &mut syn::Block, label: Option<&Lifetime>, v: &Ident, is_
                     if targets {
                         let v = self.v;
                         let label = &br.label;
+                        // `#[cfg(..)] break 5;` stays under its `#[cfg]`.
+                        let attrs = std::mem::take(&mut br.attrs);
                         *e = match br.expr.take() {
                             Some(val) => syn::parse_quote!({ #v = #val; break #label; }),
                             None => syn::parse_quote!({ #v = (); break #label; }),
                         };
+                        if let Expr::Block(b) = e {
+                            b.attrs = attrs;
+                        }
                     }
                 }
                 Expr::Loop(_) | Expr::While(_) | Expr::ForLoop(_) => {
