@@ -2,7 +2,7 @@
 // Reproduce: cargo run --release -p io-model-programs -- --seed 53 --only 81098 --skip-known
 // Divergence: compile 
 // c5.rs:24: error[E0283]: type annotations needed: cannot infer type
-// F31 (open), found by the 100 000-program run of seed 53 at 2f4ad1c (and failing at 65dd45c too):
+// F31 (fixed), found by the 100 000-program run of seed 53 at 2f4ad1c (and failing at 65dd45c too):
 // the loop's value leaves through `break 0` only where `#[cfg(not(any()))] wait!` is not compiled, yet
 // the code after the loop (`rd[..] += carrier`) is compiled in the arm after the `call!` without that
 // `#[cfg]`, and its untyped carrier is assigned nowhere rustc compiles: E0283.

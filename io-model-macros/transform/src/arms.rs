@@ -702,6 +702,7 @@ fn emit_all(
             inline,
             inlining: false,
             held: Vec::new(),
+            under: Vec::new(),
         };
         let (code, cfg) = e.arm();
         arms.push(Arm { entry, code, cfg });
@@ -792,6 +793,9 @@ enum Mode {
     Inside {
         exit: Lifetime,
         used: bool,
+        /// The `#[cfg]`s every `break` through `exit` is compiled under
+        /// (none: some `break` is compiled everywhere).
+        exit_under: Vec<Attribute>,
         next: Lifetime,
         next_used: bool,
         in_next: bool,
@@ -802,6 +806,7 @@ fn inside(id: NodeId) -> Mode {
     Mode::Inside {
         exit: exit_label(id),
         used: false,
+        exit_under: Vec::new(),
         next: Lifetime::new(&format!("'__io_next{}", id.0), Span::mixed_site()),
         next_used: false,
         in_next: true,
@@ -833,6 +838,9 @@ struct Emitter<'a> {
     /// The jumps the copy being tried makes, recorded in `sites` only if
     /// the copy is kept.
     held: Vec<(Entry, bool)>,
+    /// The `#[cfg]`s the code being emitted is compiled under: the code
+    /// after a statement that leaves where its `#[cfg]` holds.
+    under: Vec<Attribute>,
 }
 
 /// The label a loop gets in generated code: its own, or a made-up one.
@@ -945,8 +953,10 @@ impl Emitter<'_> {
                     inner.push(self.goto(Entry::After(s.id), false));
                 }
                 let mut rest = Vec::new();
-                let falls = self.forward(b, k + 1, &mut rest);
                 let not = not_cfg(&s.cfg);
+                self.under.push(not.clone());
+                let falls = self.forward(b, k + 1, &mut rest);
+                self.under.pop();
                 items.push(Code::Cfg {
                     attrs: s.cfg.clone(),
                     body: Box::new(Code::Seq(inner)),
@@ -965,9 +975,12 @@ impl Emitter<'_> {
                         return self.after(b, k, false, items);
                     }
                 }
-                Falls::Under(_) => {
+                Falls::Under(ref attrs) => {
                     let mut rest = Vec::new();
+                    let n = self.under.len();
+                    self.under.extend(attrs.iter().cloned());
                     let next = self.after(b, k, false, &mut rest);
+                    self.under.truncate(n);
                     followed(items, &falls, rest);
                     return falls.then(next);
                 }
@@ -1270,6 +1283,7 @@ impl Emitter<'_> {
             Mode::Inside {
                 exit,
                 used,
+                exit_under,
                 next,
                 next_used,
                 in_next,
@@ -1282,6 +1296,11 @@ impl Emitter<'_> {
                         (Jump::Goto(Entry::Head(id), None), None)
                     }
                 } else {
+                    if !*used {
+                        *exit_under = self.under.clone();
+                    } else if !same_attrs(exit_under, &self.under) {
+                        exit_under.clear();
+                    }
                     *used = true;
                     (Jump::Break(Target::Exit(id), kill), Some(exit.clone()))
                 }
@@ -1494,7 +1513,12 @@ impl Emitter<'_> {
         let falls = if falls.any() {
             let own = rest.is_empty() && matches!(target, Target_::End);
             let mut after = Vec::new();
+            let n = self.under.len();
+            if let Falls::Under(attrs) = &falls {
+                self.under.extend(attrs.iter().cloned());
+            }
             let next = self.after(b, k, own, &mut after);
+            self.under.truncate(n);
             followed(&mut items, &falls, after);
             falls.then(next)
         } else {
@@ -1575,14 +1599,21 @@ impl Emitter<'_> {
                 }
                 match self.stack.pop().map(|c| c.mode) {
                     Some(Mode::Inside {
-                        exit, used: true, ..
+                        exit,
+                        used: true,
+                        exit_under,
+                        ..
                     }) => (
                         Code::Exit {
                             target: Target::Exit(s.id),
                             label: exit,
                             body: Box::new(code),
                         },
-                        Falls::Always,
+                        // Left only where its `break`s are compiled.
+                        match exit_under.is_empty() {
+                            true => Falls::Always,
+                            false => Falls::Under(exit_under),
+                        },
                     ),
                     _ => (code, Falls::Never),
                 }
