@@ -883,6 +883,16 @@ fn level_defs(s: &Stmt) -> &[LocalId] {
 }
 
 impl Emitter<'_> {
+    /// Runs `f` with `attrs` added to the `#[cfg]`s the code it emits is
+    /// compiled under.
+    fn compiled_under<T>(&mut self, attrs: &[Attribute], f: impl FnOnce(&mut Self) -> T) -> T {
+        let n = self.under.len();
+        self.under.extend(attrs.iter().cloned());
+        let out = f(self);
+        self.under.truncate(n);
+        out
+    }
+
     fn is_merge(&self, e: Entry) -> bool {
         self.merges.contains(&e)
     }
@@ -954,9 +964,9 @@ impl Emitter<'_> {
                 }
                 let mut rest = Vec::new();
                 let not = not_cfg(&s.cfg);
-                self.under.push(not.clone());
-                let falls = self.forward(b, k + 1, &mut rest);
-                self.under.pop();
+                let falls = self.compiled_under(std::slice::from_ref(&not), |e| {
+                    e.forward(b, k + 1, &mut rest)
+                });
                 items.push(Code::Cfg {
                     attrs: s.cfg.clone(),
                     body: Box::new(Code::Seq(inner)),
@@ -977,10 +987,7 @@ impl Emitter<'_> {
                 }
                 Falls::Under(ref attrs) => {
                     let mut rest = Vec::new();
-                    let n = self.under.len();
-                    self.under.extend(attrs.iter().cloned());
-                    let next = self.after(b, k, false, &mut rest);
-                    self.under.truncate(n);
+                    let next = self.compiled_under(attrs, |e| e.after(b, k, false, &mut rest));
                     followed(items, &falls, rest);
                     return falls.then(next);
                 }
@@ -1513,12 +1520,11 @@ impl Emitter<'_> {
         let falls = if falls.any() {
             let own = rest.is_empty() && matches!(target, Target_::End);
             let mut after = Vec::new();
-            let n = self.under.len();
-            if let Falls::Under(attrs) = &falls {
-                self.under.extend(attrs.iter().cloned());
-            }
-            let next = self.after(b, k, own, &mut after);
-            self.under.truncate(n);
+            let attrs = match &falls {
+                Falls::Under(attrs) => attrs.as_slice(),
+                _ => &[],
+            };
+            let next = self.compiled_under(attrs, |e| e.after(b, k, own, &mut after));
             followed(&mut items, &falls, after);
             falls.then(next)
         } else {
