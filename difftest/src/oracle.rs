@@ -445,7 +445,18 @@ impl<'f> Builder<'f> {
             self.join(&[split]);
             return;
         }
-        let leaf = !stmt_has_marker(&s.kind);
+        // The transform keeps a marker-free statement whole, except an
+        // `if`, `match`, loop or block in statement position: those it
+        // lowers as nodes, and the statements in them as statements.
+        let structural = matches!(
+            s.kind,
+            StmtKind::If(..)
+                | StmtKind::IfLet(..)
+                | StmtKind::Match(..)
+                | StmtKind::Loop(..)
+                | StmtKind::Block(_)
+        );
+        let leaf = !structural && !stmt_has_marker(&s.kind);
         self.in_leaf += usize::from(leaf);
         self.stmt_kind(s);
         self.in_leaf -= usize::from(leaf);
