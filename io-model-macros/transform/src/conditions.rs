@@ -29,44 +29,6 @@ pub fn all_cfg(attrs: &[Attribute]) -> TokenStream {
     quote!(all(#(#preds),*))
 }
 
-/// The `#[cfg]`s a statement carries in place (a `let`, a macro or an
-/// expression statement kept whole): where they are false, it is not there.
-pub fn cfg_of(stmt: &syn::Stmt) -> Vec<Attribute> {
-    use syn::Expr;
-    let attrs: &[Attribute] = match stmt {
-        syn::Stmt::Local(l) => &l.attrs,
-        syn::Stmt::Macro(m) => &m.attrs,
-        syn::Stmt::Expr(e, _) => match e {
-            Expr::Loop(x) => &x.attrs,
-            Expr::While(x) => &x.attrs,
-            Expr::ForLoop(x) => &x.attrs,
-            Expr::Macro(x) => &x.attrs,
-            Expr::Call(x) => &x.attrs,
-            Expr::MethodCall(x) => &x.attrs,
-            Expr::Assign(x) => &x.attrs,
-            Expr::Binary(x) => &x.attrs,
-            Expr::Block(x) => &x.attrs,
-            Expr::Path(x) => &x.attrs,
-            Expr::If(x) => &x.attrs,
-            Expr::Match(x) => &x.attrs,
-            Expr::Unsafe(x) => &x.attrs,
-            Expr::Return(x) => &x.attrs,
-            Expr::Break(x) => &x.attrs,
-            Expr::Continue(x) => &x.attrs,
-            _ => &[],
-        },
-        syn::Stmt::Item(_) => &[],
-    };
-    if !attrs.iter().any(|a| a.path().is_ident("cfg")) {
-        return Vec::new();
-    }
-    attrs
-        .iter()
-        .filter(|a| a.path().is_ident("cfg"))
-        .cloned()
-        .collect()
-}
-
 /// `#[cfg(not(all(..)))]`: the opposite of a statement's `#[cfg]`s.
 pub fn not_cfg(attrs: &[Attribute]) -> Attribute {
     let all = all_cfg(attrs);

@@ -192,7 +192,9 @@ impl Lowerer<'_> {
         let cfg = match info.diverges {
             true => take_stmt_cfg(&mut stmt),
             false => {
-                info.cfg = crate::conditions::cfg_of(&stmt);
+                info.cfg = stmt_attrs_mut(&mut stmt)
+                    .map(|a| a.iter().filter(|a| is_cfg(a)).cloned().collect())
+                    .unwrap_or_default();
                 Vec::new()
             }
         };
@@ -993,8 +995,26 @@ impl Lowerer<'_> {
     }
 }
 
+/// Puts `cfg` before a leaf's own attributes; an expression that takes
+/// none in statement position is wrapped in a block first.
 fn put_attrs(stmt: &mut syn::Stmt, cfg: &[Attribute]) {
-    let attrs = match stmt {
+    if stmt_attrs_mut(stmt).is_none() {
+        if let syn::Stmt::Expr(e, _) = stmt {
+            // Wrap in a block, which takes attributes.
+            let inner = e.clone();
+            *e = syn::parse_quote!({ #inner });
+        }
+    }
+    if let Some(attrs) = stmt_attrs_mut(stmt) {
+        attrs.splice(0..0, cfg.iter().cloned());
+    }
+}
+
+/// The outer attributes of a statement, where its syntax keeps them: a
+/// `let`, a macro, and the expressions that take attributes in statement
+/// position here. One accessor for reading, adding and taking them.
+fn stmt_attrs_mut(stmt: &mut syn::Stmt) -> Option<&mut Vec<Attribute>> {
+    Some(match stmt {
         syn::Stmt::Local(l) => &mut l.attrs,
         syn::Stmt::Macro(m) => &mut m.attrs,
         syn::Stmt::Expr(e, _) => match e {
@@ -1008,21 +1028,16 @@ fn put_attrs(stmt: &mut syn::Stmt, cfg: &[Attribute]) {
             Expr::Binary(x) => &mut x.attrs,
             Expr::Block(x) => &mut x.attrs,
             Expr::Path(x) => &mut x.attrs,
-            other => {
-                // Wrap in a block, which takes attributes.
-                let inner = other.clone();
-                *other = syn::parse_quote!({ #inner });
-                match other {
-                    Expr::Block(x) => &mut x.attrs,
-                    _ => return,
-                }
-            }
+            Expr::If(x) => &mut x.attrs,
+            Expr::Match(x) => &mut x.attrs,
+            Expr::Unsafe(x) => &mut x.attrs,
+            Expr::Return(x) => &mut x.attrs,
+            Expr::Break(x) => &mut x.attrs,
+            Expr::Continue(x) => &mut x.attrs,
+            _ => return None,
         },
-        syn::Stmt::Item(_) => return,
-    };
-    let mut all = cfg.to_vec();
-    all.append(attrs);
-    *attrs = all;
+        syn::Stmt::Item(_) => return None,
+    })
 }
 
 /// An expression that may hold a point in a place whose value flows on.
@@ -1189,17 +1204,7 @@ fn if_has_point(i: &If) -> bool {
 
 /// Takes the `#[cfg]` attributes off a statement that [`diverges`].
 fn take_stmt_cfg(stmt: &mut syn::Stmt) -> Vec<Attribute> {
-    match stmt {
-        syn::Stmt::Expr(e, _) => match e {
-            Expr::Return(x) => take_cfg(&mut x.attrs),
-            Expr::Break(x) => take_cfg(&mut x.attrs),
-            Expr::Continue(x) => take_cfg(&mut x.attrs),
-            Expr::Macro(x) => take_cfg(&mut x.attrs),
-            _ => Vec::new(),
-        },
-        syn::Stmt::Macro(m) => take_cfg(&mut m.attrs),
-        _ => Vec::new(),
-    }
+    stmt_attrs_mut(stmt).map(take_cfg).unwrap_or_default()
 }
 
 /// Whether a statement never completes normally, as far as its syntax
