@@ -348,7 +348,7 @@ pub fn check(input: FnInput, errors: &mut Errors) -> Option<Checked> {
         check_state_not_shadowed(&input.block, param, errors);
     }
 
-    if let Some(ident) = reserved_ident(input.block.to_token_stream()) {
+    if let Some(ident) = reserved_ident(&input.block) {
         errors.push(
             ident.span(),
             format!(
@@ -406,20 +406,127 @@ fn check_state_not_shadowed(body: &Block, param: &Ident, errors: &mut Errors) {
     }
 }
 
-/// The first identifier in `tokens` that uses the generated code's prefix.
-fn reserved_ident(tokens: TokenStream) -> Option<Ident> {
-    // One buffer for the names read, not a new string for each.
-    fn scan(tokens: TokenStream, name: &mut String) -> Option<Ident> {
-        use std::fmt::Write;
-        tokens.into_iter().find_map(|tt| match tt {
-            proc_macro2::TokenTree::Ident(i) => {
-                name.clear();
-                let _ = write!(name, "{i}");
-                name.starts_with("__io_").then_some(i)
-            }
-            proc_macro2::TokenTree::Group(g) => scan(g.stream(), name),
-            _ => None,
-        })
+/// The first identifier in `body` that uses the generated code's prefix.
+/// The syntax tree is walked as it is (printing it to tokens first would
+/// copy every token); only the tokens syn keeps unparsed (macro arguments,
+/// attribute arguments, verbatim syntax) are scanned as tokens.
+fn reserved_ident(body: &Block) -> Option<Ident> {
+    use syn::visit::Visit;
+    #[derive(Default)]
+    struct V {
+        // One buffer for the names read, not a new string for each.
+        name: String,
+        found: Option<Ident>,
     }
-    scan(tokens, &mut String::new())
+    impl V {
+        fn check(&mut self, i: &Ident) {
+            use std::fmt::Write;
+            if self.found.is_some() {
+                return;
+            }
+            self.name.clear();
+            let _ = write!(self.name, "{i}");
+            if self.name.starts_with("__io_") {
+                self.found = Some(i.clone());
+            }
+        }
+        fn tokens(&mut self, tokens: &TokenStream) {
+            for tt in tokens.clone() {
+                match tt {
+                    proc_macro2::TokenTree::Ident(i) => self.check(&i),
+                    proc_macro2::TokenTree::Group(g) => self.tokens(&g.stream()),
+                    _ => {}
+                }
+            }
+        }
+    }
+    impl<'ast> Visit<'ast> for V {
+        fn visit_ident(&mut self, i: &'ast Ident) {
+            self.check(i);
+        }
+        fn visit_macro(&mut self, m: &'ast syn::Macro) {
+            self.visit_path(&m.path);
+            self.tokens(&m.tokens);
+        }
+        fn visit_meta_list(&mut self, m: &'ast syn::MetaList) {
+            self.visit_path(&m.path);
+            self.tokens(&m.tokens);
+        }
+        fn visit_expr(&mut self, e: &'ast syn::Expr) {
+            match e {
+                syn::Expr::Verbatim(t) => self.tokens(t),
+                _ => syn::visit::visit_expr(self, e),
+            }
+        }
+        fn visit_pat(&mut self, p: &'ast syn::Pat) {
+            match p {
+                syn::Pat::Verbatim(t) => self.tokens(t),
+                _ => syn::visit::visit_pat(self, p),
+            }
+        }
+        fn visit_type(&mut self, t: &'ast Type) {
+            match t {
+                Type::Verbatim(v) => self.tokens(v),
+                _ => syn::visit::visit_type(self, t),
+            }
+        }
+        fn visit_item(&mut self, i: &'ast syn::Item) {
+            match i {
+                syn::Item::Verbatim(t) => self.tokens(t),
+                _ => syn::visit::visit_item(self, i),
+            }
+        }
+        fn visit_impl_item(&mut self, i: &'ast syn::ImplItem) {
+            match i {
+                syn::ImplItem::Verbatim(t) => self.tokens(t),
+                _ => syn::visit::visit_impl_item(self, i),
+            }
+        }
+        fn visit_trait_item(&mut self, i: &'ast syn::TraitItem) {
+            match i {
+                syn::TraitItem::Verbatim(t) => self.tokens(t),
+                _ => syn::visit::visit_trait_item(self, i),
+            }
+        }
+        fn visit_foreign_item(&mut self, i: &'ast syn::ForeignItem) {
+            match i {
+                syn::ForeignItem::Verbatim(t) => self.tokens(t),
+                _ => syn::visit::visit_foreign_item(self, i),
+            }
+        }
+    }
+    let mut v = V::default();
+    v.visit_block(body);
+    v.found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reserved_ident;
+
+    fn first(body: &str) -> Option<String> {
+        let block: syn::Block = syn::parse_str(body).expect("a block");
+        reserved_ident(&block).map(|i| i.to_string())
+    }
+
+    #[test]
+    fn reserved_names_are_found_wherever_the_body_holds_them() {
+        assert_eq!(first("{ let a = 1; f(a); }"), None);
+        assert_eq!(first("{ let __io_a = 1; }").as_deref(), Some("__io_a"));
+        assert_eq!(first("{ x.__io_m(); }").as_deref(), Some("__io_m"));
+        assert_eq!(first("{ '__io_l: loop {} }").as_deref(), Some("__io_l"));
+        // Tokens syn keeps unparsed: macro and attribute arguments.
+        assert_eq!(first("{ wait!(s.io(__io_c)); }").as_deref(), Some("__io_c"));
+        assert_eq!(first("{ m!{ [(__io_d)] }; }").as_deref(), Some("__io_d"));
+        assert_eq!(first("{ #[cfg(__io_e)] f(); }").as_deref(), Some("__io_e"));
+        // Items in the body.
+        assert_eq!(first("{ fn g(__io_f: u8) {} }").as_deref(), Some("__io_f"));
+        // The first in source order.
+        assert_eq!(
+            first("{ let __io_g = 1; let __io_h = 2; }").as_deref(),
+            Some("__io_g")
+        );
+        // A name that only contains the prefix is the user's.
+        assert_eq!(first("{ let a__io_b = 1; }"), None);
+    }
 }
