@@ -522,9 +522,7 @@ fn state_stays(input: &FnInput) -> bool {
         return false;
     };
     match &state.value {
-        StatePlace::Param(name) => {
-            !crate::in_place::mentions(&input.block.to_token_stream(), &name.to_string())
-        }
+        StatePlace::Param(name) => !crate::scan::mentions(&input.block, &name.to_string()),
         StatePlace::SelfField { .. } | StatePlace::Guard(_) => false,
     }
 }

@@ -186,7 +186,7 @@ impl<'ast> Visit<'ast> for Facts {
 pub fn mentions(tokens: &TokenStream, name: &str) -> bool {
     tokens.clone().into_iter().any(|t| match t {
         TokenTree::Ident(i) => i == name,
-        TokenTree::Literal(l) => captures(&l.to_string()).any(|c| c == name),
+        TokenTree::Literal(l) => crate::scan::captures(&l.to_string()).any(|c| c == name),
         TokenTree::Group(g) => mentions(&g.stream(), name),
         TokenTree::Punct(_) => false,
     })
@@ -199,20 +199,13 @@ fn mentioned(tokens: TokenStream, out: &mut BTreeSet<String>) {
             TokenTree::Ident(i) => {
                 out.insert(i.to_string());
             }
-            TokenTree::Literal(l) => out.extend(captures(&l.to_string()).map(str::to_string)),
+            TokenTree::Literal(l) => {
+                out.extend(crate::scan::captures(&l.to_string()).map(str::to_string))
+            }
             TokenTree::Group(g) => mentioned(g.stream(), out),
             TokenTree::Punct(_) => {}
         }
     }
-}
-
-/// What a literal could capture as a format string: the text after each
-/// `{` up to the `}` or `:` that ends it.
-fn captures(text: &str) -> impl Iterator<Item = &str> {
-    text.match_indices('{').filter_map(move |(i, _)| {
-        let rest = &text[i + 1..];
-        rest.find(['}', ':']).map(|end| &rest[..end])
-    })
 }
 
 /// The names that stand alone between `{`/`,` and `,`/`}` in braces in

@@ -407,97 +407,22 @@ fn check_state_not_shadowed(body: &Block, param: &Ident, errors: &mut Errors) {
 }
 
 /// The first identifier in `body` that uses the generated code's prefix.
-/// The syntax tree is walked as it is (printing it to tokens first would
-/// copy every token); only the tokens syn keeps unparsed (macro arguments,
-/// attribute arguments, verbatim syntax) are scanned as tokens.
 fn reserved_ident(body: &Block) -> Option<Ident> {
-    use syn::visit::Visit;
-    #[derive(Default)]
-    struct V {
-        // One buffer for the names read, not a new string for each.
-        name: String,
-        found: Option<Ident>,
-    }
-    impl V {
-        fn check(&mut self, i: &Ident) {
+    use std::ops::ControlFlow;
+    // One buffer for the names read, not a new string for each.
+    let mut name = String::new();
+    crate::scan::find(body, |s| match s {
+        crate::scan::Seen::Ident(i) => {
             use std::fmt::Write;
-            if self.found.is_some() {
-                return;
-            }
-            self.name.clear();
-            let _ = write!(self.name, "{i}");
-            if self.name.starts_with("__io_") {
-                self.found = Some(i.clone());
+            name.clear();
+            let _ = write!(name, "{i}");
+            match name.starts_with("__io_") {
+                true => ControlFlow::Break(i.clone()),
+                false => ControlFlow::Continue(()),
             }
         }
-        fn tokens(&mut self, tokens: &TokenStream) {
-            for tt in tokens.clone() {
-                match tt {
-                    proc_macro2::TokenTree::Ident(i) => self.check(&i),
-                    proc_macro2::TokenTree::Group(g) => self.tokens(&g.stream()),
-                    _ => {}
-                }
-            }
-        }
-    }
-    impl<'ast> Visit<'ast> for V {
-        fn visit_ident(&mut self, i: &'ast Ident) {
-            self.check(i);
-        }
-        fn visit_macro(&mut self, m: &'ast syn::Macro) {
-            self.visit_path(&m.path);
-            self.tokens(&m.tokens);
-        }
-        fn visit_meta_list(&mut self, m: &'ast syn::MetaList) {
-            self.visit_path(&m.path);
-            self.tokens(&m.tokens);
-        }
-        fn visit_expr(&mut self, e: &'ast syn::Expr) {
-            match e {
-                syn::Expr::Verbatim(t) => self.tokens(t),
-                _ => syn::visit::visit_expr(self, e),
-            }
-        }
-        fn visit_pat(&mut self, p: &'ast syn::Pat) {
-            match p {
-                syn::Pat::Verbatim(t) => self.tokens(t),
-                _ => syn::visit::visit_pat(self, p),
-            }
-        }
-        fn visit_type(&mut self, t: &'ast Type) {
-            match t {
-                Type::Verbatim(v) => self.tokens(v),
-                _ => syn::visit::visit_type(self, t),
-            }
-        }
-        fn visit_item(&mut self, i: &'ast syn::Item) {
-            match i {
-                syn::Item::Verbatim(t) => self.tokens(t),
-                _ => syn::visit::visit_item(self, i),
-            }
-        }
-        fn visit_impl_item(&mut self, i: &'ast syn::ImplItem) {
-            match i {
-                syn::ImplItem::Verbatim(t) => self.tokens(t),
-                _ => syn::visit::visit_impl_item(self, i),
-            }
-        }
-        fn visit_trait_item(&mut self, i: &'ast syn::TraitItem) {
-            match i {
-                syn::TraitItem::Verbatim(t) => self.tokens(t),
-                _ => syn::visit::visit_trait_item(self, i),
-            }
-        }
-        fn visit_foreign_item(&mut self, i: &'ast syn::ForeignItem) {
-            match i {
-                syn::ForeignItem::Verbatim(t) => self.tokens(t),
-                _ => syn::visit::visit_foreign_item(self, i),
-            }
-        }
-    }
-    let mut v = V::default();
-    v.visit_block(body);
-    v.found
+        crate::scan::Seen::Literal(_) => ControlFlow::Continue(()),
+    })
 }
 
 #[cfg(test)]

@@ -24,7 +24,8 @@
 //!
 //! Shared leaf modules: [`errors`], [`ids`], [`names`], [`bindings`] (reading
 //! the types of locals), [`moves`] (whether code may move out of a name),
-//! [`conditions`] (where a local is live, as a formula over `#[cfg]`s); [`ir`]
+//! [`conditions`] (where a local is live, as a formula over `#[cfg]`s),
+//! [`scan`] (every name a body mentions); [`ir`]
 //! holds the data of phase 3.
 //!
 //! `docs/transform.md` in the repository shows one expansion end to end.
@@ -47,6 +48,7 @@ pub mod moves;
 pub mod names;
 pub mod points;
 pub mod resolve;
+pub mod scan;
 
 use proc_macro2::TokenStream;
 use quote::{quote, ToTokens};
