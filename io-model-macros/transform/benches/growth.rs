@@ -3,7 +3,10 @@
 //! line, in a loop, and nested in `if`/`match`/`loop`, and the time to
 //! expand 200 points (from the tokens the compiler hands the attribute to
 //! the tokens it returns). The size must grow linearly: bytes per point at
-//! N=160 within 1.5x of those at N=10.
+//! N=160 within 1.5x of those at N=10. The times are medians over rounds
+//! that expand the three shapes in turn, in the thread's CPU time (which
+//! other processes' load on a shared machine does not inflate) and in
+//! wall-clock time.
 //!
 //! `cargo bench -p io-model-transform --bench growth` prints the table;
 //! `cargo bench -p io-model-transform --bench growth -- --emit loop 160`
@@ -13,6 +16,10 @@
 
 use std::fmt::Write;
 use std::time::Instant;
+
+#[path = "../../../tests/benches/common/timing.rs"]
+mod timing;
+use timing::{median, thread_cpu_ns};
 
 #[derive(Clone, Copy)]
 enum Shape {
@@ -89,11 +96,6 @@ fn expand(
     io_model_transform::expand(args.clone(), item.clone()).expect("the generated function expands")
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    v[v.len() / 2]
-}
-
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--emit") {
@@ -139,16 +141,23 @@ fn main() {
         );
     }
     println!();
-    println!("time to expand 200 points (median of 11)");
-    for shape in [Shape::Straight, Shape::Loop, Shape::Nested] {
-        let (args, item) = tokens(&function(shape, 200));
-        let times: Vec<f64> = (0..11)
-            .map(|_| {
-                let t = Instant::now();
-                std::hint::black_box(expand(&args, &item));
-                t.elapsed().as_secs_f64() * 1e3
-            })
-            .collect();
-        println!("{:<10} {:>8.1} ms", shape.name(), median(times));
+    const ROUNDS: usize = 15;
+    println!("time to expand 200 points (median of {ROUNDS} rounds, the shapes in turn)");
+    println!("{:<10} {:>10} {:>10}", "shape", "CPU ms", "wall ms");
+    let shapes = [Shape::Straight, Shape::Loop, Shape::Nested];
+    let inputs: Vec<_> = shapes.iter().map(|s| tokens(&function(*s, 200))).collect();
+    let mut cpu = vec![Vec::new(); shapes.len()];
+    let mut wall = vec![Vec::new(); shapes.len()];
+    for _ in 0..ROUNDS {
+        for (i, (args, item)) in inputs.iter().enumerate() {
+            let (c, t) = (thread_cpu_ns(), Instant::now());
+            std::hint::black_box(expand(args, item));
+            wall[i].push(t.elapsed().as_secs_f64() * 1e3);
+            cpu[i].push((thread_cpu_ns() - c) as f64 / 1e6);
+        }
+    }
+    for (i, shape) in shapes.iter().enumerate() {
+        let (c, w) = (median(cpu[i].clone()), median(wall[i].clone()));
+        println!("{:<10} {:>10.1} {:>10.1}", shape.name(), c, w);
     }
 }
