@@ -104,9 +104,6 @@ struct Builder<'f> {
     boundaries: Vec<(usize, Where, *const (), Vec<VarId>)>,
     /// Every boundary with every local in scope there (not only Noisy ones).
     all_boundaries: Vec<(usize, Where, *const (), Vec<VarId>)>,
-    /// Inside a statement that holds no marker: the transform keeps it
-    /// whole, as one leaf.
-    in_leaf: usize,
 }
 
 /// The locals that shadow another local live across a suspension point
@@ -141,7 +138,6 @@ fn analyse(f: &Func, bit: HashMap<VarId, usize>) -> (Builder<'_>, Vec<Vec<bool>>
         scope: vec![Vec::new()],
         boundaries: Vec::new(),
         all_boundaries: Vec::new(),
-        in_leaf: 0,
     };
     let entry = b.new_node(Vec::new(), Vec::new());
     b.cur = Some(entry);
@@ -431,35 +427,11 @@ impl<'f> Builder<'f> {
 
     fn stmt(&mut self, s: &Stmt) {
         if !s.cfg.map_or(true, |c| c.active()) {
-            if self.in_leaf == 0 {
-                // Not compiled: not there.
-                return;
-            }
-            // Inside a statement the transform keeps whole, its uses count
-            // (it reads them before the compiler drops the statement): it
-            // may or may not run, a branch around it.
-            let split = self.cur;
-            let saved_scope = self.scope.clone();
-            self.stmt_kind(s);
-            self.scope = saved_scope;
-            self.join(&[split]);
+            // Not compiled: not there (the transform reads a use inside a
+            // statement it keeps whole under the `#[cfg]`s around it).
             return;
         }
-        // The transform keeps a marker-free statement whole, except an
-        // `if`, `match`, loop or block in statement position: those it
-        // lowers as nodes, and the statements in them as statements.
-        let structural = matches!(
-            s.kind,
-            StmtKind::If(..)
-                | StmtKind::IfLet(..)
-                | StmtKind::Match(..)
-                | StmtKind::Loop(..)
-                | StmtKind::Block(_)
-        );
-        let leaf = !structural && !stmt_has_marker(&s.kind);
-        self.in_leaf += usize::from(leaf);
         self.stmt_kind(s);
-        self.in_leaf -= usize::from(leaf);
         // A marker statement under a `#[cfg]` that holds: its end is a
         // boundary (the attribute makes it a merge, as the code after it
         // is there only where the condition does not hold).

@@ -458,6 +458,64 @@ fn exits_under_cfg_leave_only_where_compiled() {
     );
 }
 
+/// Inside a statement that holds no marker (one piece of code the macro
+/// keeps whole), a use under `#[cfg]` keeps a local alive only where the
+/// `#[cfg]` holds: `a` is read only under `not(test)`, in a block and in a
+/// match arm, so it is dead at the first point and dropped there; `b` is
+/// read under `test`, so it lives on to its use after the second point.
+#[io_model::resumable(state = st)]
+fn cfg_inside_a_leaf(st: &mut CfgInsideALeafState, s: &Sched) -> Result<IOResult<u32>> {
+    let a: Noisy = Noisy::new(s, "a");
+    let b: Noisy = Noisy::new(s, "b");
+    let c = s.io("x");
+    wait!(c);
+    let o: u32 = {
+        #[cfg(not(test))]
+        a.touch();
+        #[cfg(test)]
+        b.touch();
+        5
+    };
+    let c = s.io("y");
+    wait!(c);
+    let p: u32 = match o {
+        #[cfg(not(test))]
+        5 => {
+            a.touch();
+            1
+        }
+        _ => {
+            b.touch();
+            2
+        }
+    };
+    Ok(IOResult::Done(o + p))
+}
+
+#[test]
+fn a_use_under_cfg_inside_a_statement_kept_whole_counts_only_where_compiled() {
+    let log = same_as_straight_line(SEEDS, |s| {
+        let mut st = CfgInsideALeafState::default();
+        let r = s.run(|| cfg_inside_a_leaf(&mut st, s));
+        s.log(format!("result {r:?}"));
+        r
+    });
+    assert_eq!(
+        log,
+        [
+            "make a",
+            "make b",
+            "io x",
+            "drop a",
+            "touch b",
+            "io y",
+            "touch b",
+            "drop b",
+            "result Ok(7)"
+        ]
+    );
+}
+
 /// A local moved before a point and assigned whole again in a loop after
 /// it is not live at the point (the loop assigns it before reading it), so
 /// it is not stored (difftest finding F3).

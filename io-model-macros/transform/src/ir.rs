@@ -154,6 +154,10 @@ pub struct LeafInfo {
     /// The `#[cfg]`s it carries in place (where they are false, it is not
     /// there).
     pub cfg: Vec<syn::Attribute>,
+    /// Locals of `uses` it reads only inside statements, match arms or
+    /// struct fields under `#[cfg]`s, each with the `#[cfg]`s around one
+    /// such read: it reads them only where one of those holds.
+    pub only_under: Vec<(LocalId, Vec<syn::Attribute>)>,
 }
 
 /// A jump out of a leaf.

@@ -291,9 +291,26 @@ impl Analysis<'_> {
         } else {
             after
         };
-        let mut out = base.minus(&info.kills).minus(&info.defs).plus(&info.uses);
+        let mut out = self.reads(info, base.minus(&info.kills).minus(&info.defs));
         for j in jumps {
             out.extend(self.jump(j));
+        }
+        out
+    }
+
+    /// Live before code that reads what `info` says, with `live` after it:
+    /// a local read only under `#[cfg]`s inside it is live only where one
+    /// of them holds.
+    fn reads(&self, info: &LeafInfo, live: Live) -> Live {
+        if info.only_under.is_empty() {
+            return live.plus(&info.uses);
+        }
+        let only = |id: &LocalId| info.only_under.iter().any(|(u, _)| u == id);
+        let plain: Vec<LocalId> = info.uses.iter().copied().filter(|id| !only(id)).collect();
+        let mut out = live.plus(&plain);
+        for (id, cfg) in &info.only_under {
+            let lit = self.preds.borrow_mut().lit(cfg, true);
+            out.extend(Live::default().plus(&[*id]).and(lit));
         }
         out
     }
@@ -304,7 +321,7 @@ impl Analysis<'_> {
 
     fn cond(&self, c: &CondCode, branches: Live) -> Live {
         match c {
-            CondCode::Plain(_, info) => branches.plus(&info.uses),
+            CondCode::Plain(_, info) => self.reads(info, branches),
             CondCode::Resume(p) | CondCode::LetResume(_, p) => self.resumed(*p, branches),
         }
     }
@@ -370,7 +387,7 @@ impl Analysis<'_> {
                 for arm in arms {
                     let mut l = self.live(&arm.body, after.clone());
                     if let Some((_, g)) = &arm.guard {
-                        l = l.plus(&g.uses);
+                        l = self.reads(g, l);
                     }
                     if let Code::Block { binds, .. } = &arm.body {
                         l = l.minus(binds);
@@ -392,7 +409,7 @@ impl Analysis<'_> {
                     let l = match header {
                         LoopHeader::Loop => body_live,
                         LoopHeader::While { info, .. } => {
-                            let mut l = body_live.plus(&info.uses);
+                            let mut l = self.reads(info, body_live);
                             l.extend(after.clone());
                             l
                         }
@@ -408,7 +425,7 @@ impl Analysis<'_> {
                     head.extend(l);
                 }
                 match header {
-                    LoopHeader::For { info, .. } => head.plus(&info.uses),
+                    LoopHeader::For { info, .. } => self.reads(info, head),
                     _ => head,
                 }
             }
@@ -423,7 +440,7 @@ impl Analysis<'_> {
                 ..
             } => {
                 let d = self.live(diverge, Live::default());
-                let mut l = after.minus(defs).plus(&info.uses);
+                let mut l = self.reads(info, after.minus(defs));
                 l.extend(d);
                 l
             }
@@ -445,11 +462,11 @@ impl Analysis<'_> {
                         }
                         l
                     }
-                    ResumeSink::Assign { info, .. } => after.minus(&info.kills).plus(&info.uses),
+                    ResumeSink::Assign { info, .. } => self.reads(info, after.minus(&info.kills)),
                 };
                 self.resumed(*point, before_sink)
             }
-            Code::Return(_, info) => Live::default().plus(&info.uses),
+            Code::Return(_, info) => self.reads(info, Live::default()),
             Code::Cfg {
                 attrs,
                 body,

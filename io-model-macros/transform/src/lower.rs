@@ -1013,7 +1013,7 @@ fn put_attrs(stmt: &mut syn::Stmt, cfg: &[Attribute]) {
 /// The outer attributes of a statement, where its syntax keeps them: a
 /// `let`, a macro, and the expressions that take attributes in statement
 /// position here. One accessor for reading, adding and taking them.
-fn stmt_attrs_mut(stmt: &mut syn::Stmt) -> Option<&mut Vec<Attribute>> {
+pub(crate) fn stmt_attrs_mut(stmt: &mut syn::Stmt) -> Option<&mut Vec<Attribute>> {
     Some(match stmt {
         syn::Stmt::Local(l) => &mut l.attrs,
         syn::Stmt::Macro(m) => &mut m.attrs,

@@ -3,8 +3,11 @@
 //! locals it reads, declares and assigns, following Rust's scoping: blocks,
 //! `let` (a binding is visible after its statement), patterns of `if let`
 //! and match arms, closures, nested blocks, macro arguments and
-//! format-string captures (`"{name}"`). The types of locals are read here
-//! too, through [`crate::bindings`], in the scope they are declared in.
+//! format-string captures (`"{name}"`). A read inside a leaf under the
+//! `#[cfg]` of an inner statement, match arm or struct field is kept with
+//! that `#[cfg]` ([`LeafInfo::only_under`]), so that liveness counts it only
+//! where it is compiled. The types of locals are read here too, through
+//! [`crate::bindings`], in the scope they are declared in.
 
 use std::rc::Rc;
 
@@ -16,7 +19,7 @@ use crate::bindings::{
     generic_arg_of, is_integer, let_bindings, no_drop_glue, pat_bindings, PatBinding, TypeScope,
 };
 use crate::ir::*;
-use crate::lower::{internal_local, strip};
+use crate::lower::{internal_local, stmt_attrs_mut, strip};
 use crate::points::Point;
 
 /// Resolves `body` in place; `params` are the function's parameters.
@@ -277,11 +280,7 @@ impl Resolver<'_> {
     }
 
     fn expr_info(&mut self, e: &mut Expr, info: &mut LeafInfo) {
-        let mut lr = LeafResolver {
-            outer: self,
-            inner: Vec::new(),
-            info: std::mem::take(info),
-        };
+        let mut lr = LeafResolver::new(self, Vec::new(), std::mem::take(info));
         lr.visit_expr_mut(e);
         *info = lr.info;
     }
@@ -412,11 +411,7 @@ impl Resolver<'_> {
     fn cond(&mut self, c: &mut Cond) -> Vec<PatBinding> {
         match c {
             Cond::Plain { expr, info } => {
-                let mut lr = LeafResolver {
-                    outer: self,
-                    inner: vec![Vec::new()],
-                    info: std::mem::take(info),
-                };
+                let mut lr = LeafResolver::new(self, vec![Vec::new()], std::mem::take(info));
                 lr.visit_cond(expr);
                 let binds = lr.inner.pop().unwrap_or_default();
                 *info = lr.info;
@@ -449,11 +444,7 @@ impl Resolver<'_> {
         match stmt {
             syn::Stmt::Local(l) => {
                 {
-                    let mut lr = LeafResolver {
-                        outer: self,
-                        inner: Vec::new(),
-                        info: std::mem::take(info),
-                    };
+                    let mut lr = LeafResolver::new(self, Vec::new(), std::mem::take(info));
                     if let Some(init) = &mut l.init {
                         lr.visit_expr_mut(&mut init.expr);
                         if let Some((_, d)) = &mut init.diverge {
@@ -486,11 +477,7 @@ impl Resolver<'_> {
                 }
             }
             syn::Stmt::Macro(m) => {
-                let mut lr = LeafResolver {
-                    outer: self,
-                    inner: Vec::new(),
-                    info: std::mem::take(info),
-                };
+                let mut lr = LeafResolver::new(self, Vec::new(), std::mem::take(info));
                 lr.tokens(m.mac.tokens.clone());
                 *info = lr.info;
             }
@@ -506,9 +493,33 @@ struct LeafResolver<'r, 'a> {
     /// Scopes inside the leaf, innermost last.
     inner: Vec<Vec<(String, PatBinding)>>,
     info: LeafInfo,
+    /// The `#[cfg]`s of the statements, arms and fields inside the leaf
+    /// around the name being read, outermost first.
+    cfg: Vec<Attribute>,
 }
 
-impl LeafResolver<'_, '_> {
+impl<'r, 'a> LeafResolver<'r, 'a> {
+    fn new(
+        outer: &'r mut Resolver<'a>,
+        inner: Vec<Vec<(String, PatBinding)>>,
+        info: LeafInfo,
+    ) -> Self {
+        LeafResolver {
+            outer,
+            inner,
+            info,
+            cfg: Vec::new(),
+        }
+    }
+
+    /// Runs `f` with the `#[cfg]`s among `attrs` around what it reads.
+    fn under(&mut self, attrs: &[Attribute], f: impl FnOnce(&mut Self)) {
+        let n = self.cfg.len();
+        self.cfg
+            .extend(attrs.iter().filter(|a| a.path().is_ident("cfg")).cloned());
+        f(self);
+        self.cfg.truncate(n);
+    }
     fn bind_pat(&mut self, pat: &Pat) {
         let mut names = Vec::new();
         pat_bindings(pat, None, &mut names);
@@ -530,7 +541,20 @@ impl LeafResolver<'_, '_> {
             return;
         }
         for id in self.outer.lookup(name) {
+            let known = self.info.uses.contains(&id);
+            let under = self.info.only_under.iter().any(|(u, _)| *u == id);
             push_unique(&mut self.info.uses, id);
+            if self.cfg.is_empty() {
+                // Read unconditionally: live wherever the leaf is.
+                self.info.only_under.retain(|(u, _)| *u != id);
+            } else if !known || under {
+                // So far read only under `#[cfg]`s: live only where one
+                // of them holds.
+                let entry = (id, self.cfg.clone());
+                if !self.info.only_under.contains(&entry) {
+                    self.info.only_under.push(entry);
+                }
+            }
         }
     }
 
@@ -616,9 +640,16 @@ impl VisitMut for LeafResolver<'_, '_> {
     fn visit_block_mut(&mut self, b: &mut syn::Block) {
         self.scoped(|r| {
             for stmt in &mut b.stmts {
-                r.visit_stmt_mut(stmt);
+                let attrs = stmt_attrs_mut(stmt).map(|a| a.clone()).unwrap_or_default();
+                r.under(&attrs, |r| r.visit_stmt_mut(stmt));
             }
         });
+    }
+
+    fn visit_field_value_mut(&mut self, f: &mut syn::FieldValue) {
+        let attrs = std::mem::take(&mut f.attrs);
+        self.under(&attrs, |r| syn::visit_mut::visit_field_value_mut(r, f));
+        f.attrs = attrs;
     }
 
     fn visit_local_mut(&mut self, l: &mut syn::Local) {
@@ -641,12 +672,15 @@ impl VisitMut for LeafResolver<'_, '_> {
     }
 
     fn visit_arm_mut(&mut self, arm: &mut syn::Arm) {
-        self.scoped(|r| {
-            r.bind_pat(&arm.pat);
-            if let Some((_, g)) = &mut arm.guard {
-                r.visit_expr_mut(g);
-            }
-            r.visit_expr_mut(&mut arm.body);
+        let attrs = arm.attrs.clone();
+        self.under(&attrs, |r| {
+            r.scoped(|r| {
+                r.bind_pat(&arm.pat);
+                if let Some((_, g)) = &mut arm.guard {
+                    r.visit_expr_mut(g);
+                }
+                r.visit_expr_mut(&mut arm.body);
+            })
         });
     }
 
@@ -771,6 +805,47 @@ mod tests {
                 .as_ref()
                 .map(|t| quote::quote!(#t).to_string()),
             Some("u8".into())
+        );
+    }
+
+    #[test]
+    fn reads_under_inner_cfg_are_kept_with_their_cfg() {
+        let (body, _) = resolved(syn::parse_quote!({
+            let a = 1u8;
+            let b = 2u8;
+            let c = 3u8;
+            let o = {
+                #[cfg(feature = "x")]
+                log(a);
+                #[cfg(feature = "x")]
+                log(b);
+                log(b);
+                match 1 {
+                    #[cfg(unix)]
+                    1 => log(c),
+                    _ => {}
+                }
+                5
+            };
+            Ok(IOResult::Done(o))
+        }));
+        let info = leaf(&body.block, 3);
+        assert_eq!(names(&body, &info.uses), ["a", "b", "c"]);
+        // `b` is also read unconditionally: live wherever the leaf is.
+        let under: Vec<(String, String)> = info
+            .only_under
+            .iter()
+            .map(|(id, cfg)| {
+                let cfg = cfg.iter().map(|a| quote::quote!(#a).to_string()).collect();
+                (body.locals[id.0].ident.to_string(), cfg)
+            })
+            .collect();
+        assert_eq!(
+            under,
+            [
+                ("a".into(), "# [cfg (feature = \"x\")]".into()),
+                ("c".into(), "# [cfg (unix)]".into())
+            ]
         );
     }
 
