@@ -197,6 +197,17 @@ pub fn analyze(body: &Body, points: &[Point], arms: &Arms) -> Liveness {
         for id in widen {
             l.everywhere(id);
         }
+        // Joined with what the arm needed before: the same conditions can
+        // come back written differently (`a ∨ b` and `a ∧ ¬b ∨ b`), and
+        // taking the new value alone could then go back and forth between
+        // them for ever (difftest seed 60, program 86030). What an arm
+        // needs only grows as the arms it jumps to need more, so the join
+        // changes nothing else.
+        if let Some(old) = live_in.get(&arm.entry) {
+            let mut joined = old.clone();
+            joined.extend(l);
+            l = joined;
+        }
         if live_in.get(&arm.entry) != Some(&l) {
             live_in.insert(arm.entry, l);
             for &p in &preds_of[i] {
