@@ -23,10 +23,8 @@
 //! alive and its points are no boundaries. (The transform sees the code
 //! before the compiler evaluates the `#[cfg]`, so it stores such a local
 //! only under the `#[cfg]` that uses it, and the compiler removes the
-//! field.) One exception, as the transform has it (F28): inside a
-//! statement that holds no marker, which the transform keeps whole as one
-//! leaf, a statement under `#[cfg(any())]` may or may not run: its uses
-//! keep locals alive, but it does not cut the paths around it.
+//! field.) That holds inside a statement the transform keeps whole as one
+//! leaf too: it reads each use there with the `#[cfg]`s around it (F28).
 
 use std::collections::HashMap;
 
