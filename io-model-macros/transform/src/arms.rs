@@ -32,7 +32,7 @@ use syn::{Attribute, Expr, Ident, Lifetime, Pat};
 
 use crate::conditions::{all_cfg, not_cfg};
 use crate::ir::*;
-use crate::lower::{visit_exits_stmt, Enclosing};
+use crate::lower::{visit_exits_stmt, visit_exits_stmt_under, Enclosing};
 use crate::points::PointId;
 
 /// Where an arm starts.
@@ -1048,7 +1048,7 @@ impl Emitter<'_> {
 
     /// A statement reached from its start.
     fn fresh_stmt(&mut self, s: &Stmt) -> (Code, Falls) {
-        let (code, falls) = self.fresh_kind(s);
+        let (code, falls) = self.compiled_under(&s.cfg, |e| e.fresh_kind(s));
         Self::with_cfg(s, code, falls)
     }
 
@@ -1228,8 +1228,8 @@ impl Emitter<'_> {
         // First find where each exit goes.
         {
             let mut probe = stmt.clone();
-            visit_exits_stmt(&mut probe, &stack, &mut |_, exit| {
-                let jump = self.jump_for(&exit);
+            visit_exits_stmt_under(&mut probe, &stack, &mut |_, exit, inner| {
+                let jump = self.jump_for(&exit, inner);
                 edits.push((exit, jump.0, jump.1));
             });
         }
@@ -1267,8 +1267,9 @@ impl Emitter<'_> {
         (jumps, rewritten)
     }
 
-    /// Where an exit of a leaf goes in this arm.
-    fn jump_for(&mut self, exit: &Exit) -> (Jump, Option<Lifetime>) {
+    /// Where an exit of a leaf goes in this arm; `inner` are the `#[cfg]`s
+    /// inside the leaf that the exit is compiled under.
+    fn jump_for(&mut self, exit: &Exit, inner: &[Attribute]) -> (Jump, Option<Lifetime>) {
         let (id, kill, is_continue) = match exit {
             Exit::Return => return (Jump::Return, None),
             Exit::Break(id, kill) => (*id, *kill, false),
@@ -1303,9 +1304,11 @@ impl Emitter<'_> {
                         (Jump::Goto(Entry::Head(id), None), None)
                     }
                 } else {
+                    let mut under = self.under.clone();
+                    under.extend(inner.iter().cloned());
                     if !*used {
-                        *exit_under = self.under.clone();
-                    } else if !same_attrs(exit_under, &self.under) {
+                        *exit_under = under;
+                    } else if !same_attrs(exit_under, &under) {
                         exit_under.clear();
                     }
                     *used = true;
@@ -1673,7 +1676,16 @@ fn resumed_cond(c: &Cond, p: PointId) -> CondCode {
 
 /// Puts `new` in place of the exit `expr`: a `break`/`continue`, or the
 /// `{ carrier = value; break }` block whose `break` it replaces.
+///
+/// The exit's outer attributes (a `#[cfg]` on `break 'l;` as a statement)
+/// stay on what replaces it.
 fn replace_jump(expr: &mut Expr, new: TokenStream) {
+    let attrs = match expr {
+        Expr::Break(e) => std::mem::take(&mut e.attrs),
+        Expr::Continue(e) => std::mem::take(&mut e.attrs),
+        _ => Vec::new(),
+    };
+    let new = quote!(#(#attrs)* #new);
     if let Expr::Block(b) = expr {
         if let Some(syn::Stmt::Expr(last, _)) = b.block.stmts.last_mut() {
             *last = Expr::Verbatim(new);

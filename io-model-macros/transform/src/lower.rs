@@ -1291,10 +1291,22 @@ pub fn visit_exits_stmt(
     stack: &[Enclosing],
     f: &mut dyn FnMut(&mut Expr, Exit),
 ) {
+    visit_exits_stmt_under(stmt, stack, &mut |e, exit, _| f(e, exit));
+}
+
+/// [`visit_exits_stmt`] that also gives `f` the `#[cfg]`s inside `stmt`
+/// that each exit is compiled under (those on the statements and match
+/// arms around it, not those on `stmt` itself).
+pub fn visit_exits_stmt_under(
+    stmt: &mut syn::Stmt,
+    stack: &[Enclosing],
+    f: &mut dyn FnMut(&mut Expr, Exit, &[Attribute]),
+) {
     let mut v = ExitVisitor {
         stack,
         depth: 0,
         labels: Vec::new(),
+        under: Vec::new(),
         f,
     };
     v.visit_stmt_mut(stmt);
@@ -1306,7 +1318,8 @@ pub fn visit_exits(expr: &mut Expr, stack: &[Enclosing], f: &mut dyn FnMut(&mut 
         stack,
         depth: 0,
         labels: Vec::new(),
-        f,
+        under: Vec::new(),
+        f: &mut |e, exit, _| f(e, exit),
     };
     v.visit_expr_mut(expr);
 }
@@ -1317,7 +1330,9 @@ struct ExitVisitor<'a, 'f> {
     depth: usize,
     /// Labels defined inside the statement.
     labels: Vec<Lifetime>,
-    f: &'f mut dyn FnMut(&mut Expr, Exit),
+    /// The `#[cfg]`s inside the statement around the current expression.
+    under: Vec<Attribute>,
+    f: &'f mut dyn FnMut(&mut Expr, Exit, &[Attribute]),
 }
 
 impl ExitVisitor<'_, '_> {
@@ -1383,19 +1398,19 @@ impl VisitMut for ExitVisitor<'_, '_> {
                     self.visit_expr_mut(v);
                 }
                 if let Some(id) = self.target(&b.label, false) {
-                    (self.f)(e, Exit::Break(id, None));
+                    (self.f)(e, Exit::Break(id, None), &self.under);
                 }
             }
             Expr::Continue(c) => {
                 if let Some(id) = self.target(&c.label, true) {
-                    (self.f)(e, Exit::Continue(id));
+                    (self.f)(e, Exit::Continue(id), &self.under);
                 }
             }
             Expr::Block(b) if b.label.is_none() => {
                 if let Some(carrier) = carrier_set_by(&b.block) {
                     if let [_, syn::Stmt::Expr(Expr::Break(br), _)] = b.block.stmts.as_slice() {
                         if let Some(id) = self.target(&br.label, false) {
-                            (self.f)(e, Exit::Break(id, Some(carrier)));
+                            (self.f)(e, Exit::Break(id, Some(carrier)), &self.under);
                             return;
                         }
                     }
@@ -1406,11 +1421,11 @@ impl VisitMut for ExitVisitor<'_, '_> {
                 if let Some(v) = &mut r.expr {
                     self.visit_expr_mut(v);
                 }
-                (self.f)(e, Exit::Return);
+                (self.f)(e, Exit::Return, &self.under);
             }
             Expr::Try(t) => {
                 self.visit_expr_mut(&mut t.expr);
-                (self.f)(e, Exit::Return);
+                (self.f)(e, Exit::Return, &self.under);
             }
             Expr::Loop(l) => {
                 let label = l.label.clone();
@@ -1439,8 +1454,28 @@ impl VisitMut for ExitVisitor<'_, '_> {
         // `?` and `return` inside other macros' arguments leave the
         // function too; they are not rewritten, only noted.
         if tokens_have_exit(m.tokens.clone()) {
-            (self.f)(&mut Expr::Verbatim(TokenStream::new()), Exit::Return);
+            (self.f)(&mut Expr::Verbatim(TokenStream::new()), Exit::Return, &self.under);
         }
+    }
+
+    fn visit_block_mut(&mut self, b: &mut syn::Block) {
+        for stmt in &mut b.stmts {
+            let n = self.under.len();
+            if let Some(attrs) = stmt_attrs_mut(stmt) {
+                let cfgs = attrs.iter().filter(|a| a.path().is_ident("cfg")).cloned();
+                self.under.extend(cfgs);
+            }
+            self.visit_stmt_mut(stmt);
+            self.under.truncate(n);
+        }
+    }
+
+    fn visit_arm_mut(&mut self, arm: &mut syn::Arm) {
+        let n = self.under.len();
+        let cfgs = arm.attrs.iter().filter(|a| a.path().is_ident("cfg")).cloned();
+        self.under.extend(cfgs);
+        syn::visit_mut::visit_arm_mut(self, arm);
+        self.under.truncate(n);
     }
 
     fn visit_item_mut(&mut self, _: &mut syn::Item) {}
