@@ -241,9 +241,39 @@ pub fn unshadow_as_the_transform_sees(p: &mut Program) {
     }
 }
 
+/// How long [`shadowing_errors`] waits for the transform.
+const EXPAND_LIMIT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// The names in the transform's "another `x` shadows it there" errors on
-/// the `#[io_model::resumable]` items of `src`.
+/// the `#[io_model::resumable]` items of `src`. A transform that does not
+/// end within [`EXPAND_LIMIT`] is left running on its thread and no names
+/// are given: building the program then hangs too, which the runner's
+/// build limit reports as a finding.
 fn shadowing_errors(src: &str) -> BTreeSet<String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let src = src.to_string();
+    let spawned = std::thread::Builder::new()
+        .name("unshadow-expand".into())
+        .spawn(move || {
+            let _ = tx.send(shadowing_errors_now(&src));
+        });
+    if spawned.is_err() {
+        return BTreeSet::new();
+    }
+    match rx.recv_timeout(EXPAND_LIMIT) {
+        Ok(names) => names,
+        // The transform panicked: building the program shows it.
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => BTreeSet::new(),
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+            eprintln!(
+                "difftest: the transform did not expand a generated program within {EXPAND_LIMIT:?}; its build will be reported as a hang"
+            );
+            BTreeSet::new()
+        }
+    }
+}
+
+fn shadowing_errors_now(src: &str) -> BTreeSet<String> {
     let mut names = BTreeSet::new();
     expand_each(src, &mut |r| {
         let Err(errors) = r else {

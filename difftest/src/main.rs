@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use clap::Parser;
 
@@ -71,6 +71,11 @@ struct Cli {
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
+    /// Seconds a batch's build may take, plus one per program in it; a
+    /// build that takes longer is killed and split until the program it
+    /// hangs on is found (reported as `hang`).
+    #[arg(long, default_value_t = 60)]
+    build_timeout: u64,
     /// Build and run the saved regressions (difftest/regressions/) and
     /// compare with known-failures.txt, instead of generating programs.
     #[arg(long)]
@@ -86,6 +91,12 @@ fn check(cli: &Cli) -> Result<(), String> {
     }
     if !(1..=16).contains(&cli.jobs) {
         return Err(format!("--jobs must be in 1..=16, not {}", cli.jobs));
+    }
+    if !(1..=86_400).contains(&cli.build_timeout) {
+        return Err(format!(
+            "--build-timeout must be in 1..=86400 seconds, not {}",
+            cli.build_timeout
+        ));
     }
     if !(1..=1000).contains(&cli.seeds) {
         return Err(format!("--seeds must be in 1..=1000, not {}", cli.seeds));
@@ -170,6 +181,7 @@ fn main() -> ExitCode {
         work_dir: work_dir.clone(),
         progress: !cli.quiet,
         optimize_macros: true,
+        build_timeout: Duration::from_secs(cli.build_timeout),
     };
     let t = Instant::now();
     let summary = match run_many(&opts) {
@@ -257,7 +269,8 @@ fn signature(kind: &str, mode: &str, detail: &str) -> (String, String, String) {
 fn shrink_and_save(cli: &Cli, gen: &GenConfig, work_dir: &std::path::Path, d: &Divergent) {
     let p = generate(cli.seed, d.index, gen);
     let want = signature(&d.kind, &d.mode, &d.detail);
-    let runner = Runner::new(&work_dir.join("shrink"), cli.seeds);
+    let mut runner = Runner::new(&work_dir.join("shrink"), cli.seeds);
+    runner.build_timeout = Duration::from_secs(cli.build_timeout);
     let mut last_detail = d.detail.clone();
     let mut reproduces = |cands: &[Program]| -> Vec<bool> {
         // A candidate the printer cannot print (it would not compile

@@ -4,12 +4,14 @@
 //! errors point into (a file's lines before its `mod oracle` are the
 //! resumable form: an error there is a finding; after it, the oracle: a
 //! generator bug), until the rest compiles. A run that crashes or hangs in
-//! one program is resumed after it.
+//! one program is resumed after it. A build that hangs (a transform that
+//! does not end, or an expansion rustc cannot finish) is killed and the
+//! batch split in two until the program it hangs on is found.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -48,7 +50,8 @@ pub enum Status {
     Compile(Vec<String>),
     /// The oracle form does not compile: a generator bug.
     OracleCompile(Vec<String>),
-    /// The batch process died or hung in this program.
+    /// The batch process died or hung in this program, or building it
+    /// hung.
     Crash(String),
 }
 
@@ -65,10 +68,17 @@ impl Status {
             Status::OracleCompile(e) => {
                 Some(("oracle-compile".into(), String::new(), e.join("\n")))
             }
+            Status::Crash(d) if d.starts_with("hang") => {
+                Some(("hang".into(), String::new(), d.clone()))
+            }
             Status::Crash(d) => Some(("panic".into(), String::new(), d.clone())),
         }
     }
 }
+
+/// The time a batch's first build in a target directory may take besides
+/// its limit: it builds io-model, the transform and their dependencies.
+const FIRST_BUILD: Duration = Duration::from_secs(600);
 
 /// Where and how batches are built.
 #[derive(Clone, Debug)]
@@ -83,6 +93,11 @@ pub struct Runner {
     pub cargo_jobs: usize,
     /// How long one batch may run.
     pub timeout: Duration,
+    /// How long building a batch may take: this much, plus
+    /// [`Runner::build_per_program`] for each program in it.
+    pub build_timeout: Duration,
+    /// See [`Runner::build_timeout`].
+    pub build_per_program: Duration,
     /// Build the proc-macro optimized (see [`write_batch`]).
     pub optimize_macros: bool,
 }
@@ -108,6 +123,8 @@ impl Runner {
             seeds,
             cargo_jobs: 1,
             timeout: Duration::from_secs(300),
+            build_timeout: Options::BUILD_TIMEOUT,
+            build_per_program: Duration::from_secs(1),
             optimize_macros: true,
         }
     }
@@ -121,8 +138,8 @@ impl Runner {
             write_batch(&self.dir, modules, &included, self.optimize_macros)?;
             let t = Instant::now();
             let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-            let out = Command::new(cargo)
-                .arg("build")
+            let mut cmd = Command::new(cargo);
+            cmd.arg("build")
                 .arg("--offline")
                 .arg("--quiet")
                 .arg("--message-format=short")
@@ -137,9 +154,18 @@ impl Runner {
                 .env_remove("CARGO_MAKEFLAGS")
                 .env_remove("MAKEFLAGS")
                 .env_remove("MFLAGS")
-                .env("CARGO_TERM_COLOR", "never")
-                .stdin(Stdio::null())
-                .output()?;
+                .env("CARGO_TERM_COLOR", "never");
+            let n = included.iter().filter(|x| **x).count();
+            let mut limit = self.build_timeout + self.build_per_program * n as u32;
+            if !self.target.join("debug").join("difftest-batch").exists() {
+                // The first build in this target also builds the libraries.
+                limit += FIRST_BUILD;
+            }
+            let Some(out) = output_within(&mut cmd, limit)? else {
+                timing.build += t.elapsed();
+                timing.builds += 1;
+                return self.split_hung_build(modules, &included, status, limit, timing);
+            };
             timing.build += t.elapsed();
             timing.builds += 1;
             if out.status.success() {
@@ -184,6 +210,37 @@ impl Runner {
             timing.run += t.elapsed();
             for (pos, st) in ran {
                 status[names[pos]] = Some(st);
+            }
+        }
+        Ok(status
+            .into_iter()
+            .map(|s| s.unwrap_or_else(|| Status::Crash("no output".into())))
+            .collect())
+    }
+
+    /// After a build of the `included` modules that took longer than
+    /// `limit`: a single module is a hang; more are built again in two
+    /// halves, each with its own limit.
+    fn split_hung_build(
+        &self,
+        modules: &[Module],
+        included: &[bool],
+        mut status: Vec<Option<Status>>,
+        limit: Duration,
+        timing: &mut Timing,
+    ) -> Result<Vec<Status>, RunError> {
+        let left: Vec<usize> = (0..modules.len()).filter(|i| included[*i]).collect();
+        if let [only] = left.as_slice() {
+            status[*only] = Some(Status::Crash(format!(
+                "hang: building it took longer than {limit:?} (the transform did not end, or rustc could not finish its expansion)"
+            )));
+        } else {
+            let (a, b) = left.split_at(left.len() / 2);
+            for half in [a, b] {
+                let part: Vec<Module> = half.iter().map(|i| modules[*i].clone()).collect();
+                for (i, st) in half.iter().zip(self.run(&part, timing)?) {
+                    status[*i] = Some(st);
+                }
             }
         }
         Ok(status
@@ -281,6 +338,56 @@ impl Runner {
     }
 }
 
+/// Runs `cmd` to its end and collects its output, or kills it (and the
+/// processes it started) once it has run for `limit`: then `None`.
+fn output_within(cmd: &mut Command, limit: Duration) -> std::io::Result<Option<Output>> {
+    use std::os::unix::process::CommandExt;
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        // Its own process group, so that a kill reaches rustc too.
+        .process_group(0)
+        .spawn()?;
+    let out = drain(child.stdout.take());
+    let err = drain(child.stderr.take());
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break Some(status);
+        }
+        if start.elapsed() > limit {
+            let _ = Command::new("kill")
+                .arg("-KILL")
+                .arg("--")
+                .arg(format!("-{}", child.id()))
+                .status();
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let stdout = out.join().unwrap_or_default();
+    let stderr = err.join().unwrap_or_default();
+    Ok(status.map(|status| Output {
+        status,
+        stdout,
+        stderr,
+    }))
+}
+
+/// Reads `pipe` to its end on a thread of its own.
+fn drain<R: std::io::Read + Send + 'static>(pipe: Option<R>) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        if let Some(mut p) = pipe {
+            let _ = p.read_to_end(&mut buf);
+        }
+        buf
+    })
+}
+
 fn parse_run_line(line: &str) -> Option<RunLine> {
     // R <program> <mode> <seed> ok | div <kind> <detail>
     let mut it = line.splitn(7, ' ');
@@ -366,6 +473,14 @@ pub struct Options {
     /// Build the proc-macro optimized (worth it from a few thousand
     /// programs on).
     pub optimize_macros: bool,
+    /// How long a batch's build may take, besides a second per program
+    /// ([`Runner::build_timeout`]).
+    pub build_timeout: Duration,
+}
+
+impl Options {
+    /// The default of [`Options::build_timeout`].
+    pub const BUILD_TIMEOUT: Duration = Duration::from_secs(60);
 }
 
 /// One diverging program.
@@ -472,6 +587,7 @@ pub fn run_many(opts: &Options) -> Result<Summary, RunError> {
             scope.spawn(move || {
                 let mut runner = Runner::new(&opts.work_dir.join(format!("job{j}")), opts.seeds);
                 runner.optimize_macros = opts.optimize_macros;
+                runner.build_timeout = opts.build_timeout;
                 loop {
                     let Some(chunk) = queue.lock().expect("queue").pop_front() else {
                         break;
@@ -527,4 +643,39 @@ pub fn run_many(opts: &Options) -> Result<Summary, RunError> {
     let mut s = summary.into_inner().expect("summary");
     s.divergent.sort_by_key(|d| d.index);
     Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_command_that_ends_in_time_gives_its_output() {
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c").arg("echo out; echo err >&2; exit 3");
+        let out = output_within(&mut cmd, Duration::from_secs(30))
+            .expect("sh runs")
+            .expect("in time");
+        assert_eq!(out.stdout, b"out\n");
+        assert_eq!(out.stderr, b"err\n");
+        assert_eq!(out.status.code(), Some(3));
+    }
+
+    #[test]
+    fn a_command_that_runs_too_long_is_killed_with_what_it_started() {
+        let pid_file = std::env::temp_dir().join(format!("difftest-kill-{}", std::process::id()));
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c").arg(format!(
+            "sleep 600 >/dev/null 2>&1 & echo $! > {}; wait",
+            pid_file.display()
+        ));
+        let out = output_within(&mut cmd, Duration::from_millis(500)).expect("sh runs");
+        assert!(out.is_none(), "killed, so no output");
+        let pid = std::fs::read_to_string(&pid_file).expect("sh wrote the sleep's pid");
+        let _ = std::fs::remove_file(&pid_file);
+        // Gone, or a zombie that no one has reaped yet.
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid.trim()));
+        let alive = stat.is_ok_and(|s| !s.rsplit(')').next().unwrap_or("").trim().starts_with('Z'));
+        assert!(!alive, "the sleep that sh started was killed too");
+    }
 }

@@ -28,6 +28,7 @@ fn generated_programs_match_their_oracles() {
             .join("test"),
         progress: false,
         optimize_macros: false,
+        build_timeout: Options::BUILD_TIMEOUT,
     };
     let s = run_many(&opts).expect("the batches build and run");
     assert_eq!(s.programs, 240);

@@ -1454,7 +1454,11 @@ impl VisitMut for ExitVisitor<'_, '_> {
         // `?` and `return` inside other macros' arguments leave the
         // function too; they are not rewritten, only noted.
         if tokens_have_exit(m.tokens.clone()) {
-            (self.f)(&mut Expr::Verbatim(TokenStream::new()), Exit::Return, &self.under);
+            (self.f)(
+                &mut Expr::Verbatim(TokenStream::new()),
+                Exit::Return,
+                &self.under,
+            );
         }
     }
 
@@ -1472,7 +1476,11 @@ impl VisitMut for ExitVisitor<'_, '_> {
 
     fn visit_arm_mut(&mut self, arm: &mut syn::Arm) {
         let n = self.under.len();
-        let cfgs = arm.attrs.iter().filter(|a| a.path().is_ident("cfg")).cloned();
+        let cfgs = arm
+            .attrs
+            .iter()
+            .filter(|a| a.path().is_ident("cfg"))
+            .cloned();
         self.under.extend(cfgs);
         syn::visit_mut::visit_arm_mut(self, arm);
         self.under.truncate(n);
